@@ -1,0 +1,83 @@
+package dev.ferry.app;
+
+import dev.ferry.nix.NarDigest;
+import dev.ferry.nix.NarWriter;
+import dev.ferry.process.Command;
+import dev.ferry.process.ProcessRunner;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ferry bench}: Ferry against the reference tool, measured in one run, alternating, reported as a ratio.
+ * Benchmarks live here, not in the unit suite, because timings on a shared machine are not assertions.
+ */
+@picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks against the reference tool (nix), in one run, alternating.",
+        subcommands = {BenchCommand.NarHash.class})
+final class BenchCommand {
+
+    @picocli.CommandLine.Command(name = "nar-hash", mixinStandardHelpOptions = true,
+            description = {"NAR serialise-and-hash throughput: Ferry in-process against `nix hash path`.",
+                    "Both read the same tree from the page cache; each round runs each once, alternating."})
+    static final class NarHash implements Callable<Integer> {
+        @Parameters(paramLabel = "PATH", description = "Tree to hash, e.g. a store path.")
+        Path path;
+
+        @Option(names = "--rounds", defaultValue = "7", description = "Measured rounds (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--nix", defaultValue = "nix", description = "The nix program (default ${DEFAULT-VALUE}).")
+        String nix;
+
+        @Override
+        public Integer call() {
+            ProcessRunner runner = ProcessRunner.local();
+            Command nixHash = Command.of(nix, "--extra-experimental-features", "nix-command",
+                    "hash", "path", "--type", "sha256", "--base32", path.toString()).timeout(Duration.ofMinutes(10));
+
+            // Warm-up: fills the page cache and lets the JIT compile the hot loop.
+            NarDigest digest = NarWriter.hash(path);
+            NarWriter.hash(path);
+            String nixResult = runner.run(nixHash).stdout().strip();
+            if (!("sha256:" + nixResult).equals(digest.narHash().toString())) {
+                throw new IllegalStateException("hashes differ: ferry " + digest.narHash() + ", nix sha256:" + nixResult);
+            }
+
+            List<Long> ferryNanos = new ArrayList<>();
+            List<Long> nixNanos = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                NarWriter.hash(path);
+                long t1 = System.nanoTime();
+                runner.run(nixHash);
+                long t2 = System.nanoTime();
+                ferryNanos.add(t1 - t0);
+                nixNanos.add(t2 - t1);
+            }
+            double mb = digest.narSize() / 1e6;
+            double ferry = mb / (median(ferryNanos) / 1e9);
+            double nixRate = mb / (median(nixNanos) / 1e9);
+            System.out.printf(Locale.ROOT, "tree: %s (NAR %.1f MB, %s)%n", path, mb, digest.narHash());
+            System.out.printf(Locale.ROOT, "rounds: %d, alternating, medians%n", rounds);
+            System.out.printf(Locale.ROOT, "ferry (in-process): %8.1f MB/s  (%.3f s)%n", ferry, median(ferryNanos) / 1e9);
+            System.out.printf(Locale.ROOT, "nix hash path:      %8.1f MB/s  (%.3f s, process start included)%n",
+                    nixRate, median(nixNanos) / 1e9);
+            System.out.printf(Locale.ROOT, "ratio ferry/nix:    %8.2fx%n", ferry / nixRate);
+            return 0;
+        }
+
+        private static double median(List<Long> values) {
+            List<Long> sorted = new ArrayList<>(values);
+            Collections.sort(sorted);
+            int n = sorted.size();
+            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.ferry.app;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ferry} command line. */
+@Command(name = "ferry",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
+        subcommands = {ServeCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
+    static int run(String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("ferry: " + describe(e));
+            if (System.getenv("FERRY_DEBUG") != null) {
+                e.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        return commandLine.execute(args);
+    }
+
+    /** The message a user sees for a failure: what went wrong, without a stack trace. */
+    static String describe(Throwable e) {
+        if (e instanceof UncheckedIOException u && u.getCause() != null) {
+            String message = u.getMessage();
+            return message != null && !message.isBlank() ? message : String.valueOf(u.getCause().getMessage());
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new String[] {"ferry " + properties.getProperty("version", "unknown")};
+        }
+    }
+}

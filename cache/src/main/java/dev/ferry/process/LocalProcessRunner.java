@@ -1,0 +1,104 @@
+package dev.ferry.process;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+final class LocalProcessRunner implements ProcessRunner {
+    /** How much of stderr is kept for error messages: the end, where programs say what went wrong. */
+    static final int STDERR_TAIL_BYTES = 16 * 1024;
+
+    @Override
+    public ProcessResult run(Command command, OutputStream stdout) {
+        ProcessBuilder builder = new ProcessBuilder(command.argv());
+        builder.environment().putAll(command.environment());
+        command.directory().ifPresent(d -> builder.directory(d.toFile()));
+        command.stdin().ifPresentOrElse(f -> builder.redirectInput(f.toFile()),
+                () -> builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))));
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new ProcessException("cannot start " + command.argv().getFirst() + ": " + e.getMessage(), -1, "", e);
+        }
+        TailBuffer stderr = new TailBuffer(STDERR_TAIL_BYTES);
+        Thread errPump = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), stderr));
+        Throwable[] outFailure = new Throwable[1];
+        Thread outPump = Thread.ofVirtual().start(() -> {
+            try (InputStream in = process.getInputStream()) {
+                in.transferTo(stdout);
+            } catch (IOException | RuntimeException e) {
+                outFailure[0] = e;
+            }
+        });
+        try {
+            if (!process.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                destroyTree(process);
+                outPump.join();
+                errPump.join();
+                throw new ProcessException(command.display() + " timed out after " + command.timeout(), -1,
+                        stderr.text(), null);
+            }
+            outPump.join();
+            errPump.join();
+        } catch (InterruptedException e) {
+            destroyTree(process);
+            Thread.currentThread().interrupt();
+            throw new ProcessException(command.display() + " was interrupted", -1, stderr.text(), e);
+        }
+        if (outFailure[0] != null) {
+            throw new ProcessException("reading the output of " + command.display() + " failed: "
+                    + outFailure[0].getMessage(), process.exitValue(), stderr.text(), outFailure[0]);
+        }
+        int exit = process.exitValue();
+        if (exit != 0) {
+            throw new ProcessException(command.display() + " exited with " + exit, exit, stderr.text(), null);
+        }
+        return new ProcessResult(exit, "", stderr.text());
+    }
+
+    private static void destroyTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    private static void pump(InputStream in, TailBuffer sink) {
+        byte[] buffer = new byte[8192];
+        try (in) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                sink.append(buffer, n);
+            }
+        } catch (IOException e) {
+            // the process went away; what was read is kept
+        }
+    }
+
+    /** Keeps the last {@code capacity} bytes written to it. */
+    static final class TailBuffer {
+        private final byte[] data;
+        private long written;
+
+        TailBuffer(int capacity) {
+            data = new byte[capacity];
+        }
+
+        synchronized void append(byte[] bytes, int length) {
+            for (int i = 0; i < length; i++) {
+                data[(int) (written++ % data.length)] = bytes[i];
+            }
+        }
+
+        synchronized String text() {
+            int n = (int) Math.min(written, data.length);
+            byte[] out = new byte[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = data[(int) ((written - n + i) % data.length)];
+            }
+            String text = new String(out, StandardCharsets.UTF_8);
+            return written > data.length ? "..." + text : text;
+        }
+    }
+}
