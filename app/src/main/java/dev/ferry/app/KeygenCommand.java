@@ -4,7 +4,6 @@ import dev.ferry.nix.SecretKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -35,8 +34,7 @@ final class KeygenCommand implements Callable<Integer> {
         SecretKey key = SecretKey.generate(name);
         for (Path file : new Path[] {secretKeyFile, publicKeyFile}) {
             if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw new UncheckedIOException(new FileAlreadyExistsException(file.toString(), null,
-                        "refusing to overwrite an existing key file"));
+                throw new IllegalStateException(file + " already exists; refusing to overwrite a key file");
             }
         }
         write(secretKeyFile, key.render(), "rw-------");

@@ -35,12 +35,24 @@ public final class Main {
 
     /** The message a user sees for a failure: what went wrong, without a stack trace. */
     static String describe(Throwable e) {
-        if (e instanceof UncheckedIOException u && u.getCause() != null) {
-            String message = u.getMessage();
-            return message != null && !message.isBlank() ? message : String.valueOf(u.getCause().getMessage());
+        String message = e.getMessage() == null || e.getMessage().isBlank()
+                ? e.getClass().getSimpleName() : e.getMessage();
+        // java.nio names only the file in these exceptions; say what happened to it.
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            String what = switch (cause) {
+                case java.nio.file.NoSuchFileException x -> "no such file or directory";
+                case java.nio.file.AccessDeniedException x -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException x -> "already exists";
+                case java.nio.file.NotDirectoryException x -> "not a directory";
+                default -> null;
+            };
+            if (what != null) {
+                java.nio.file.FileSystemException f = (java.nio.file.FileSystemException) cause;
+                return message + (message.endsWith(f.getFile()) ? "" : " (" + f.getFile() + ")") + ": " + what
+                        + (f.getReason() != null ? " (" + f.getReason() + ")" : "");
+            }
         }
-        String message = e.getMessage();
-        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+        return message;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
