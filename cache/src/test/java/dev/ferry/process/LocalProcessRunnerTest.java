@@ -1,0 +1,82 @@
+package dev.ferry.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalProcessRunnerTest {
+    private final ProcessRunner runner = ProcessRunner.local();
+
+    @Test
+    void capturesStdoutAndStderrSeparately() {
+        ProcessResult result = runner.run(Command.of("/bin/sh", "-c", "printf out; printf err >&2"));
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.stdout()).isEqualTo("out");
+        assertThat(result.stderr()).isEqualTo("err");
+    }
+
+    @Test
+    void argumentsAreNotInterpretedByAShell() {
+        ProcessResult result = runner.run(Command.of("/bin/echo", "$HOME", "a;b", "`x`"));
+        assertThat(result.stdout()).isEqualTo("$HOME a;b `x`\n");
+    }
+
+    @Test
+    void passesEnvironmentDirectoryAndStdin(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.txt"), "from stdin");
+        ProcessResult result = runner.run(Command.of("/bin/sh", "-c", "printf %s \"$GREETING\"; pwd; cat")
+                .environment(Map.of("GREETING", "hello ")).directory(dir).stdin(input));
+        assertThat(result.stdout()).isEqualTo("hello " + dir.toRealPath() + "\nfrom stdin");
+    }
+
+    @Test
+    void nonZeroExitCarriesCodeAndStderr() {
+        assertThatThrownBy(() -> runner.run(Command.of("/bin/sh", "-c", "echo 'error: it broke' >&2; exit 3")))
+                .isInstanceOfSatisfying(ProcessException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(3);
+                    assertThat(e.getMessage()).contains("exited with 3").contains("error: it broke");
+                });
+    }
+
+    @Test
+    void missingProgramIsAClearError() {
+        assertThatThrownBy(() -> runner.run(Command.of("/nonexistent/program")))
+                .isInstanceOf(ProcessException.class)
+                .hasMessageContaining("cannot start /nonexistent/program");
+    }
+
+    @Test
+    void timeoutKillsTheWholeProcessTree() {
+        // The grandchild keeps stdout open: without killing the tree, reading stdout would never end.
+        Command command = Command.of("/bin/sh", "-c", "sleep 60 & sleep 60; wait").timeout(Duration.ofMillis(300));
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
+                assertThatThrownBy(() -> runner.run(command))
+                        .isInstanceOfSatisfying(ProcessException.class, e -> {
+                            assertThat(e.exitCode()).isEqualTo(-1);
+                            assertThat(e.getMessage()).contains("timed out");
+                        }));
+    }
+
+    @Test
+    void keepsOnlyTheTailOfALongStderr() {
+        ProcessException e = org.junit.jupiter.api.Assertions.assertThrows(ProcessException.class, () -> runner.run(
+                Command.of("/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line$i >&2; i=$((i+1)); done; exit 1")));
+        assertThat(e.stderr()).startsWith("...").contains("line2999").doesNotContain("line1\n");
+        assertThat(e.stderr().length()).isLessThanOrEqualTo(LocalProcessRunner.STDERR_TAIL_BYTES + 3);
+    }
+
+    @Test
+    void streamsLargeStdoutToTheSink() {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        runner.run(Command.of("/bin/sh", "-c", "head -c 5000000 /dev/zero"), sink);
+        assertThat(sink.size()).isEqualTo(5_000_000);
+    }
+}
