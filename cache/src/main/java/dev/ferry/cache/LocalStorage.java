@@ -1,0 +1,188 @@
+package dev.ferry.cache;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A cache in a local directory ({@code file:///abs/dir}). Every write goes to a temporary file in the target's
+ * directory and is moved into place with one {@code rename}; conditional creates use a hard link, which fails if the
+ * name exists. Temporary files start with {@code .} and never match a valid key, so listings skip them.
+ */
+final class LocalStorage implements Storage {
+    private static final String TEMP_PREFIX = ".tmp-";
+
+    private final Path root;
+
+    LocalStorage(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(this.root);
+        } catch (IOException e) {
+            throw new CacheException("cannot create cache directory " + this.root + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String uri() {
+        return "file://" + root;
+    }
+
+    Path root() {
+        return root;
+    }
+
+    private Path path(String key) {
+        Path path = root.resolve(ObjectKeys.check(key)).normalize();
+        if (!path.startsWith(root) || path.equals(root)) {
+            throw new InvalidKeyException("object key '" + key + "' leaves the cache directory");
+        }
+        return path;
+    }
+
+    @Override
+    public Optional<Long> size(String key) {
+        Path path = path(key);
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return attributes.isRegularFile() ? Optional.of(attributes.size()) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw failure("reading", path, e);
+        }
+    }
+
+    @Override
+    public Optional<StoredObject> open(String key) {
+        Path path = path(key);
+        try {
+            InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS);
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!attributes.isRegularFile()) {
+                    in.close();
+                    return Optional.empty();
+                }
+                return Optional.of(new StoredObject(attributes.size(), in));
+            } catch (IOException | RuntimeException e) {
+                in.close();
+                throw e;
+            }
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            throw failure("reading", path, e);
+        }
+    }
+
+    @Override
+    public long write(String key, long sizeHint, ContentWriter writer) {
+        Path path = path(key);
+        Path temp = tempFile(path);
+        try {
+            long size;
+            try (OutputStream out = Files.newOutputStream(temp)) {
+                CountingOutputStream counting = new CountingOutputStream(out);
+                writer.writeTo(counting);
+                size = counting.count();
+            }
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return size;
+        } catch (IOException e) {
+            throw failure("writing", path, e);
+        } finally {
+            deleteQuietly(temp);
+        }
+    }
+
+    @Override
+    public void put(String key, byte[] content) {
+        write(key, content.length, out -> out.write(content));
+    }
+
+    @Override
+    public boolean createIfAbsent(String key, byte[] content) {
+        Path path = path(key);
+        Path temp = tempFile(path);
+        try {
+            Files.write(temp, content);
+            Files.createLink(path, temp);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (IOException e) {
+            throw failure("creating", path, e);
+        } finally {
+            deleteQuietly(temp);
+        }
+    }
+
+    @Override
+    public void delete(String key) {
+        Path path = path(key);
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw failure("deleting", path, e);
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) {
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : path(prefix.substring(0, slash));
+        if (!Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        List<String> keys = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(start)) {
+            walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
+                String key = root.relativize(p).toString();
+                if (key.startsWith(prefix) && ObjectKeys.isValid(key) && !p.getFileName().toString().startsWith(".")) {
+                    keys.add(key);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            throw new CacheException("listing " + start + ": " + e.getMessage(), e);
+        }
+        keys.sort(null);
+        return keys;
+    }
+
+    private Path tempFile(Path target) {
+        try {
+            Files.createDirectories(target.getParent());
+            return Files.createTempFile(target.getParent(), TEMP_PREFIX, ".part");
+        } catch (IOException e) {
+            throw failure("creating a temporary file for", target, e);
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // a leftover temporary file is invisible to readers; nothing else to do
+        }
+    }
+
+    private static CacheException failure(String what, Path path, IOException e) {
+        return new CacheException(what + " " + path + " failed: " + e, e);
+    }
+}
