@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
-        subcommands = {ServeCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
+        subcommands = {ServeCommand.class, PublishCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
