@@ -3,10 +3,14 @@
 
 ferry_say() { printf 'ferry: %s\n' "$*" >&2; }
 
-# The Java feature version of a JDK home, or nothing.
+# The Java feature version of a JDK home, or nothing. Reads the JDK's `release` file (no JVM start); falls back to
+# asking the JVM.
 ferry_java_version() {
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
-    | awk -F'= ' '/java.specification.version/ { print $2; exit }'
+  local v=""
+  [ -f "$1/release" ] && v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 \
+    | awk -F'= ' '/java.specification.version/ { print $2; exit }')
+  echo "${v%%.*}"
 }
 
 # Sets JAVA_HOME to a JDK 21 or newer: $JAVA_HOME if it qualifies, otherwise the newest under /usr/lib/jvm.
