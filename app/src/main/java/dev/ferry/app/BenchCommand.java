@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  */
 @picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against the reference tool (nix), in one run, alternating.",
-        subcommands = {BenchCommand.NarHash.class})
+        subcommands = {BenchCommand.NarHash.class, BenchCommand.Publish.class})
 final class BenchCommand {
 
     @picocli.CommandLine.Command(name = "nar-hash", mixinStandardHelpOptions = true,
@@ -73,11 +73,94 @@ final class BenchCommand {
             return 0;
         }
 
-        private static double median(List<Long> values) {
-            List<Long> sorted = new ArrayList<>(values);
-            Collections.sort(sorted);
-            int n = sorted.size();
-            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
+    }
+
+    @picocli.CommandLine.Command(name = "publish", mixinStandardHelpOptions = true,
+            description = {"Publishing closures to a fresh directory cache: `ferry publish` (a new JVM each time, start-up",
+                    "included) against `nix copy --to file://DIR?compression=zstd&secret-key=KEY`, alternating."})
+    static final class Publish implements Callable<Integer> {
+        @Parameters(paramLabel = "PATH", arity = "1..*", description = "Store paths whose closures to publish.")
+        List<String> paths;
+
+        @Option(names = "--rounds", defaultValue = "5", description = "Measured rounds (default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--compression", defaultValue = "zstd", description = "zstd, xz or none (default ${DEFAULT-VALUE}).")
+        String compression;
+
+        @Override
+        public Integer call() throws Exception {
+            ProcessRunner runner = ProcessRunner.local();
+            Path work = java.nio.file.Files.createTempDirectory("ferry-bench-");
+            try {
+                Path key = work.resolve("key.sec");
+                java.nio.file.Files.writeString(key, dev.ferry.nix.SecretKey.generate("bench-1").render());
+                String java = ProcessHandle.current().info().command().orElse("java");
+                String jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+                List<Long> ferryNanos = new ArrayList<>();
+                List<Long> nixNanos = new ArrayList<>();
+                long[] sizes = new long[2];
+                for (int i = -1; i < rounds; i++) { // round -1 warms the page cache and is not counted
+                    Path ours = work.resolve("ferry-" + i);
+                    Path theirs = work.resolve("nix-" + i);
+                    List<String> ferry = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-jar", jar,
+                            "publish", "--to", "file://" + ours, "--secret-key", key.toString(), "--compression", compression));
+                    ferry.addAll(paths);
+                    List<String> nix = new ArrayList<>(List.of("nix", "--extra-experimental-features", "nix-command", "copy",
+                            "--to", "file://" + theirs + "?compression=" + compression + "&secret-key=" + key));
+                    nix.addAll(paths);
+                    long t0 = System.nanoTime();
+                    runner.run(Command.of(ferry).timeout(Duration.ofMinutes(30)));
+                    long t1 = System.nanoTime();
+                    runner.run(Command.of(nix).timeout(Duration.ofMinutes(30)));
+                    long t2 = System.nanoTime();
+                    if (i >= 0) {
+                        ferryNanos.add(t1 - t0);
+                        nixNanos.add(t2 - t1);
+                    }
+                    sizes[0] = directorySize(ours.resolve("nar"));
+                    sizes[1] = directorySize(theirs.resolve("nar"));
+                    deleteTree(ours);
+                    deleteTree(theirs);
+                }
+                double ferry = median(ferryNanos) / 1e9;
+                double nix = median(nixNanos) / 1e9;
+                System.out.printf(Locale.ROOT, "publish %s, %s, %d rounds alternating, medians%n", paths, compression, rounds);
+                System.out.printf(Locale.ROOT, "ferry publish:  %7.2f s  NARs %.1f MB%n", ferry, sizes[0] / 1e6);
+                System.out.printf(Locale.ROOT, "nix copy:       %7.2f s  NARs %.1f MB%n", nix, sizes[1] / 1e6);
+                System.out.printf(Locale.ROOT, "speed-up:       %7.2fx  (size ratio ferry/nix %.3f)%n", nix / ferry,
+                        (double) sizes[0] / sizes[1]);
+                return 0;
+            } finally {
+                deleteTree(work);
+            }
         }
+    }
+
+    static long directorySize(Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            return walk.filter(java.nio.file.Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
+    static double median(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2.0;
     }
 }
