@@ -24,6 +24,10 @@ import java.util.stream.Stream;
 final class LocalStorage implements Storage {
     private static final String TEMP_PREFIX = ".tmp-";
 
+    private static final java.nio.file.attribute.FileAttribute<?> READABLE =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
     private final Path root;
 
     LocalStorage(Path root) {
@@ -168,7 +172,8 @@ final class LocalStorage implements Storage {
     private Path tempFile(Path target) {
         try {
             Files.createDirectories(target.getParent());
-            return Files.createTempFile(target.getParent(), TEMP_PREFIX, ".part");
+            // Cache objects are public by nature (a web server may serve the directory): world-readable.
+            return Files.createTempFile(target.getParent(), TEMP_PREFIX, ".part", READABLE);
         } catch (IOException e) {
             throw failure("creating a temporary file for", target, e);
         }
