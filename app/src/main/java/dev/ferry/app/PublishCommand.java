@@ -45,7 +45,7 @@ final class PublishCommand implements Callable<Integer> {
     String compression;
 
     @Option(names = "--jobs", defaultValue = "0", paramLabel = "N",
-            description = "Parallel uploads (default: the number of processors, at least 2).")
+            description = "Parallel uploads (default: twice the number of processors, at least 4).")
     int jobs;
 
     @Parameters(paramLabel = "PATH", arity = "1..*",
@@ -60,7 +60,7 @@ final class PublishCommand implements Callable<Integer> {
         for (Path path : paths) {
             roots.add(toStorePath(path));
         }
-        int parallel = jobs > 0 ? jobs : Math.max(2, Runtime.getRuntime().availableProcessors());
+        int parallel = jobs > 0 ? jobs : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         try (Storage storage = CacheUri.parse(to).open()) {
             Publisher publisher = new Publisher(new BinaryCache(storage), key, new LocalNixStore(ProcessRunner.local()),
                     method, parallel);

@@ -80,7 +80,7 @@ public final class BinaryCache {
         HashingOutputStream[] file = new HashingOutputStream[1];
         storage.write(key, expected.narSize(), (OutputStream out) -> {
             file[0] = new HashingOutputStream(out);
-            try (OutputStream compressed = compression.compress(file[0])) {
+            try (OutputStream compressed = compression.compress(file[0], expected.narSize())) {
                 actual[0] = NarWriter.write(localPath, compressed);
             }
             if (!actual[0].equals(expected)) {

@@ -20,8 +20,10 @@ public enum Compression {
     XZ("xz", ".nar.xz"),
     NONE("none", ".nar");
 
-    /** zstd worker threads per stream: 2 roughly doubles throughput on the machines Ferry targets. */
+    /** zstd worker threads per large stream: 2 roughly doubles throughput on the machines Ferry targets. */
     static final int ZSTD_WORKERS = 2;
+    /** Below this size a stream is compressed on the calling thread: starting workers costs more than it saves. */
+    static final long ZSTD_WORKERS_THRESHOLD = 4L << 20;
 
     private final String nixName;
     private final String extension;
@@ -51,10 +53,17 @@ public enum Compression {
 
     /** A stream that compresses into {@code out}; closing it finishes the compressed stream and closes {@code out}. */
     public OutputStream compress(OutputStream out) throws IOException {
+        return compress(out, Long.MAX_VALUE);
+    }
+
+    /** As {@link #compress(OutputStream)}, for about {@code sizeHint} bytes (small inputs skip zstd's workers). */
+    public OutputStream compress(OutputStream out, long sizeHint) throws IOException {
         return switch (this) {
             case ZSTD -> {
                 ZstdOutputStream zstd = new ZstdOutputStream(out, 3);
-                zstd.setWorkers(ZSTD_WORKERS);
+                if (sizeHint >= ZSTD_WORKERS_THRESHOLD) {
+                    zstd.setWorkers(ZSTD_WORKERS);
+                }
                 yield zstd;
             }
             case XZ -> new XZOutputStream(out, new LZMA2Options(6));
