@@ -8,7 +8,7 @@ record KeyText(String name, byte[] bytes) {
     static KeyText parse(String text, String what, int expectedBytes) {
         String trimmed = text.strip();
         int colon = trimmed.indexOf(':');
-        if (colon <= 0 || colon == trimmed.length() - 1) {
+        if (colon < 0 || colon == trimmed.length() - 1) {
             throw new NixFormatException(what + " is not of the form name:base64");
         }
         String name = checkName(trimmed.substring(0, colon), what);

@@ -196,7 +196,12 @@ public record NarInfo(StorePath storePath, String url, String compression, Optio
         if (value.isEmpty() || value.length() > 19 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new NixFormatException("'" + Hash.abbreviate(value) + "' is not a size");
         }
-        return Long.parseLong(value);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            // 19 digits can still exceed Long.MAX_VALUE
+            throw new NixFormatException("'" + value + "' is not a size (too large)");
+        }
     }
 
     private static NixFormatException corrupt(int line, String message) {

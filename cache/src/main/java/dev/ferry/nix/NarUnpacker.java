@@ -37,7 +37,8 @@ public final class NarUnpacker {
     /**
      * Unpacks the NAR read from {@code in} to {@code destination}.
      *
-     * @throws NixFormatException if the NAR is malformed (nothing is left behind)
+     * @throws NixFormatException if the NAR is malformed, or holds a symlink target with repeated or trailing slashes,
+     *         which the JDK cannot create as it is (nothing is left behind)
      * @throws UncheckedIOException if the destination exists, its parent is missing, or writing fails
      */
     public static void unpack(InputStream in, Path destination) {
@@ -100,8 +101,14 @@ public final class NarUnpacker {
 
         @Override
         public void symlink(List<String> path, String target) {
+            Path targetPath = Path.of(target);
+            if (!targetPath.toString().equals(target)) {
+                // Path.of drops repeated and trailing slashes; the link would differ from the NAR (and its hash).
+                throw new NixFormatException("cannot unpack symlink '" + String.join("/", path) + "' -> '"
+                        + Hash.abbreviate(target) + "' exactly: the JDK drops repeated and trailing slashes");
+            }
             try {
-                Files.createSymbolicLink(resolve(path), Path.of(target));
+                Files.createSymbolicLink(resolve(path), targetPath);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
