@@ -20,7 +20,7 @@ public final class Nix32 {
 
     /** Number of characters that encode {@code byteCount} bytes. */
     public static int encodedLength(int byteCount) {
-        return (byteCount * 8 - 1) / 5 + 1;
+        return byteCount == 0 ? 0 : (byteCount * 8 - 1) / 5 + 1;
     }
 
     public static String encode(byte[] bytes) {
