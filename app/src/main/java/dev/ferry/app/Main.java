@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
         subcommands = {ServeCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+                ManifestCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
