@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -80,7 +81,7 @@ public record ManifestDiff(List<Entry> services, List<Entry> sites) {
         from.forEach(item -> before.put(name.apply(item), item));
         Map<String, T> after = new TreeMap<>();
         to.forEach(item -> after.put(name.apply(item), item));
-        Set<String> names = new java.util.TreeSet<>(before.keySet());
+        Set<String> names = new TreeSet<>(before.keySet());
         names.addAll(after.keySet());
         List<Entry> entries = new ArrayList<>();
         for (String n : names) {
