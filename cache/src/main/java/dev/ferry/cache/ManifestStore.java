@@ -343,8 +343,8 @@ public final class ManifestStore {
             if (System.nanoTime() - deadline >= 0) {
                 if (storage.createIfAbsent(jsonKey(n), tombstone(n))) {
                     LOG.log(System.Logger.Level.WARNING, "abandoned manifest generation {0} in {1}: its writer "
-                            + "claimed it but did not commit it within {2} s", n, storage.uri(),
-                            abandonAfter.toSeconds());
+                            + "claimed it but did not commit it within {2} ms", n, storage.uri(),
+                            abandonAfter.toMillis());
                 }
                 return;
             }
