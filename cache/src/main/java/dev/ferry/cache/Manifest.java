@@ -1,0 +1,219 @@
+package dev.ferry.cache;
+
+import dev.ferry.nix.StorePath;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One generation of the deployment manifest (schema version 1, see {@code docs/manifest.md}): the services and
+ * static sites that should run, each pinned to a Nix store path. Manifests hold no secrets: {@code env} values are
+ * non-secret by definition and {@code envFile} names a file on the host.
+ *
+ * <p>The records hold values as parsed, with defaults filled in; {@link #parse} checks every rule and
+ * {@link #toJson} writes the canonical bytes that are signed. Services and sites are kept sorted by name.
+ */
+public record Manifest(int version, long generation, Instant createdAt, String reason, List<Service> services,
+                       List<Site> sites) {
+    public static final int VERSION = 1;
+    public static final String NIX_CLOSURE = "nix-closure";
+
+    public Manifest {
+        Objects.requireNonNull(createdAt, "createdAt");
+        Objects.requireNonNull(reason, "reason");
+        services = sortedByName(services, Service::name);
+        sites = sortedByName(sites, Site::name);
+    }
+
+    /** What a cache without any manifest holds: generation 0, nothing deployed. It is never written. */
+    public static Manifest empty() {
+        return new Manifest(VERSION, 0, Instant.EPOCH, "", List.of(), List.of());
+    }
+
+    /** Parses and validates a manifest; the error names every field that breaks a rule. */
+    public static Manifest parse(byte[] json) {
+        return ManifestJson.parse(json);
+    }
+
+    /** The canonical bytes: fixed field order, sorted maps, 2-space indent, ASCII only, a trailing newline. */
+    public byte[] toJson() {
+        return ManifestJson.render(this);
+    }
+
+    public Optional<Service> service(String name) {
+        return services.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    public Optional<Site> site(String name) {
+        return sites.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    /** This manifest with {@code service} added, or replacing the service of the same name. */
+    public Manifest withService(Service service) {
+        List<Service> next = new ArrayList<>(services);
+        next.removeIf(s -> s.name().equals(service.name()));
+        next.add(service);
+        return new Manifest(version, generation, createdAt, reason, next, sites);
+    }
+
+    /** This manifest without the service {@code name}; an error if there is none. */
+    public Manifest withoutService(String name) {
+        if (service(name).isEmpty()) {
+            throw new ManifestException("generation " + generation + " has no service named '" + name + "'");
+        }
+        List<Service> next = new ArrayList<>(services);
+        next.removeIf(s -> s.name().equals(name));
+        return new Manifest(version, generation, createdAt, reason, next, sites);
+    }
+
+    /** This manifest with {@code site} added, or replacing the site of the same name. */
+    public Manifest withSite(Site site) {
+        List<Site> next = new ArrayList<>(sites);
+        next.removeIf(s -> s.name().equals(site.name()));
+        next.add(site);
+        return new Manifest(version, generation, createdAt, reason, services, next);
+    }
+
+    /** This manifest without the site {@code name}; an error if there is none. */
+    public Manifest withoutSite(String name) {
+        if (site(name).isEmpty()) {
+            throw new ManifestException("generation " + generation + " has no site named '" + name + "'");
+        }
+        List<Site> next = new ArrayList<>(sites);
+        next.removeIf(s -> s.name().equals(name));
+        return new Manifest(version, generation, createdAt, reason, services, next);
+    }
+
+    /** Whether both deploy the same services and sites (generation, time and reason aside). */
+    public boolean sameContent(Manifest other) {
+        return services.equals(other.services) && sites.equals(other.sites);
+    }
+
+    /** A long-running program, started from its store path as a systemd unit. */
+    public record Service(String name, Artifact artifact, List<String> hosts, Exec exec, Map<String, String> env,
+                          Optional<String> envFile, Optional<Http> http, Optional<Ready> ready, Systemd systemd,
+                          Hardening hardening, Optional<String> revision) {
+        public Service {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(artifact, "artifact");
+            hosts = List.copyOf(hosts);
+            Objects.requireNonNull(exec, "exec");
+            env = sorted(env);
+            Objects.requireNonNull(envFile, "envFile");
+            Objects.requireNonNull(http, "http");
+            Objects.requireNonNull(ready, "ready");
+            Objects.requireNonNull(systemd, "systemd");
+            Objects.requireNonNull(hardening, "hardening");
+            Objects.requireNonNull(revision, "revision");
+        }
+
+        /** Parses one service object (as {@code ferry manifest set-service --file} takes it). */
+        public static Service parse(byte[] json, String source) {
+            return ManifestJson.parseService(json, source);
+        }
+    }
+
+    /** What to deploy: a store path whose closure is in the cache. */
+    public record Artifact(String type, StorePath storePath) {
+        public Artifact {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(storePath, "storePath");
+        }
+
+        public static Artifact nixClosure(StorePath storePath) {
+            return new Artifact(NIX_CLOSURE, storePath);
+        }
+    }
+
+    /**
+     * The program: {@code command} is a name in {@code <storePath>/bin}, a path relative to the store path, or an
+     * absolute path inside it; {@code args} follow it, never through a shell.
+     */
+    public record Exec(String command, List<String> args, Optional<String> user, Optional<String> group) {
+        public Exec {
+            Objects.requireNonNull(command, "command");
+            args = List.copyOf(args);
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(group, "group");
+        }
+    }
+
+    /** Route {@code domain} + {@code path} (a prefix) to {@code 127.0.0.1:internalPort}. */
+    public record Http(String domain, String path, int internalPort) {
+        public Http {
+            Objects.requireNonNull(domain, "domain");
+            Objects.requireNonNull(path, "path");
+        }
+    }
+
+    /** When a started service counts as ready: for now, an HTTP check. */
+    public record Ready(HttpCheck http) {
+        public Ready {
+            Objects.requireNonNull(http, "http");
+        }
+    }
+
+    /** {@code GET http://127.0.0.1:<internalPort><path>} answers 2xx within {@code timeoutSeconds} of the start. */
+    public record HttpCheck(String path, int timeoutSeconds) {
+        public static final String DEFAULT_PATH = "/";
+        public static final int DEFAULT_TIMEOUT_SECONDS = 30;
+
+        public HttpCheck {
+            Objects.requireNonNull(path, "path");
+        }
+    }
+
+    /** Unit ordering and restart policy. */
+    public record Systemd(List<String> after, List<String> requires, String restart, int restartSec) {
+        public static final Systemd DEFAULT = new Systemd(List.of(), List.of(), "on-failure", 5);
+
+        public Systemd {
+            after = List.copyOf(after);
+            requires = List.copyOf(requires);
+            Objects.requireNonNull(restart, "restart");
+        }
+    }
+
+    /** systemd sandboxing; the defaults are the strict ones. */
+    public record Hardening(boolean dynamicUser, boolean privateTmp, String protectSystem, boolean protectHome) {
+        public static final Hardening DEFAULT = new Hardening(true, true, "strict", true);
+
+        public Hardening {
+            Objects.requireNonNull(protectSystem, "protectSystem");
+        }
+    }
+
+    /** A static site: the store path's files served by Caddy at {@code http.domain} + {@code http.path}. */
+    public record Site(String name, Artifact artifact, List<String> hosts, SiteHttp http, boolean spa) {
+        public Site {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(artifact, "artifact");
+            hosts = List.copyOf(hosts);
+            Objects.requireNonNull(http, "http");
+        }
+    }
+
+    public record SiteHttp(String domain, String path) {
+        public SiteHttp {
+            Objects.requireNonNull(domain, "domain");
+            Objects.requireNonNull(path, "path");
+        }
+    }
+
+    private static <T> List<T> sortedByName(List<T> items, java.util.function.Function<T, String> name) {
+        List<T> copy = new ArrayList<>(items);
+        copy.sort(Comparator.comparing(name));
+        return List.copyOf(copy);
+    }
+
+    private static SortedMap<String, String> sorted(Map<String, String> map) {
+        return Collections.unmodifiableSortedMap(new TreeMap<>(map));
+    }
+}
