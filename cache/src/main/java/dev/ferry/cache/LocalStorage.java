@@ -14,7 +14,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * A cache in a local directory ({@code file:///abs/dir}). Every write goes to a temporary file in the target's
@@ -155,14 +154,28 @@ final class LocalStorage implements Storage {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(start)) {
-            walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
-                String key = root.relativize(p).toString();
-                if (key.startsWith(prefix) && ObjectKeys.isValid(key) && !p.getFileName().toString().startsWith(".")) {
-                    keys.add(key);
+        try {
+            Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, BasicFileAttributes attributes) {
+                    String key = root.relativize(p).toString();
+                    if (attributes.isRegularFile() && key.startsWith(prefix) && ObjectKeys.isValid(key)
+                            && !p.getFileName().toString().startsWith(".")) {
+                        keys.add(key);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                    // A temporary file of a concurrent writer may vanish between listing and reading: not an error.
+                    if (e instanceof NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
                 }
             });
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
             throw new CacheException("listing " + start + ": " + e.getMessage(), e);
         }
         keys.sort(null);

@@ -114,21 +114,8 @@ public final class ManifestStore {
         return numbers;
     }
 
-    /**
-     * Lists {@code manifests/}, retrying twice: a directory listing can fail when another writer's temporary file
-     * disappears during the walk ({@code LocalStorage.list} does not tolerate that yet).
-     */
     private List<String> listGenerations() {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return storage.list(GENERATION_PREFIX);
-            } catch (CacheException e) {
-                if (attempt == 3) {
-                    throw e;
-                }
-                sleep(attempt * 5L);
-            }
-        }
+        return storage.list(GENERATION_PREFIX);
     }
 
     /** The highest generation number taken (committed or abandoned), 0 if none. */
