@@ -7,6 +7,7 @@ import dev.ferry.testkit.TestEnv;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The real Nix (2.8) as the interop tests drive it, through Ferry's own process seam. Every method runs one Nix
@@ -68,9 +70,14 @@ public final class NixCli {
         return StorePath.parse(stdout("nix-build", expression.toString(), "-A", attribute, "-o", outLink.toString()));
     }
 
-    /** {@code nix path-info --json PATH} (Nix 2.8 prints the NAR hash in SRI form). */
+    /**
+     * {@code nix path-info --json PATH} (Nix 2.8 prints the NAR hash in SRI form). For a {@code .drv} path, of the
+     * derivation itself: without {@code --derivation} Nix 2.8 would describe its outputs.
+     */
     public PathInfo pathInfo(StorePath path) {
-        String json = stdout("nix", "path-info", "--json", path.absolute());
+        String json = path.name().endsWith(".drv")
+                ? stdout("nix", "path-info", "--json", "--derivation", path.absolute())
+                : stdout("nix", "path-info", "--json", path.absolute());
         List<StorePath> references = new ArrayList<>();
         for (String quoted : group(REFERENCES, json, path).split(",")) {
             if (!quoted.isBlank()) {
@@ -101,19 +108,49 @@ public final class NixCli {
         return "file://" + dir + "?compression=" + compression + "&secret-key=" + secretKey;
     }
 
-    /** {@code nix copy --to STORE PATHS...} (with their closures). */
-    public void copyTo(String store, List<StorePath> paths) {
-        List<String> argv = new ArrayList<>(List.of("nix", "copy", "--to", store));
-        paths.forEach(p -> argv.add(p.absolute()));
-        run(argv);
+    /** The text of the narinfo a {@code file://} cache in {@code cacheDir} holds for {@code path}. */
+    public static String narInfoText(Path cacheDir, StorePath path) {
+        try {
+            return Files.readString(cacheDir.resolve(path.hashPart() + ".narinfo"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
-    /** {@code nix store sign --store STORE --key-file KEY --recursive PATHS...}. */
+    /** Every {@code .narinfo} file in a {@code file://} cache. */
+    public static List<Path> narInfoFiles(Path cacheDir) {
+        try (Stream<Path> files = Files.list(cacheDir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".narinfo")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code nix copy --to STORE PATHS...}: the paths with their closures. A {@code .drv} path is copied as itself,
+     * not as its outputs (Nix 2.8 needs {@code --derivation} for that, and refuses it for other paths).
+     */
+    public void copyTo(String store, List<StorePath> paths) {
+        forDerivationsAndOthers(List.of("nix", "copy", "--to", store), paths);
+    }
+
+    /** {@code nix store sign --store STORE --key-file KEY --recursive PATHS...}, {@code .drv} paths as in copyTo. */
     public void sign(String store, Path secretKey, List<StorePath> paths) {
-        List<String> argv = new ArrayList<>(List.of("nix", "store", "sign", "--store", store,
-                "--key-file", secretKey.toString(), "--recursive"));
-        paths.forEach(p -> argv.add(p.absolute()));
-        run(argv);
+        forDerivationsAndOthers(List.of("nix", "store", "sign", "--store", store, "--key-file", secretKey.toString(),
+                "--recursive"), paths);
+    }
+
+    private void forDerivationsAndOthers(List<String> command, List<StorePath> paths) {
+        for (boolean derivations : new boolean[] {true, false}) {
+            List<String> argv = new ArrayList<>(command);
+            if (derivations) {
+                argv.add("--derivation");
+            }
+            paths.stream().filter(p -> p.name().endsWith(".drv") == derivations).forEach(p -> argv.add(p.absolute()));
+            if (argv.size() > command.size() + (derivations ? 1 : 0)) {
+                run(argv);
+            }
+        }
     }
 
     /** Runs a Nix command and returns its stdout, stripped. */
