@@ -59,7 +59,7 @@ public record TestStorePaths(StorePath a, StorePath b, StorePath c, StorePath cD
             StorePath a = nix.build(expression, "a", dir.resolve("result-a"));
             StorePath b = nix.build(expression, "b", dir.resolve("result-b"));
             StorePath c = nix.build(expression, "c", dir.resolve("result-c"));
-            Path tree = TestTrees.richTree(dir.resolve("tree"));
+            Path tree = TestTrees.richTree(dir.resolve("ferry-it-tree"));
             Path file = Files.write(dir.resolve("flat-file"), TestTrees.pattern(1000, 42));
             return new TestStorePaths(a, b, c, nix.deriver(c), nix.add(tree), nix.addFlat(file));
         } catch (IOException e) {

@@ -37,7 +37,7 @@ public final class TestTrees {
     /** The roots the interop tests serialise, each a separate case. */
     public enum Root {
         /** Every feature below in one directory, plus a {@value #LARGE_FILE_SIZE}-byte file. */
-        FULL_TREE("tree", dir -> {
+        FULL_TREE("ferry-it-full-tree", dir -> {
             richTree(dir);
             largeFile(dir.resolve("large"));
         }),
