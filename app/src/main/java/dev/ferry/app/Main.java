@@ -3,6 +3,12 @@ package dev.ferry.app;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,26 +39,36 @@ public final class Main {
         return commandLine.execute(args);
     }
 
-    /** The message a user sees for a failure: what went wrong, without a stack trace. */
+    /** The message a user sees for a failure: what went wrong, without a stack trace or an exception class name. */
     static String describe(Throwable e) {
-        String message = e.getMessage() == null || e.getMessage().isBlank()
-                ? e.getClass().getSimpleName() : e.getMessage();
-        // java.nio names only the file in these exceptions; say what happened to it.
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            String what = switch (cause) {
-                case java.nio.file.NoSuchFileException x -> "no such file or directory";
-                case java.nio.file.AccessDeniedException x -> "permission denied";
-                case java.nio.file.FileAlreadyExistsException x -> "already exists";
-                case java.nio.file.NotDirectoryException x -> "not a directory";
-                default -> null;
-            };
-            if (what != null) {
-                java.nio.file.FileSystemException f = (java.nio.file.FileSystemException) cause;
-                return message + (message.endsWith(f.getFile()) ? "" : " (" + f.getFile() + ")") + ": " + what
-                        + (f.getReason() != null ? " (" + f.getReason() + ")" : "");
+        if (e instanceof UncheckedIOException u && u.getCause() != null) {
+            IOException cause = u.getCause();
+            String message = u.getMessage();
+            // new UncheckedIOException(cause) takes cause.toString() as its message: "java.nio.file.Xxx: ...".
+            if (message == null || message.isBlank() || message.equals(cause.toString())) {
+                return describe(cause);
             }
+            return cause instanceof FileSystemException f && f.getReason() == null
+                    ? message + " (" + problem(f) + ")" : message;
         }
-        return message;
+        if (e instanceof FileSystemException f) {
+            // Its message is the file, then the reason if one was given: "/x" alone says nothing.
+            return f.getReason() == null ? f.getMessage() + ": " + problem(f) : f.getMessage();
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    /** What a file system exception without a reason means, in words. */
+    private static String problem(FileSystemException e) {
+        return switch (e) {
+            case NoSuchFileException x -> "no such file or directory";
+            case FileAlreadyExistsException x -> "already exists";
+            case AccessDeniedException x -> "permission denied";
+            case NotDirectoryException x -> "not a directory";
+            case DirectoryNotEmptyException x -> "directory not empty";
+            default -> e.getClass().getSimpleName();
+        };
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -78,7 +78,12 @@ public final class NarWriter {
         } else if (attributes.isSymbolicLink()) {
             string("symlink");
             string("target");
-            string(Files.readSymbolicLink(path).toString().getBytes(StandardCharsets.UTF_8));
+            Path target = Files.readSymbolicLink(path);
+            String text = target.toString();
+            if (!decodedExactly(target, text)) {
+                throw new NixFormatException("cannot put " + path + " in a NAR: its target is not valid UTF-8");
+            }
+            string(text.getBytes(StandardCharsets.UTF_8));
         } else if (attributes.isDirectory()) {
             string("directory");
             for (Entry entry : sortedEntries(path)) {
@@ -104,7 +109,7 @@ public final class NarWriter {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
             for (Path child : stream) {
                 String name = child.getFileName().toString();
-                if (name.indexOf('\uFFFD') >= 0) {
+                if (!decodedExactly(child.getFileName(), name)) {
                     throw new NixFormatException("cannot put " + child + " in a NAR: its name is not valid UTF-8");
                 }
                 entries.add(new Entry(name.getBytes(StandardCharsets.UTF_8), child));
@@ -112,6 +117,16 @@ public final class NarWriter {
         }
         entries.sort((a, b) -> Arrays.compareUnsigned(a.name(), b.name()));
         return entries;
+    }
+
+    /**
+     * Whether the JVM decoded a file name or symlink target without loss. Bytes that are not UTF-8 decode to U+FFFD,
+     * and the decoded text, encoded again, then names something else; a genuine U+FFFD survives the round trip.
+     * {@code getPath} also drops doubled and trailing slashes, so a symlink target with both a U+FFFD and such
+     * slashes is refused too: on the safe side, as it cannot be told apart here.
+     */
+    private static boolean decodedExactly(Path raw, String decoded) {
+        return decoded.indexOf('\uFFFD') < 0 || raw.equals(raw.getFileSystem().getPath(decoded));
     }
 
     private void contents(Path path, long length) throws IOException {

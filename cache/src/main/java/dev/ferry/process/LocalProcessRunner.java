@@ -29,7 +29,8 @@ final class LocalProcessRunner implements ProcessRunner {
         Thread outPump = Thread.ofVirtual().start(() -> {
             try (InputStream in = process.getInputStream()) {
                 in.transferTo(stdout);
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) {
+                // Whatever the sink throws, Errors included, is the caller's failure: never lose it.
                 outFailure[0] = e;
             }
         });
@@ -47,6 +48,9 @@ final class LocalProcessRunner implements ProcessRunner {
             destroyTree(process);
             Thread.currentThread().interrupt();
             throw new ProcessException(command.display() + " was interrupted", -1, stderr.text(), e);
+        }
+        if (outFailure[0] instanceof Error error) {
+            throw error;
         }
         if (outFailure[0] != null) {
             throw new ProcessException("reading the output of " + command.display() + " failed: "
