@@ -49,7 +49,7 @@ public final class Main {
                 return describe(cause);
             }
             return cause instanceof FileSystemException f && f.getReason() == null
-                    ? message + " (" + problem(f) + ")" : message;
+                    ? message + ": " + problem(f) : message;
         }
         if (e instanceof FileSystemException f) {
             // Its message is the file, then the reason if one was given: "/x" alone says nothing.
