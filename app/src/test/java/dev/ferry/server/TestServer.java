@@ -43,8 +43,12 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Storage storage, Optional<String> token, long maxUploadSize) {
-        return new TestServer(storage, SecretKey.generate("ferry-test-1"),
-                token.map(UploadAuth::token).orElseGet(UploadAuth::disabled), maxUploadSize);
+        return start(storage, SecretKey.generate("ferry-test-1"), token, maxUploadSize);
+    }
+
+    static TestServer start(Storage storage, SecretKey key, Optional<String> token, long maxUploadSize) {
+        return new TestServer(storage, key, token.map(UploadAuth::token).orElseGet(UploadAuth::disabled),
+                maxUploadSize);
     }
 
     int port() {
