@@ -13,7 +13,7 @@ import java.io.UncheckedIOException;
  * crosses the limit. A body that breaks off is a 400, not a server error.
  */
 final class UploadBodies {
-    private static final int BUFFER = 1 << 16;
+    private static final int BUFFER = 1 << 18;
 
     private UploadBodies() {
     }
@@ -36,11 +36,12 @@ final class UploadBodies {
         while (true) {
             int n;
             try {
-                n = in.read(buffer);
+                // Helidon hands the body over in socket-sized pieces (about 4 KiB): fill the buffer before writing.
+                n = in.readNBytes(buffer, 0, buffer.length);
             } catch (IOException | UncheckedIOException e) {
                 throw Refusal.badRequest("the request body ended early");
             }
-            if (n < 0) {
+            if (n == 0) {
                 return total;
             }
             total += n;
