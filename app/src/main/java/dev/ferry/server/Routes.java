@@ -2,6 +2,7 @@ package dev.ferry.server;
 
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
+import io.helidon.http.MethodPredicate;
 import io.helidon.http.PathMatchers;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.HttpRouting;
@@ -9,21 +10,9 @@ import io.helidon.webserver.http.ServerResponse;
 
 /** Every route of the server, in one place. {@link #routing} is shared by {@link FerryServer} and the tests. */
 final class Routes {
-    private static final io.helidon.http.MethodPredicate READ = Method.predicate(Method.GET, Method.HEAD);
+    private static final MethodPredicate READ = Method.predicate(Method.GET, Method.HEAD);
 
     private Routes() {
-    }
-
-    /**
-     * Helidon 4.1.7 sends {@code Connection: close} (asked for by the client, or by {@link ErrorResponses} for a
-     * refused upload whose body was not read) but keeps reading the socket (helidon-io/helidon#12324, fixed in later
-     * releases than the 4.1.x line Ferry is pinned to). Ending the connection here keeps the promise: a client that
-     * reads to end of stream is not left waiting, and an unread upload body is never parsed as the next request.
-     */
-    private static void closeIfPromised(ServerResponse response) {
-        if (response.isSent() && response.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
-            throw new CloseConnectionException("Connection: close was sent");
-        }
     }
 
     static void routing(HttpRouting.Builder routing, ServedCache cache) {
@@ -56,5 +45,17 @@ final class Routes {
                 .any((request, response) -> {
                     throw Refusal.notFound();
                 });
+    }
+
+    /**
+     * Helidon 4.1.7 sends {@code Connection: close} (asked for by the client, or by {@link ErrorResponses} for a
+     * refused upload whose body was not read) but keeps reading the socket (helidon-io/helidon#12324, reported
+     * against 4.4.1 and 4.5.3 and fixed after them). Ending the connection here keeps the promise: a client that
+     * reads to end of stream is not left waiting, and an unread upload body is never parsed as the next request.
+     */
+    private static void closeIfPromised(ServerResponse response) {
+        if (response.isSent() && response.headers().contains(HeaderValues.CONNECTION_CLOSE)) {
+            throw new CloseConnectionException("Connection: close was sent");
+        }
     }
 }
