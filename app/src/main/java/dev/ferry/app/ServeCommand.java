@@ -1,25 +1,56 @@
 package dev.ferry.app;
 
+import dev.ferry.server.FerryServer;
+import dev.ferry.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code ferry serve}: the server. It arrives with the binary-cache issue; until then it says so. */
+/** {@code ferry serve}: the server. It runs until the process is stopped (SIGTERM, Ctrl-C). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Start the Ferry server (binary cache, webhooks, deployer).")
+        description = {"Start the Ferry server: the binary cache at /cache, as a Nix substituter that also accepts "
+                + "uploads from nix copy.",
+                "Settings come from environment variables (FERRY_SERVER_PORT=0, ...) and the YAML file given with "
+                        + "--config; without either it starts on the defaults. See docs/configuration.md."})
 final class ServeCommand implements Callable<Integer> {
+    /** Held so the level set below is not lost when the logger is collected. */
+    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
+
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys under ferry:).")
+    Optional<Path> config;
+
+    @Option(names = "--check-config", description = "Check the configuration and exit, starting nothing.")
+    boolean checkConfig;
+
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+        ServerConfig settings = ServerConfig.load(config, ServerConfig.Environment.current());
         var out = spec.commandLine().getOut();
-        out.println("""
-                Ferry's server is not built yet: it arrives with the binary-cache step (serving a Nix
-                substituter), then webhooks, builds and the deployer. What works today:""");
-        out.println();
-        spec.parent().commandLine().usage(out);
+        if (checkConfig) {
+            out.println("ferry: configuration is valid (cache " + settings.cacheUri() + ", listening on "
+                    + settings.host() + ":" + settings.port() + ")");
+            out.flush();
+            return 0;
+        }
+        if (System.getenv("FERRY_DEBUG") == null) {
+            // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
+            HELIDON_LOGGER.setLevel(Level.WARNING);
+        }
+        FerryServer server = FerryServer.start(settings);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
+        out.println(server.startupLine());
+        out.flush();
+        new CountDownLatch(1).await(); // until the JVM shuts down; the hook stops the server
         return 0;
     }
 }

@@ -1,0 +1,111 @@
+package dev.ferry.server;
+
+import dev.ferry.cache.BinaryCache;
+import dev.ferry.cache.CacheException;
+import dev.ferry.cache.Storage;
+import dev.ferry.nix.PublicKey;
+import dev.ferry.nix.SecretKey;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderValues;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.DirectHandlers;
+
+/**
+ * The running server: Helidon SE on virtual threads, serving the binary cache at {@code /cache}. {@link #start} reads
+ * the files the configuration names (signing key, upload token), opens the storage, writes {@code nix-cache-info} if
+ * missing and listens.
+ */
+public final class FerryServer implements AutoCloseable {
+    private final WebServer server;
+    private final Storage storage;
+    private final ServerConfig config;
+    private final ServedCache cache;
+
+    private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache) {
+        this.server = server;
+        this.storage = storage;
+        this.config = config;
+        this.cache = cache;
+    }
+
+    public static FerryServer start(ServerConfig config) {
+        SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
+        UploadAuth uploads = config.uploadTokenFile().map(UploadAuth::fromFile).orElseGet(UploadAuth::disabled);
+        Storage storage;
+        try {
+            storage = config.cacheUri().open();
+        } catch (CacheException e) {
+            throw new InvalidConfigException(ServerConfig.CACHE_URI, e.getMessage(), e);
+        }
+        try {
+            BinaryCache binaryCache = new BinaryCache(storage);
+            binaryCache.ensureCacheInfo();
+            ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
+            WebServer server = WebServer.builder()
+                    .host(config.host())
+                    .port(config.port())
+                    .shutdownHook(false)
+                    .maxPayloadSize(config.maxUploadSize())
+                    .directHandlers(FerryServer::directHandlers)
+                    .routing(routing -> Routes.routing(routing, cache))
+                    .build()
+                    .start();
+            return new FerryServer(server, storage, config, cache);
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Errors Helidon answers itself, before routing (a malformed request line, headers too large): the status and
+     * its reason phrase only, never the parser's message.
+     */
+    private static void directHandlers(DirectHandlers.Builder builder) {
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            builder.addHandler(type, (request, eventType, status, headers, message) -> DirectHandler.TransportResponse
+                    .builder()
+                    .status(status)
+                    .headers(headers)
+                    .header(HeaderValues.CONTENT_TYPE_TEXT_PLAIN)
+                    .entity(status.reasonPhrase().toLowerCase(java.util.Locale.ROOT) + "\n")
+                    .build());
+        }
+    }
+
+    /** The port it listens on (the one picked, if configured as 0). */
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code http://host:port}. */
+    public String url() {
+        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + host + ":" + port();
+    }
+
+    /** The substituter URL: {@code http://host:port/cache}. */
+    public String cacheUrl() {
+        return url() + "/cache";
+    }
+
+    public PublicKey publicKey() {
+        return cache.signingKey().publicKey();
+    }
+
+    /** The line printed at start: where it listens, the cache behind it, whether uploads are on, the key to trust. */
+    public String startupLine() {
+        return "ferry: serving " + cacheUrl() + " from " + storage.uri() + ", uploads "
+                + (cache.uploads().enabled() ? "enabled (token)" : "disabled") + "; trusted public key: "
+                + publicKey().render();
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } finally {
+            storage.close();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ferry serve} as a process of its own: it starts on its defaults, and refuses a bad setting by name. */
+class ServeCommandIT {
+    private static final Pattern STARTED = Pattern.compile(
+            "ferry: serving (http://127\\.0\\.0\\.1:(\\d+)/cache) from (\\S+), uploads disabled; trusted public key: (\\S+:\\S+)");
+
+    @TempDir
+    Path temp;
+
+    private ProcessBuilder ferry(Map<String, String> environment, String... args) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> argv = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.ferry.app.Main"));
+        argv.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(temp.toFile());
+        // Only the data directory is set: as root the default would be /var/lib/ferry, which a test must not touch.
+        builder.environment().keySet().removeIf(name -> name.startsWith("FERRY_"));
+        builder.environment().putAll(environment);
+        return builder;
+    }
+
+    @Test
+    void startsOnItsDefaultsAndPrintsWhereItListensAndTheKeyToTrust() throws Exception {
+        Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString(), "FERRY_SERVER_PORT", "0"),
+                "serve").redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).get(60, TimeUnit.SECONDS);
+            Matcher started = STARTED.matcher(line);
+            assertThat(started.matches()).as(line).isTrue();
+            assertThat(started.group(3)).isEqualTo("file://" + temp.resolve("data/cache"));
+
+            Path secret = temp.resolve("data/keys/cache-secret.key");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret))).isEqualTo("rw-------");
+            assertThat(Files.readString(temp.resolve("data/keys/cache-public.key"))).isEqualTo(started.group(4));
+
+            HttpResponse<String> info = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(started.group(1) + "/nix-cache-info")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(info.statusCode()).isEqualTo(200);
+            assertThat(info.body()).startsWith("StoreDir: /nix/store\n");
+        } finally {
+            process.destroy();
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("ferry serve stops on SIGTERM").isTrue();
+        }
+    }
+
+    @Test
+    void refusesAnInvalidConfigurationNamingTheKey() throws Exception {
+        Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  server:\n    port: eighty\n");
+        Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString()),
+                "serve", "--config", config.toString()).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).isEqualTo(1);
+        assertThat(stderr.strip()).isEqualTo("ferry: ferry.server.port: 'eighty' is not a port number "
+                + "(0 to 65535; 0 picks a free port)");
+        assertThat(temp.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void checkConfigValidatesWithoutStarting() throws Exception {
+        Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  server:\n    port: 9999\n");
+        Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString()),
+                "serve", "--config", config.toString(), "--check-config").start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).isZero();
+        assertThat(stdout).startsWith("ferry: configuration is valid");
+        assertThat(temp.resolve("data")).doesNotExist();
+    }
+}
