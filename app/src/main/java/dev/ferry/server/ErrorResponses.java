@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.cache.ClosureIncompleteException;
 import dev.ferry.cache.InvalidKeyException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
@@ -31,6 +32,7 @@ final class ErrorResponses {
                 case TOO_LARGE -> Status.REQUEST_ENTITY_TOO_LARGE_413;
             };
             case InvalidKeyException e -> Status.BAD_REQUEST_400;
+            case ClosureIncompleteException e -> Status.CONFLICT_409;
             default -> Status.INTERNAL_SERVER_ERROR_500;
         };
     }
@@ -39,6 +41,7 @@ final class ErrorResponses {
         return switch (error) {
             case Refusal refusal -> refusal.publicMessage();
             case InvalidKeyException e -> "invalid object key";
+            case ClosureIncompleteException e -> "upload the NAR and the narinfos of all references first";
             default -> "internal server error";
         };
     }

@@ -95,20 +95,22 @@ public final class BinaryCache {
     /**
      * Stores a narinfo after checking the closure invariant: its NAR is present (with the announced size), and every
      * reference other than the path itself already has a narinfo here.
+     *
+     * @throws ClosureIncompleteException if it does not
      */
     public void putNarInfo(NarInfo info) {
         Optional<Long> narSize = storage.size(info.url());
         if (narSize.isEmpty()) {
-            throw new CacheException("refusing to write the narinfo of " + info.storePath() + ": its NAR " + info.url()
+            throw new ClosureIncompleteException("refusing to write the narinfo of " + info.storePath() + ": its NAR " + info.url()
                     + " is not in the cache");
         }
         if (info.fileSize().isPresent() && info.fileSize().getAsLong() != narSize.get()) {
-            throw new CacheException("refusing to write the narinfo of " + info.storePath() + ": FileSize "
+            throw new ClosureIncompleteException("refusing to write the narinfo of " + info.storePath() + ": FileSize "
                     + info.fileSize().getAsLong() + " but " + info.url() + " has " + narSize.get() + " bytes");
         }
         for (StorePath reference : info.references()) {
             if (!reference.equals(info.storePath()) && !hasNarInfo(reference)) {
-                throw new CacheException("refusing to write the narinfo of " + info.storePath() + ": its reference "
+                throw new ClosureIncompleteException("refusing to write the narinfo of " + info.storePath() + ": its reference "
                         + reference + " is not in the cache yet");
             }
         }
