@@ -88,6 +88,21 @@ class S3StorageFaultIT {
     }
 
     @Test
+    void aWriterThatSwallowsTheFailureCannotCompleteTheObject() {
+        proxy.failAfter(12 * MIB, FaultyTcpProxy.Fault.CUT_LARGE_REQUESTS);
+
+        assertThatThrownBy(() -> viaProxy.write("nar/swallowed.nar.zst", SIZE, out -> {
+            try {
+                writeGenerated(out, SIZE, 15);
+            } catch (IOException e) {
+                // a careless writer: returns normally although its output failed
+            }
+        })).isInstanceOf(CacheException.class).hasMessageContaining("UploadPart");
+        assertThat(direct.exists("nar/swallowed.nar.zst")).isFalse();
+        assertThat(S3StorageIT.incompleteUploads(direct)).isEmpty();
+    }
+
+    @Test
     void serverDownDuringTheUploadFailsTheWriteAndNothingAppears() throws IOException {
         proxy.failAfter(20 * MIB, FaultyTcpProxy.Fault.DOWN);
 

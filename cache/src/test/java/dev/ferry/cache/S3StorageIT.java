@@ -115,6 +115,8 @@ class S3StorageIT extends StorageContract {
                     .hasMessageContaining("GetObject").hasMessageContaining("404");
             assertThatThrownBy(() -> missing.list("")).isInstanceOf(CacheException.class)
                     .hasMessageContaining("ListObjectsV2");
+            // HEAD answers without a body: a missing bucket looks like a missing key (docs/storage.md says so)
+            assertThat(missing.size("x")).isEmpty();
         }
     }
 
