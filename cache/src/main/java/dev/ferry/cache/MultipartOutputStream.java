@@ -33,6 +33,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * <p>Nothing becomes visible before {@link #finish()}; {@link #abort()} (or a failed part, which leaves the stream
  * failed for good) discards the upload. {@link #close()} does not complete anything: writers often close the
  * stream through a compressor, and completing is the storage's decision, taken after the writer returns.
+ *
+ * <p>One writer thread uses a stream; a part upload reads only what was fixed before it started.
  */
 final class MultipartOutputStream extends OutputStream {
     /** S3 refuses more parts than this in one upload. */
@@ -45,6 +47,7 @@ final class MultipartOutputStream extends OutputStream {
     private final int partSize;
     private final String location;
 
+    private final byte[] single = new byte[1];
     private byte[] buffer;
     private int length;
     private byte[] spare;
@@ -72,7 +75,8 @@ final class MultipartOutputStream extends OutputStream {
 
     @Override
     public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
+        single[0] = (byte) b;
+        write(single, 0, 1);
     }
 
     @Override
