@@ -5,6 +5,7 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,7 +17,8 @@ import java.util.Map;
 public record CacheUri(String scheme, String location, Map<String, String> parameters) {
 
     public CacheUri {
-        parameters = Map.copyOf(parameters);
+        // Keeps the order the URI gave (Map.copyOf would not), so that toString() is stable.
+        parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     }
 
     public static CacheUri parse(String text) {
