@@ -34,7 +34,7 @@ final class KeygenCommand implements Callable<Integer> {
         SecretKey key = SecretKey.generate(name);
         for (Path file : new Path[] {secretKeyFile, publicKeyFile}) {
             if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw new IllegalStateException(file + " already exists; refusing to overwrite a key file");
+                throw new IllegalStateException(file + ": refusing to overwrite an existing key file");
             }
         }
         write(secretKeyFile, key.render(), "rw-------");
