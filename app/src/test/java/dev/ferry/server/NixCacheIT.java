@@ -3,7 +3,13 @@ package dev.ferry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.cache.BinaryCache;
 import dev.ferry.cache.CacheUri;
+import dev.ferry.cache.Compression;
+import dev.ferry.cache.LocalNixStore;
+import dev.ferry.cache.Publisher;
+import dev.ferry.cache.S3ProxyServer;
+import dev.ferry.cache.Storage;
 import dev.ferry.nix.NarInfo;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.nix.StorePath;
@@ -99,8 +105,7 @@ class NixCacheIT {
         SigningKeyFile.generate(keyFile, "ferry-it-1");
         SecretKey key = SigningKeyFile.read(keyFile);
         Path dir = temp.resolve("cache");
-        // Until Ferry's publisher lands, the cache is published by Nix itself, signed with Ferry's key file.
-        nix("copy", "--to", "file://" + dir + "?compression=zstd&secret-key=" + keyFile, b.absolute());
+        publish(CacheUri.parse("file://" + dir).open(), key);
 
         try (TestServer server = TestServer.start(CacheUri.parse("file://" + dir).open(), key, Optional.empty(), 1 << 30)) {
             String store = substitute(server, b, key.publicKey().render());
@@ -112,6 +117,50 @@ class NixCacheIT {
                     .isInstanceOf(ProcessException.class)
                     .hasMessageContaining("lacks a valid signature");
         }
+    }
+
+    /** {@code ferry publish} to S3 (s3proxy, a real S3 server in this JVM), then {@code ferry serve} over that bucket. */
+    @Test
+    void aClosurePublishedToS3SubstitutesThroughTheServer() throws Exception {
+        SecretKey key = SecretKey.generate("ferry-s3-it-1");
+        String previousId = System.getProperty("aws.accessKeyId");
+        String previousSecret = System.getProperty("aws.secretAccessKey");
+        try (S3ProxyServer s3 = S3ProxyServer.start()) {
+            // The SDK's default credentials chain reads these, as a deployment would read its environment.
+            System.setProperty("aws.accessKeyId", S3ProxyServer.ACCESS_KEY);
+            System.setProperty("aws.secretAccessKey", S3ProxyServer.SECRET_KEY);
+            s3.createBucket("ferry-it-cache");
+            String uri = "s3://ferry-it-cache?endpoint=" + s3.endpoint() + "&region=us-east-1";
+            try (Storage bucket = CacheUri.parse(uri).open()) {
+                publish(bucket, key);
+                assertThat(bucket.list("")).contains("nix-cache-info", a.hashPart() + ".narinfo", b.hashPart() + ".narinfo");
+                try (TestServer server = TestServer.start(bucket, key, Optional.empty(), 1 << 30)) {
+                    substitute(server, b, key.publicKey().render());
+                    String otherKey = SecretKey.generate("ferry-s3-it-1").publicKey().render();
+                    assertThatThrownBy(() -> substitute(server, b, otherKey))
+                            .isInstanceOf(ProcessException.class).hasMessageContaining("lacks a valid signature");
+                }
+            }
+        } finally {
+            restore("aws.accessKeyId", previousId);
+            restore("aws.secretAccessKey", previousSecret);
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
+    /** Publishes the closure of {@code b} with Ferry's publisher, as {@code ferry publish} does. */
+    private static void publish(Storage storage, SecretKey key) {
+        Publisher.Summary summary = new Publisher(new BinaryCache(storage), key, new LocalNixStore(RUNNER),
+                Compression.ZSTD, 2).publish(List.of(b), Publisher.Listener.none());
+        assertThat(summary.failures()).isEmpty();
+        assertThat(summary.published()).isEqualTo(2);
     }
 
     @ParameterizedTest

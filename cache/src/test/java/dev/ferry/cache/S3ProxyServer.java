@@ -14,9 +14,9 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * A real S3 server in the test JVM: s3proxy 4.1.0 over an in-memory blob store, on a free loopback port, with
  * signature V4 authentication. It can be stopped and started again on the same port with the same content.
  */
-final class S3ProxyServer implements AutoCloseable {
-    static final String ACCESS_KEY = "ferry-test-access";
-    static final String SECRET_KEY = "ferry-test-secret-4f9c2a";
+public final class S3ProxyServer implements AutoCloseable {
+    public static final String ACCESS_KEY = "ferry-test-access";
+    public static final String SECRET_KEY = "ferry-test-secret-4f9c2a";
 
     private final BlobStore blobStore;
     private S3Proxy proxy;
@@ -26,7 +26,7 @@ final class S3ProxyServer implements AutoCloseable {
         this.blobStore = blobStore;
     }
 
-    static S3ProxyServer start() throws Exception {
+    public static S3ProxyServer start() throws Exception {
         S3ProxyServer server = new S3ProxyServer(BlobStores.create("transient-nio2", new Properties()));
         server.startOn(0);
         return server;
@@ -59,11 +59,11 @@ final class S3ProxyServer implements AutoCloseable {
         return port;
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + port;
     }
 
-    void createBucket(String bucket) {
+    public void createBucket(String bucket) {
         blobStore.createContainer(bucket);
     }
 
