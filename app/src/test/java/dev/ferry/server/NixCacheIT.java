@@ -157,8 +157,8 @@ class NixCacheIT {
 
     /** Publishes the closure of {@code b} with Ferry's publisher, as {@code ferry publish} does. */
     private static void publish(Storage storage, SecretKey key) {
-        Publisher.Summary summary = new Publisher(new BinaryCache(storage), key, new LocalNixStore(RUNNER),
-                Compression.ZSTD, 2).publish(List.of(b), Publisher.Listener.none());
+        Publisher.Summary summary = new Publisher(new BinaryCache(storage), new LocalNixStore(RUNNER),
+                Compression.ZSTD, 2).publish(List.of(b), key, Publisher.Listener.none());
         assertThat(summary.failures()).isEmpty();
         assertThat(summary.published()).isEqualTo(2);
     }

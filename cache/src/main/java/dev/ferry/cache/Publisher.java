@@ -59,17 +59,15 @@ public final class Publisher {
     }
 
     private final BinaryCache cache;
-    private final SecretKey key;
     private final LocalNixStore store;
     private final Compression compression;
     private final int jobs;
 
-    public Publisher(BinaryCache cache, SecretKey key, LocalNixStore store, Compression compression, int jobs) {
+    public Publisher(BinaryCache cache, LocalNixStore store, Compression compression, int jobs) {
         if (jobs < 1) {
             throw new IllegalArgumentException("jobs must be at least 1");
         }
         this.cache = cache;
-        this.key = key;
         this.store = store;
         this.compression = compression;
         this.jobs = jobs;
@@ -103,7 +101,8 @@ public final class Publisher {
         return new Plan(List.copyOf(toUpload), List.copyOf(already));
     }
 
-    public Summary execute(Plan plan, Listener listener) {
+    /** Uploads what {@code plan} lists, signing each narinfo with {@code key}. */
+    public Summary execute(Plan plan, SecretKey key, Listener listener) {
         long start = System.nanoTime();
         cache.ensureCacheInfo();
         AtomicLong narBytes = new AtomicLong();
@@ -120,7 +119,7 @@ public final class Publisher {
                 nars.put(info.path(), CompletableFuture.supplyAsync(() -> upload(info), uploads));
             }
             for (PathInfo info : plan.toUpload()) {
-                narInfoFuture(info, planned, nars, narInfos, small, listener, narBytes, fileBytes);
+                narInfoFuture(info, key, planned, nars, narInfos, small, listener, narBytes, fileBytes);
             }
             CompletableFuture.allOf(narInfos.values().toArray(CompletableFuture[]::new))
                     .exceptionally(e -> null).join();
@@ -138,8 +137,8 @@ public final class Publisher {
                 fileBytes.get(), Duration.ofNanos(System.nanoTime() - start), List.copyOf(failures));
     }
 
-    public Summary publish(Collection<StorePath> roots, Listener listener) {
-        return execute(plan(roots), listener);
+    public Summary publish(Collection<StorePath> roots, SecretKey key, Listener listener) {
+        return execute(plan(roots), key, listener);
     }
 
     private BinaryCache.UploadedNar upload(PathInfo info) {
@@ -147,7 +146,7 @@ public final class Publisher {
     }
 
     /** The future of {@code info}'s narinfo: after its NAR and the narinfos of its planned references. */
-    private CompletableFuture<Void> narInfoFuture(PathInfo info, Map<StorePath, PathInfo> planned,
+    private CompletableFuture<Void> narInfoFuture(PathInfo info, SecretKey key, Map<StorePath, PathInfo> planned,
                                                   Map<StorePath, CompletableFuture<BinaryCache.UploadedNar>> nars,
                                                   Map<StorePath, CompletableFuture<Void>> narInfos,
                                                   ExecutorService executor, Listener listener,
@@ -162,14 +161,14 @@ public final class Publisher {
         for (StorePath reference : info.references()) {
             PathInfo referenced = planned.get(reference);
             if (referenced != null && !reference.equals(info.path())) {
-                prerequisites.add(narInfoFuture(referenced, planned, nars, narInfos, executor, listener, narBytes,
+                prerequisites.add(narInfoFuture(referenced, key, planned, nars, narInfos, executor, listener, narBytes,
                         fileBytes));
             }
         }
         CompletableFuture<Void> done = CompletableFuture.allOf(prerequisites.toArray(CompletableFuture[]::new))
                 .thenRunAsync(() -> {
                     BinaryCache.UploadedNar uploaded = nar.join();
-                    cache.putNarInfo(narInfo(info, uploaded));
+                    cache.putNarInfo(narInfo(info, uploaded, key));
                     narBytes.addAndGet(uploaded.nar().narSize());
                     fileBytes.addAndGet(uploaded.fileSize());
                     listener.published(info, uploaded);
@@ -183,7 +182,7 @@ public final class Publisher {
         return done;
     }
 
-    private NarInfo narInfo(PathInfo info, BinaryCache.UploadedNar uploaded) {
+    private static NarInfo narInfo(PathInfo info, BinaryCache.UploadedNar uploaded, SecretKey key) {
         NarInfo unsigned = new NarInfo(info.path(), uploaded.url(), uploaded.compression().nixName(),
                 Optional.of(uploaded.fileHash()), OptionalLong.of(uploaded.fileSize()), uploaded.nar().narHash(),
                 uploaded.nar().narSize(), info.references(), info.deriver(), Optional.empty(), new TreeSet<>(),

@@ -29,7 +29,7 @@ class PublishIT {
     private final LocalNixStore store = new LocalNixStore(ProcessRunner.local());
 
     private Publisher publisher(Storage storage, Compression compression) {
-        return new Publisher(new BinaryCache(storage), key, store, compression, 3);
+        return new Publisher(new BinaryCache(storage), store, compression, 3);
     }
 
     @Test
@@ -38,7 +38,7 @@ class PublishIT {
         Path cacheDir = dir.resolve("cache");
         Storage storage = CacheUri.parse("file://" + cacheDir).open();
 
-        Publisher.Summary summary = publisher(storage, Compression.ZSTD).publish(List.of(root), Publisher.Listener.none());
+        Publisher.Summary summary = publisher(storage, Compression.ZSTD).publish(List.of(root), key, Publisher.Listener.none());
 
         List<PathInfo> closure = store.closure(List.of(root));
         assertThat(summary.ok()).isTrue();
@@ -65,7 +65,7 @@ class PublishIT {
         Path keyFile = Files.writeString(dir.resolve("key.sec"), key.render());
         Path ours = dir.resolve("ours");
         Path theirs = dir.resolve("theirs");
-        publisher(CacheUri.parse("file://" + ours).open(), Compression.XZ).publish(List.of(root), Publisher.Listener.none());
+        publisher(CacheUri.parse("file://" + ours).open(), Compression.XZ).publish(List.of(root), key, Publisher.Listener.none());
         Nix.run("nix", "copy", "--to", "file://" + theirs + "?secret-key=" + keyFile, root.absolute());
 
         for (PathInfo info : store.closure(List.of(root))) {
@@ -85,7 +85,7 @@ class PublishIT {
     void publishingAgainUploadsNothing() {
         StorePath root = Nix.closure(dir, UUID.randomUUID().toString(), 5, 0);
         Storage storage = CacheUri.parse("file://" + dir.resolve("cache")).open();
-        Publisher.Summary first = publisher(storage, Compression.ZSTD).publish(List.of(root), Publisher.Listener.none());
+        Publisher.Summary first = publisher(storage, Compression.ZSTD).publish(List.of(root), key, Publisher.Listener.none());
         Publisher.Plan plan = publisher(storage, Compression.ZSTD).plan(List.of(root));
         assertThat(plan.toUpload()).isEmpty();
         assertThat(plan.present()).hasSize(first.published());
@@ -98,7 +98,7 @@ class PublishIT {
         Storage real = CacheUri.parse("file://" + cacheDir).open();
         // Storage that dies after a handful of writes, as a killed process or a lost network would.
         Storage failing = new FailingStorage(real, 15); // 12 NARs, then 3 narinfos
-        Publisher.Summary partial = publisher(failing, Compression.ZSTD).publish(List.of(root), Publisher.Listener.none());
+        Publisher.Summary partial = publisher(failing, Compression.ZSTD).publish(List.of(root), key, Publisher.Listener.none());
         assertThat(partial.ok()).isFalse();
 
         List<String> narInfos = real.list("").stream().filter(k -> k.endsWith(".narinfo")).toList();
@@ -113,7 +113,7 @@ class PublishIT {
                     path.absolute(), "--option", "trusted-public-keys", key().publicKey().render());
         }
 
-        Publisher.Summary retry = publisher(real, Compression.ZSTD).publish(List.of(root), Publisher.Listener.none());
+        Publisher.Summary retry = publisher(real, Compression.ZSTD).publish(List.of(root), key, Publisher.Listener.none());
         assertThat(retry.ok()).isTrue();
         assertThat(retry.present()).isEqualTo(narInfos.size());
         Nix.run("nix", "copy", "--from", "file://" + cacheDir, "--to", Nix.freshStore(dir).toString(),
@@ -127,9 +127,9 @@ class PublishIT {
         StorePath large = Nix.closure(dir, marker, 10, 2); // shares p0..p3 with the small one
         Storage storage = CacheUri.parse("file://" + dir.resolve("cache")).open();
         CompletableFuture<Publisher.Summary> a = CompletableFuture.supplyAsync(() ->
-                publisher(storage, Compression.ZSTD).publish(List.of(small), Publisher.Listener.none()));
+                publisher(storage, Compression.ZSTD).publish(List.of(small), key, Publisher.Listener.none()));
         CompletableFuture<Publisher.Summary> b = CompletableFuture.supplyAsync(() ->
-                publisher(storage, Compression.ZSTD).publish(List.of(large), Publisher.Listener.none()));
+                publisher(storage, Compression.ZSTD).publish(List.of(large), key, Publisher.Listener.none()));
         assertThat(a.join().ok()).isTrue();
         assertThat(b.join().ok()).isTrue();
         assertCacheValid(storage);
