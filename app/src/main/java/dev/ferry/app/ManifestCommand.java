@@ -115,13 +115,7 @@ final class ManifestCommand {
         TrustOption trust;
 
         SecretKey secretKey() {
-            String text;
-            try {
-                text = Files.readString(secretKeyFile, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the secret key " + secretKeyFile, e);
-            }
-            return SecretKey.parse(text);
+            return PublishCommand.readKey(secretKeyFile);
         }
 
         /** The signing key's own public half, plus every {@code --trusted-key} (older keys after a rotation). */

@@ -92,11 +92,12 @@ final class PublishCommand implements Callable<Integer> {
         }
     }
 
+    /** Reads a secret key file for the commands that sign ({@code publish}, {@code manifest}). */
     static SecretKey readKey(Path file) {
         try {
             return SecretKey.parse(Files.readString(file, StandardCharsets.US_ASCII));
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the secret key " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read the secret key " + file, e);
         } catch (RuntimeException e) {
             // Never echo the key's text: say only which file is wrong and why.
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
