@@ -88,6 +88,10 @@ final class BenchCommand {
         @Option(names = "--compression", defaultValue = "zstd", description = "zstd, xz or none (default ${DEFAULT-VALUE}).")
         String compression;
 
+        @Option(names = "--in-process", description = {"Time Ferry's publisher inside this JVM, warmed up, as the server's "
+                + "builds run it, instead of a fresh `ferry publish` process."})
+        boolean inProcess;
+
         @Override
         public Integer call() throws Exception {
             ProcessRunner runner = ProcessRunner.local();
@@ -110,7 +114,11 @@ final class BenchCommand {
                             "--to", "file://" + theirs + "?compression=" + compression + "&secret-key=" + key));
                     nix.addAll(paths);
                     long t0 = System.nanoTime();
-                    runner.run(Command.of(ferry).timeout(Duration.ofMinutes(30)));
+                    if (inProcess) {
+                        publishInProcess(ours, key, runner);
+                    } else {
+                        runner.run(Command.of(ferry).timeout(Duration.ofMinutes(30)));
+                    }
                     long t1 = System.nanoTime();
                     runner.run(Command.of(nix).timeout(Duration.ofMinutes(30)));
                     long t2 = System.nanoTime();
@@ -126,13 +134,29 @@ final class BenchCommand {
                 double ferry = median(ferryNanos) / 1e9;
                 double nix = median(nixNanos) / 1e9;
                 System.out.printf(Locale.ROOT, "publish %s, %s, %d rounds alternating, medians%n", paths, compression, rounds);
-                System.out.printf(Locale.ROOT, "ferry publish:  %7.2f s  NARs %.1f MB%n", ferry, sizes[0] / 1e6);
+                System.out.printf(Locale.ROOT, "ferry publish%s %7.2f s  NARs %.1f MB%n",
+                        inProcess ? " (in-process, warm):" : ":   ", ferry, sizes[0] / 1e6);
                 System.out.printf(Locale.ROOT, "nix copy:       %7.2f s  NARs %.1f MB%n", nix, sizes[1] / 1e6);
                 System.out.printf(Locale.ROOT, "speed-up:       %7.2fx  (size ratio ferry/nix %.3f)%n", nix / ferry,
                         (double) sizes[0] / sizes[1]);
                 return 0;
             } finally {
                 deleteTree(work);
+            }
+        }
+
+        /** What `ferry publish` does, in this JVM: plan, then execute into a fresh directory cache. */
+        private void publishInProcess(Path cache, Path keyFile, ProcessRunner runner) {
+            try (dev.ferry.cache.Storage storage = dev.ferry.cache.CacheUri.parse("file://" + cache).open()) {
+                dev.ferry.cache.Publisher publisher = new dev.ferry.cache.Publisher(new dev.ferry.cache.BinaryCache(storage),
+                        new dev.ferry.cache.LocalNixStore(runner), dev.ferry.cache.Compression.parse(compression),
+                        Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+                List<dev.ferry.nix.StorePath> roots = paths.stream().map(dev.ferry.nix.StorePath::parse).toList();
+                dev.ferry.cache.Publisher.Summary summary = publisher.publish(roots, PublishCommand.readKey(keyFile),
+                        dev.ferry.cache.Publisher.Listener.none());
+                if (!summary.ok()) {
+                    throw new IllegalStateException("publish failed: " + summary.failures());
+                }
             }
         }
     }
