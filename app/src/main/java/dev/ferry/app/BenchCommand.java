@@ -19,8 +19,9 @@ import picocli.CommandLine.Parameters;
  * Benchmarks live here, not in the unit suite, because timings on a shared machine are not assertions.
  */
 @picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks against the reference tool (nix), in one run, alternating.",
-        subcommands = {BenchCommand.NarHash.class, BenchCommand.Publish.class})
+        description = "Benchmarks against the reference tool (nix; caddy for serving), in one run, alternating.",
+        subcommands = {BenchCommand.NarHash.class, BenchCommand.Publish.class, BenchServeCommand.Substitute.class,
+                BenchServeCommand.NarinfoLoad.class})
 final class BenchCommand {
 
     @picocli.CommandLine.Command(name = "nar-hash", mixinStandardHelpOptions = true,
