@@ -275,11 +275,14 @@ final class BenchServeCommand {
                     }
                 }
 
+                Set<String> known = Set.copyOf(existing);
                 Set<String> distinct = new LinkedHashSet<>(requests);
-                long missingCount = requests.stream().filter(k -> !existing.contains(k)).count();
+                long distinctExisting = distinct.stream().filter(known::contains).count();
+                long missingCount = requests.stream().filter(k -> !known.contains(k)).count();
                 System.out.printf(Locale.ROOT, "narinfo-load: %d requests cycled (%d distinct: %d existing narinfos, %d "
                                 + "missing hashes; %.0f%% of requests missing), GET, keep-alive%n", requests.size(),
-                        distinct.size(), existing.size(), distinct.size() - existing.size(), 100.0 * missingCount / requests.size());
+                        distinct.size(), distinctExisting, distinct.size() - distinctExisting,
+                        100.0 * missingCount / requests.size());
                 servers.describe();
                 System.out.printf(Locale.ROOT, "load: %s (a separate process, C and epoll), %d thread(s), closed loop, "
                         + "%s%n", firstLine(wrk, "-v"), threads, viaProcessRunner
