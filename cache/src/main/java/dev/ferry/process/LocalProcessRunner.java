@@ -9,6 +9,11 @@ import java.util.concurrent.TimeUnit;
 final class LocalProcessRunner implements ProcessRunner {
     /** How much of stderr is kept for error messages: the end, where programs say what went wrong. */
     static final int STDERR_TAIL_BYTES = 16 * 1024;
+    /**
+     * Pipe reads block in the kernel and would pin a virtual thread's carrier for as long as the child runs (on two
+     * cores, a server in the same JVM stalled: p99 480 ms): pumps are platform threads.
+     */
+    private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().name("ferry-process-pump");
 
     @Override
     public ProcessResult run(Command command, OutputStream stdout) {
@@ -24,9 +29,9 @@ final class LocalProcessRunner implements ProcessRunner {
             throw new ProcessException("cannot start " + command.argv().getFirst() + ": " + e.getMessage(), -1, "", e);
         }
         TailBuffer stderr = new TailBuffer(STDERR_TAIL_BYTES);
-        Thread errPump = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), stderr));
+        Thread errPump = PUMPS.start(() -> pump(process.getErrorStream(), stderr));
         Throwable[] outFailure = new Throwable[1];
-        Thread outPump = Thread.ofVirtual().start(() -> {
+        Thread outPump = PUMPS.start(() -> {
             try (InputStream in = process.getInputStream()) {
                 in.transferTo(stdout);
             } catch (Throwable e) {
