@@ -3,6 +3,7 @@ package dev.ferry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.cache.CacheException;
+import dev.ferry.cache.ForwardingStorage;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
 import dev.ferry.cache.Storage;
@@ -406,21 +407,9 @@ class CacheRoutesTest {
     }
 
     /** A storage that fails to read {@code manifest.json} (naming a path) and gives short bodies for nar/short.nar and nar/long.nar. */
-    private static final class FailingStorage implements Storage {
-        private final Storage delegate;
-
+    private static final class FailingStorage extends ForwardingStorage {
         FailingStorage(Storage delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String uri() {
-            return delegate.uri();
-        }
-
-        @Override
-        public Optional<Long> size(String key) {
-            return delegate.size(key);
+            super(delegate);
         }
 
         @Override
@@ -435,31 +424,6 @@ class CacheRoutesTest {
                 return Optional.of(new StoredObject(4 << 20, new ByteArrayInputStream(new byte[1 << 20])));
             }
             return delegate.open(key);
-        }
-
-        @Override
-        public long write(String key, long sizeHint, ContentWriter writer) {
-            return delegate.write(key, sizeHint, writer);
-        }
-
-        @Override
-        public void put(String key, byte[] content) {
-            delegate.put(key, content);
-        }
-
-        @Override
-        public boolean createIfAbsent(String key, byte[] content) {
-            return delegate.createIfAbsent(key, content);
-        }
-
-        @Override
-        public void delete(String key) {
-            delegate.delete(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) {
-            return delegate.list(prefix);
         }
     }
 }

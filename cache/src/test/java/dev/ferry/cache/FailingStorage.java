@@ -1,16 +1,13 @@
 package dev.ferry.cache;
 
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A storage that fails every write after the first {@code allowedWrites}, like a process killed mid-publish. */
-final class FailingStorage implements Storage {
-    private final Storage delegate;
+final class FailingStorage extends ForwardingStorage {
     private final AtomicInteger writesLeft;
 
     FailingStorage(Storage delegate, int allowedWrites) {
-        this.delegate = delegate;
+        super(delegate);
         this.writesLeft = new AtomicInteger(allowedWrites);
     }
 
@@ -18,21 +15,6 @@ final class FailingStorage implements Storage {
         if (writesLeft.getAndDecrement() <= 0) {
             throw new CacheException("injected failure: storage unavailable");
         }
-    }
-
-    @Override
-    public String uri() {
-        return delegate.uri();
-    }
-
-    @Override
-    public Optional<Long> size(String key) {
-        return delegate.size(key);
-    }
-
-    @Override
-    public Optional<StoredObject> open(String key) {
-        return delegate.open(key);
     }
 
     @Override
@@ -45,20 +27,5 @@ final class FailingStorage implements Storage {
     public void put(String key, byte[] content) {
         spend();
         delegate.put(key, content);
-    }
-
-    @Override
-    public boolean createIfAbsent(String key, byte[] content) {
-        return delegate.createIfAbsent(key, content);
-    }
-
-    @Override
-    public void delete(String key) {
-        delegate.delete(key);
-    }
-
-    @Override
-    public List<String> list(String prefix) {
-        return delegate.list(prefix);
     }
 }

@@ -1,0 +1,53 @@
+package dev.ferry.cache;
+
+import java.util.List;
+import java.util.Optional;
+
+/** A storage that passes every call on; tests override what they need to stage a race or a fault. */
+public class ForwardingStorage implements Storage {
+    protected final Storage delegate;
+
+    public ForwardingStorage(Storage delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public String uri() {
+        return delegate.uri();
+    }
+
+    @Override
+    public Optional<Long> size(String key) {
+        return delegate.size(key);
+    }
+
+    @Override
+    public Optional<StoredObject> open(String key) {
+        return delegate.open(key);
+    }
+
+    @Override
+    public long write(String key, long sizeHint, ContentWriter writer) {
+        return delegate.write(key, sizeHint, writer);
+    }
+
+    @Override
+    public void put(String key, byte[] content) {
+        delegate.put(key, content);
+    }
+
+    @Override
+    public boolean createIfAbsent(String key, byte[] content) {
+        return delegate.createIfAbsent(key, content);
+    }
+
+    @Override
+    public void delete(String key) {
+        delegate.delete(key);
+    }
+
+    @Override
+    public List<String> list(String prefix) {
+        return delegate.list(prefix);
+    }
+}
