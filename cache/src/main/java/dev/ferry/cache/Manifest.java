@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -145,11 +146,22 @@ public record Manifest(int version, long generation, Instant createdAt, String r
         }
     }
 
-    /** Route {@code domain} + {@code path} (a prefix) to {@code 127.0.0.1:internalPort}. */
-    public record Http(String domain, String path, int internalPort) {
+    /**
+     * Route {@code domain} and each of {@code aliases}, + {@code path} (a prefix), to the service. With no
+     * {@code internalPort} the deployer picks a free port for every activation and passes it as {@code PORT}, so the
+     * new version can start beside the old one; a fixed {@code internalPort} means the old version must stop first.
+     */
+    public record Http(String domain, List<String> aliases, String path, OptionalInt internalPort) {
         public Http {
             Objects.requireNonNull(domain, "domain");
+            aliases = List.copyOf(aliases);
             Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(internalPort, "internalPort");
+        }
+
+        /** {@code domain} first, then the aliases. */
+        public List<String> domains() {
+            return concat(domain, aliases);
         }
     }
 
@@ -200,11 +212,24 @@ public record Manifest(int version, long generation, Instant createdAt, String r
         }
     }
 
-    public record SiteHttp(String domain, String path) {
+    public record SiteHttp(String domain, List<String> aliases, String path) {
         public SiteHttp {
             Objects.requireNonNull(domain, "domain");
+            aliases = List.copyOf(aliases);
             Objects.requireNonNull(path, "path");
         }
+
+        /** {@code domain} first, then the aliases. */
+        public List<String> domains() {
+            return concat(domain, aliases);
+        }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return List.copyOf(all);
     }
 
     private static <T> List<T> sortedByName(List<T> items, java.util.function.Function<T, String> name) {

@@ -129,8 +129,11 @@ final class ManifestJson {
         s.http().ifPresent(http -> {
             ObjectNode h = o.putObject("http");
             h.put("domain", http.domain());
+            if (!http.aliases().isEmpty()) {
+                h.set("aliases", strings(http.aliases()));
+            }
             h.put("path", http.path());
-            h.put("internalPort", http.internalPort());
+            http.internalPort().ifPresent(port -> h.put("internalPort", port));
         });
         s.ready().ifPresent(ready -> {
             ObjectNode check = o.putObject("ready").putObject("http");
@@ -158,6 +161,9 @@ final class ManifestJson {
         o.set("hosts", strings(s.hosts()));
         ObjectNode http = o.putObject("http");
         http.put("domain", s.http().domain());
+        if (!s.http().aliases().isEmpty()) {
+            http.set("aliases", strings(s.http().aliases()));
+        }
         http.put("path", s.http().path());
         o.put("spa", s.spa());
         return o;

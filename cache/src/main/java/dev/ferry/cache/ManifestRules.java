@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -131,13 +132,12 @@ final class ManifestRules {
                 });
         Map<String, String> env = o.env("env");
         Optional<String> envFile = o.string("envFile", ManifestRules::checkEnvFile);
-        Optional<Http> http = o.object("http", List.of("domain", "path", "internalPort")).map(h -> new Http(
+        Optional<Http> http = o.object("http", List.of("domain", "aliases", "path", "internalPort")).map(h -> new Http(
                 h.requiredString("domain", ManifestRules::checkDomain),
+                h.strings("aliases", ManifestRules::checkDomain, true),
                 h.string("path", ManifestRules::checkUrlPath).orElse("/"),
-                h.integer("internalPort", 1, 65535).orElseGet(() -> {
-                    h.required("internalPort");
-                    return 1L;
-                }).intValue()));
+                h.integer("internalPort", 1, 65535).map(port -> OptionalInt.of(port.intValue()))
+                        .orElse(OptionalInt.empty())));
         Optional<Ready> ready = o.object("ready", List.of("http")).map(r -> {
             HttpCheck check = r.object("http", List.of("path", "timeoutSeconds")).map(c -> new HttpCheck(
                     c.string("path", ManifestRules::checkUrlPath).orElse(HttpCheck.DEFAULT_PATH),
@@ -182,11 +182,12 @@ final class ManifestRules {
             return Artifact.nixClosure(PLACEHOLDER_PATH);
         });
         List<String> hosts = o.strings("hosts", ManifestRules::checkDomain, true);
-        SiteHttp http = o.object("http", List.of("domain", "path")).map(h -> new SiteHttp(
+        SiteHttp http = o.object("http", List.of("domain", "aliases", "path")).map(h -> new SiteHttp(
                 h.requiredString("domain", ManifestRules::checkDomain),
+                h.strings("aliases", ManifestRules::checkDomain, true),
                 h.string("path", ManifestRules::checkUrlPath).orElse("/"))).orElseGet(() -> {
                     o.required("http");
-                    return new SiteHttp("invalid", "/");
+                    return new SiteHttp("invalid", List.of(), "/");
                 });
         boolean spa = o.bool("spa").orElse(false);
         return new Site(name, artifact, hosts, http, spa);
@@ -230,13 +231,19 @@ final class ManifestRules {
                 continue;
             }
             Http http = s.http().get();
-            claim(routes, http.domain() + http.path(), at + " (" + s.name() + ")", at + ".http",
-                    "the route " + http.domain() + http.path() + " is already served by ");
+            for (String domain : http.domains()) {
+                claim(routes, domain + http.path(), at + " (" + s.name() + ")", at + ".http",
+                        "the route " + domain + http.path() + " is already served by ");
+            }
+            if (http.internalPort().isEmpty()) {
+                continue;
+            }
+            int port = http.internalPort().getAsInt();
             for (int j = 0; j < i; j++) {
                 Service other = services.get(j);
-                if (other.http().isPresent() && other.http().get().internalPort() == http.internalPort()
+                if (other.http().isPresent() && other.http().get().internalPort().equals(http.internalPort())
                         && shareAHost(s.hosts(), other.hosts())) {
-                    problem(at + ".http.internalPort", "port " + http.internalPort() + " is already used by services["
+                    problem(at + ".http.internalPort", "port " + port + " is already used by services["
                             + j + "] (" + other.name() + ") on a host both run on");
                 }
             }
@@ -245,8 +252,10 @@ final class ManifestRules {
             Site s = sites.get(i);
             String at = "sites[" + i + "]";
             claim(names, s.name(), at, at + ".name", "the name '" + s.name() + "' is already used by ");
-            claim(routes, s.http().domain() + s.http().path(), at + " (" + s.name() + ")", at + ".http",
-                    "the route " + s.http().domain() + s.http().path() + " is already served by ");
+            for (String domain : s.http().domains()) {
+                claim(routes, domain + s.http().path(), at + " (" + s.name() + ")", at + ".http",
+                        "the route " + domain + s.http().path() + " is already served by ");
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class ManifestDiffTest {
@@ -28,7 +29,7 @@ class ManifestDiffTest {
         Manifest.Service changedWeb = new Manifest.Service(web.name(),
                 Manifest.Artifact.nixClosure(storePath("web-1.2.4")), web.hosts(), web.exec(),
                 java.util.Map.of("PORT", "8000", "AREA", "Live"), web.envFile(),
-                web.http().map(h -> new Manifest.Http(h.domain(), h.path(), 8001)), Optional.empty(),
+                web.http().map(h -> new Manifest.Http(h.domain(), h.aliases(), h.path(), OptionalInt.of(8001))), Optional.empty(),
                 web.systemd(), web.hardening(), Optional.of("def456"));
         Manifest after = before.withService(changedWeb)
                 .withoutService("worker")

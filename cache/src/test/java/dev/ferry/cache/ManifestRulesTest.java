@@ -94,8 +94,19 @@ class ManifestRulesTest {
                 "services[0].http.internalPort: must be an integer from 1 to 65535, not a string");
         assertThat(serviceProblems(", \"http\": {\"domain\": \"a.org\", \"internalPort\": 8000.5}")).containsExactly(
                 "services[0].http.internalPort: must be an integer from 1 to 65535, not 8000.5");
-        assertThat(serviceProblems(", \"http\": {\"domain\": \"a.org\"}")).containsExactly(
-                "services[0].http.internalPort: required");
+        assertThat(Manifest.parse(manifest(svc("a", ", \"http\": {\"domain\": \"a.org\"}"), "")
+                .getBytes(StandardCharsets.UTF_8)).services().getFirst().http().orElseThrow().internalPort()).isEmpty();
+    }
+
+    @Test
+    void aliasesAreDomainsRoutedOnceLikeTheMainOne() {
+        String a = svc("a", ", \"http\": {\"domain\": \"a.org\", \"aliases\": [\"www.a.org\", \"x.org\"]}");
+        Manifest m = Manifest.parse(manifest(a, "").getBytes(StandardCharsets.UTF_8));
+        assertThat(m.services().getFirst().http().orElseThrow().domains()).containsExactly("a.org", "www.a.org", "x.org");
+        assertThat(problems(manifest(a, site("docs", ", \"http\": {\"domain\": \"x.org\"}")))).containsExactly(
+                "sites[0].http: the route x.org/ is already served by services[0] (a)");
+        assertThat(serviceProblems(", \"http\": {\"domain\": \"a.org\", \"aliases\": [\"B.org\", \"c.org\", \"c.org\"]}"))
+                .hasSize(2).allSatisfy(p -> assertThat(p).startsWith("services[0].http.aliases["));
     }
 
     @Test
@@ -288,7 +299,7 @@ class ManifestRulesTest {
         assertThat(problems(manifest("", site("docs", ", \"http\": {\"domain\": \"d.org\"}, \"spa\": \"yes\""))))
                 .containsExactly("sites[0].spa: must be true or false, not a string");
         assertThat(problems(manifest("", site("docs", ", \"http\": {\"domain\": \"d.org\", \"internalPort\": 1}"))))
-                .containsExactly("sites[0].http.internalPort: unknown field (known here: domain, path)");
+                .containsExactly("sites[0].http.internalPort: unknown field (known here: domain, aliases, path)");
     }
 
     @Test

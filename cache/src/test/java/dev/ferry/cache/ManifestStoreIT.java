@@ -81,7 +81,7 @@ class ManifestStoreIT {
                  "ready": {"http": {"path": "/"}}}
                 """.formatted(web)).getBytes(java.nio.charset.StandardCharsets.UTF_8), "web.json");
         Manifest.Site docs = new Manifest.Site("docs", Manifest.Artifact.nixClosure(site), List.of(),
-                new Manifest.SiteHttp("docs.example.org", "/"), false);
+                new Manifest.SiteHttp("docs.example.org", List.of(), "/"), false);
 
         assertThatThrownBy(() -> store.update(key, trusted, "deploy", m -> m.withService(service).withSite(docs)))
                 .hasMessageContaining("2 store paths have no narinfo").hasMessageContaining(web.absolute())

@@ -241,7 +241,7 @@ class ManifestStoreTest {
     void sitesMustBeInTheCacheToo() {
         StorePath docs = storePath("docs");
         Manifest.Site site = new Manifest.Site("docs", Manifest.Artifact.nixClosure(docs), List.of(),
-                new Manifest.SiteHttp("docs.example.org", "/"), true);
+                new Manifest.SiteHttp("docs.example.org", List.of(), "/"), true);
         assertThatThrownBy(() -> store.update(key, trusted, "site", m -> m.withSite(site)))
                 .hasMessageContaining(docs + " (sites[0] docs)");
         publish(cache, docs);

@@ -1,0 +1,40 @@
+package dev.ferry.builder;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/** What a build is of: a branch, or a pull request (built from its head commit). */
+public sealed interface BuildRef {
+
+    /** The part of the deployment name after {@code <project>-}: the branch slug, or {@code pr-<n>}. */
+    String slug();
+
+    /** {@code <project>-<slug>}: the deployment this ref updates. */
+    default String deploymentName(Project project) {
+        return project.name() + "-" + slug();
+    }
+
+    record Branch(String name) implements BuildRef {
+        public Branch {
+            Objects.requireNonNull(name, "name");
+        }
+
+        /** Lower-case, every run of characters outside {@code [a-z0-9]} becomes one {@code -}, none at the ends. */
+        @Override
+        public String slug() {
+            String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+            return slug.isEmpty() ? "branch" : slug;
+        }
+    }
+
+    record PullRequest(int number, String headBranch) implements BuildRef {
+        public PullRequest {
+            Objects.requireNonNull(headBranch, "headBranch");
+        }
+
+        @Override
+        public String slug() {
+            return "pr-" + number;
+        }
+    }
+}
