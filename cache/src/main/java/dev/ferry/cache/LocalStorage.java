@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,6 +23,7 @@ import java.util.Optional;
  */
 final class LocalStorage implements Storage {
     private static final String TEMP_PREFIX = ".tmp-";
+    private static final String TEMP_SUFFIX = ".part";
 
     private static final java.nio.file.attribute.FileAttribute<?> READABLE =
             java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -147,21 +149,63 @@ final class LocalStorage implements Storage {
     }
 
     @Override
-    public List<String> list(String prefix) {
+    public List<ObjectInfo> listInfo(String prefix) {
         int slash = prefix.lastIndexOf('/');
         Path start = slash < 0 ? root : path(prefix.substring(0, slash));
-        if (!Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
-            return List.of();
+        List<ObjectInfo> objects = new ArrayList<>();
+        walk(start, (p, attributes) -> {
+            String key = root.relativize(p).toString();
+            if (key.startsWith(prefix) && ObjectKeys.isValid(key) && !p.getFileName().toString().startsWith(".")) {
+                objects.add(new ObjectInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant()));
+            }
+        });
+        objects.sort(Comparator.comparing(ObjectInfo::key));
+        return objects;
+    }
+
+    /** The temporary files of writes that never completed, named by their path relative to the cache directory. */
+    @Override
+    public List<ObjectInfo> leftovers() {
+        List<ObjectInfo> leftovers = new ArrayList<>();
+        walk(root, (p, attributes) -> {
+            if (isTempFile(p)) {
+                leftovers.add(new ObjectInfo(root.relativize(p).toString(), attributes.size(),
+                        attributes.lastModifiedTime().toInstant()));
+            }
+        });
+        leftovers.sort(Comparator.comparing(ObjectInfo::key));
+        return leftovers;
+    }
+
+    @Override
+    public void deleteLeftover(String name) {
+        Path path = root.resolve(name).normalize();
+        if (!path.startsWith(root) || !isTempFile(path)) {
+            throw new InvalidKeyException("'" + name + "' is not a temporary file of " + uri());
         }
-        List<String> keys = new ArrayList<>();
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw failure("deleting", path, e);
+        }
+    }
+
+    private static boolean isTempFile(Path path) {
+        String name = path.getFileName().toString();
+        return name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX);
+    }
+
+    /** Visits every regular file under {@code start}; files that vanish meanwhile (a writer's temporary) are skipped. */
+    private void walk(Path start, java.util.function.BiConsumer<Path, BasicFileAttributes> visitor) {
+        if (!Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         try {
             Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
                 @Override
                 public java.nio.file.FileVisitResult visitFile(Path p, BasicFileAttributes attributes) {
-                    String key = root.relativize(p).toString();
-                    if (attributes.isRegularFile() && key.startsWith(prefix) && ObjectKeys.isValid(key)
-                            && !p.getFileName().toString().startsWith(".")) {
-                        keys.add(key);
+                    if (attributes.isRegularFile()) {
+                        visitor.accept(p, attributes);
                     }
                     return java.nio.file.FileVisitResult.CONTINUE;
                 }
@@ -178,15 +222,13 @@ final class LocalStorage implements Storage {
         } catch (IOException e) {
             throw new CacheException("listing " + start + ": " + e.getMessage(), e);
         }
-        keys.sort(null);
-        return keys;
     }
 
     private Path tempFile(Path target) {
         try {
             Files.createDirectories(target.getParent());
             // Cache objects are public by nature (a web server may serve the directory): world-readable.
-            return Files.createTempFile(target.getParent(), TEMP_PREFIX, ".part", READABLE);
+            return Files.createTempFile(target.getParent(), TEMP_PREFIX, TEMP_SUFFIX, READABLE);
         } catch (IOException e) {
             throw failure("creating a temporary file for", target, e);
         }

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -264,7 +265,7 @@ final class S3Storage implements Storage {
     }
 
     @Override
-    public List<String> list(String prefix) {
+    public List<ObjectInfo> listInfo(String prefix) {
         int slash = prefix.lastIndexOf('/');
         if (slash >= 0) {
             ObjectKeys.check(prefix.substring(0, slash));
@@ -273,13 +274,15 @@ final class S3Storage implements Storage {
         if (!prefix.isEmpty()) {
             request.prefix(prefix);
         }
-        List<String> keys = new ArrayList<>();
+        List<ObjectInfo> objects = new ArrayList<>();
         try {
             for (ListObjectsV2Response page : client.listObjectsV2Paginator(request.build())) {
                 for (S3Object object : page.contents()) {
                     // Objects put there by other tools may have keys Ferry never writes; they are not listed.
                     if (ObjectKeys.isValid(object.key())) {
-                        keys.add(object.key());
+                        // A server that gives no time makes the object look new: never old enough to collect.
+                        objects.add(new ObjectInfo(object.key(), object.size() == null ? 0 : object.size(),
+                                object.lastModified() == null ? java.time.Instant.now() : object.lastModified()));
                     }
                 }
             }
@@ -287,8 +290,8 @@ final class S3Storage implements Storage {
             throw new CacheException("S3 ListObjectsV2 of s3://" + bucket + "/" + prefix + "* failed: "
                     + e.getMessage(), e);
         }
-        keys.sort(null);
-        return keys;
+        objects.sort(Comparator.comparing(ObjectInfo::key));
+        return objects;
     }
 
     @Override

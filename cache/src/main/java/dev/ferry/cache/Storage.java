@@ -55,7 +55,26 @@ public interface Storage extends AutoCloseable {
     void delete(String key);
 
     /** Keys that start with {@code prefix} (which need not end in {@code /}), sorted. */
-    List<String> list(String prefix);
+    default List<String> list(String prefix) {
+        return listInfo(prefix).stream().map(ObjectInfo::key).toList();
+    }
+
+    /** The objects whose keys start with {@code prefix}, sorted by key, with their sizes and last-modified times. */
+    List<ObjectInfo> listInfo(String prefix);
+
+    /**
+     * What writes that never completed left behind (a process killed mid-write): invisible to readers, never listed
+     * by {@link #listInfo}, and named by something that is not a key. The directory storage leaves temporary files;
+     * S3 leaves none that Ferry can see this way (an incomplete multipart upload is for a bucket lifecycle rule).
+     */
+    default List<ObjectInfo> leftovers() {
+        return List.of();
+    }
+
+    /** Deletes one of {@link #leftovers()}; deleting one that is already gone is not an error. */
+    default void deleteLeftover(String name) {
+        throw new CacheException(uri() + " has no leftover '" + name + "'");
+    }
 
     @Override
     default void close() {

@@ -50,4 +50,19 @@ public class ForwardingStorage implements Storage {
     public List<String> list(String prefix) {
         return delegate.list(prefix);
     }
+
+    @Override
+    public List<ObjectInfo> listInfo(String prefix) {
+        return delegate.listInfo(prefix);
+    }
+
+    @Override
+    public List<ObjectInfo> leftovers() {
+        return delegate.leftovers();
+    }
+
+    @Override
+    public void deleteLeftover(String name) {
+        delegate.deleteLeftover(name);
+    }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The storage contract against a directory. */
@@ -41,5 +43,28 @@ class LocalStorageTest extends StorageContract {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    @Test
+    void leftoversAreTheTemporaryFilesOfInterruptedWritesAndOnlyThose() throws IOException {
+        storage.put("nar/kept.nar", new byte[] {1});
+        Path temp = Files.write(storage.root().resolve("nar/.tmp-123.part"), new byte[] {1, 2, 3, 4});
+        Files.write(storage.root().resolve(".tmp-9.part"), new byte[] {1});
+        Files.write(storage.root().resolve("nar/.hidden"), new byte[] {1});
+
+        assertThat(storage.leftovers()).extracting(ObjectInfo::key).containsExactly(".tmp-9.part", "nar/.tmp-123.part");
+        assertThat(storage.leftovers()).filteredOn(o -> o.key().equals("nar/.tmp-123.part"))
+                .singleElement().extracting(ObjectInfo::size).isEqualTo(4L);
+        assertThat(storage.list("")).containsExactly("nar/kept.nar");
+
+        storage.deleteLeftover("nar/.tmp-123.part");
+        assertThat(temp).doesNotExist();
+        storage.deleteLeftover("nar/.tmp-123.part"); // already gone: fine
+        for (String notLeftover : List.of("nar/kept.nar", "nar/.hidden", "../.tmp-1.part", "nar/../../x/.tmp-1.part")) {
+            assertThatThrownBy(() -> storage.deleteLeftover(notLeftover)).as(notLeftover)
+                    .isInstanceOf(InvalidKeyException.class).hasMessageContaining("not a temporary file");
+        }
+        assertThat(storage.root().resolve("nar/kept.nar")).exists();
+        assertThat(storage.root().resolve("nar/.hidden")).exists();
     }
 }

@@ -250,6 +250,42 @@ abstract class StorageContract {
         assertThat(storage.list("")).hasSize(count + 1);
     }
 
+    @Test
+    void listInfoGivesSizeAndLastModifiedOfEachObject() throws Exception {
+        Storage storage = storage();
+        // S3 keeps LastModified in whole seconds; allow that much either side of the write.
+        java.time.Instant before = java.time.Instant.now().minusSeconds(2);
+        storage.put("b.narinfo", new byte[] {1, 2, 3});
+        storage.write("nar/x.nar.zst", 5, out -> out.write(new byte[] {1, 2, 3, 4, 5}));
+        storage.createIfAbsent("pins/p", new byte[] {7});
+        storage.put("a.narinfo", new byte[0]);
+        java.time.Instant after = java.time.Instant.now().plusSeconds(2);
+
+        List<ObjectInfo> all = storage.listInfo("");
+        assertThat(all).extracting(ObjectInfo::key).containsExactly("a.narinfo", "b.narinfo", "nar/x.nar.zst", "pins/p");
+        assertThat(all).extracting(ObjectInfo::size).containsExactly(0L, 3L, 5L, 1L);
+        assertThat(all).allSatisfy(o -> assertThat(o.lastModified()).isBetween(before, after));
+        assertThat(storage.listInfo("nar/")).extracting(ObjectInfo::key).containsExactly("nar/x.nar.zst");
+        assertThat(storage.list("")).containsExactlyElementsOf(all.stream().map(ObjectInfo::key).toList());
+        assertThat(storage.listInfo("nothing/")).isEmpty();
+        assertThat(storage.leftovers()).as("no write was interrupted").isEmpty();
+
+        storage.delete("b.narinfo");
+        assertThat(storage.listInfo("")).extracting(ObjectInfo::key).containsExactly("a.narinfo", "nar/x.nar.zst", "pins/p");
+    }
+
+    @Test
+    void listInfoTimesFollowRewrites() throws Exception {
+        Storage storage = storage();
+        storage.put("old", new byte[] {1});
+        java.time.Instant first = storage.listInfo("old").getFirst().lastModified();
+        Thread.sleep(1_100); // S3's LastModified has whole seconds
+        storage.put("old", new byte[] {1, 2});
+        ObjectInfo rewritten = storage.listInfo("old").getFirst();
+        assertThat(rewritten.lastModified()).isAfter(first);
+        assertThat(rewritten.size()).isEqualTo(2);
+    }
+
     // --- helpers ---
 
     static byte[] read(Storage storage, String key) throws IOException {
