@@ -1,0 +1,256 @@
+package dev.ferry.app;
+
+import dev.ferry.cache.CacheException;
+import dev.ferry.cache.CacheGc;
+import dev.ferry.cache.CachePins;
+import dev.ferry.cache.ObjectInfo;
+import dev.ferry.cache.Storage;
+import dev.ferry.nix.NixFormatException;
+import dev.ferry.nix.StorePath;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code ferry cache ...}: garbage collection and pins of a binary cache (see docs/operations.md). */
+@Command(name = "cache", mixinStandardHelpOptions = true,
+        description = {"Maintain a binary cache: garbage collection and pinned paths.", "See docs/operations.md."},
+        subcommands = {CacheCommand.Gc.class, CacheCommand.Pin.class, CacheCommand.Unpin.class,
+                CacheCommand.Pins.class})
+final class CacheCommand {
+
+    @Command(name = "gc", mixinStandardHelpOptions = true,
+            description = {"Delete what the cache no longer needs, keeping the full closure of every store path in "
+                    + "the newest manifest generations, of every pinned path, and of every path published within the "
+                    + "grace period. Prints the plan, then carries it out (unless --dry-run)."})
+    static final class Gc implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ManifestCommand.CacheOption cache;
+        @Option(names = "--keep-generations", paramLabel = "N", defaultValue = "" + CacheGc.DEFAULT_KEEP_GENERATIONS,
+                description = "Keep the closures of the newest N manifest generations (default: ${DEFAULT-VALUE}).")
+        int keepGenerations;
+        @Option(names = "--grace", paramLabel = "PERIOD", defaultValue = "24h", converter = PeriodConverter.class,
+                description = "Never delete an object written less than PERIOD ago: 90s, 30m, 24h, 7d or ISO-8601 "
+                        + "(PT12H) (default: ${DEFAULT-VALUE}).")
+        Duration grace;
+        @Option(names = "--dry-run", description = "Print the plan and stop: nothing is deleted.")
+        boolean dryRun;
+        @Option(names = {"-v", "--verbose"}, description = "Also list the store paths kept and the NARs removed.")
+        boolean verbose;
+
+        @Override
+        public Integer call() {
+            CacheGc.Options options = new CacheGc.Options(keepGenerations, grace);
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try (Storage storage = cache.open()) {
+                CacheGc gc = CacheGc.create(storage);
+                CacheGc.Plan plan = gc.plan(options);
+                print(plan, storage.uri(), out);
+                plan.warnings().forEach(w -> err.println("warning: " + w));
+                if (dryRun) {
+                    out.println("dry run: nothing deleted");
+                    return 0;
+                }
+                if (plan.isEmpty()) {
+                    out.println("nothing to delete");
+                    return 0;
+                }
+                out.flush();
+                CacheGc.Result result = gc.execute(plan);
+                out.println("deleted " + result.narInfosDeleted() + " narinfos, " + result.narsDeleted() + " NARs, "
+                        + result.leftoversDeleted() + " temporary files: " + PublishCommand.megabytes(result.bytesFreed())
+                        + " freed");
+                if (result.spared() > 0) {
+                    out.println("spared " + result.spared() + " objects that became live after planning");
+                }
+            }
+            return 0;
+        }
+
+        private void print(CacheGc.Plan plan, String uri, PrintWriter out) {
+            out.println("cache " + uri + ": keeping the newest " + plan.options().keepGenerations()
+                    + " manifest generations (found " + plan.generations().size()
+                    + (plan.generations().isEmpty() ? "" : ": " + range(plan.generations())) + ") and everything "
+                    + "written after " + plan.cutoff() + " (grace " + PeriodConverter.format(plan.options().grace())
+                    + ")");
+            out.println("roots: " + plan.manifestPaths().size() + " store paths in manifests, " + plan.pinned().size()
+                    + " pinned, " + plan.recent().size() + " published within the grace period");
+            out.println("keep:   " + plan.kept().size() + " store paths (the closures of the roots), "
+                    + plan.keptNars() + " NARs, " + PublishCommand.megabytes(plan.keptBytes()));
+            out.println("remove: " + plan.narInfos().size() + " store paths, " + plan.nars().size() + " NARs, "
+                    + plan.leftovers().size() + " temporary files: " + PublishCommand.megabytes(plan.bytesFreed()));
+            if (verbose) {
+                plan.kept().forEach(p -> out.println("  keep   " + p));
+            }
+            for (CacheGc.Removal removal : plan.narInfos()) {
+                out.println("  remove " + removal.path().map(StorePath::absolute)
+                        .orElse(removal.object().key() + " (unreadable narinfo)"));
+            }
+            if (verbose) {
+                for (ObjectInfo nar : plan.nars()) {
+                    out.println("  remove " + nar.key() + " (" + PublishCommand.megabytes(nar.size()) + ")");
+                }
+            }
+            for (ObjectInfo leftover : plan.leftovers()) {
+                out.println("  remove " + leftover.key() + " (temporary file of an interrupted write, "
+                        + PublishCommand.megabytes(leftover.size()) + ")");
+            }
+        }
+
+        private static String range(List<Long> newestFirst) {
+            long newest = newestFirst.getFirst();
+            long oldest = newestFirst.getLast();
+            return newest == oldest ? Long.toString(newest) : oldest + ".." + newest;
+        }
+    }
+
+    /** {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, {@code 0}, or ISO-8601 ({@code PT12H}). */
+    static final class PeriodConverter implements CommandLine.ITypeConverter<Duration> {
+        private static final Pattern SHORT = Pattern.compile("([0-9]{1,9})(s|m|h|d)?");
+
+        @Override
+        public Duration convert(String value) {
+            return parse(value);
+        }
+
+        static Duration parse(String value) {
+            Matcher m = SHORT.matcher(value.strip());
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2);
+                if (unit == null && n != 0) {
+                    throw new CommandLine.TypeConversionException("period '" + value + "' needs a unit: s, m, h or d");
+                }
+                return switch (unit == null ? "s" : unit) {
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            }
+            try {
+                Duration d = Duration.parse(value.strip());
+                if (d.isNegative()) {
+                    throw new CommandLine.TypeConversionException("period '" + value + "' is negative");
+                }
+                return d;
+            } catch (DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("period '" + value + "' is not a duration "
+                        + "(examples: 90s, 30m, 24h, 7d, PT12H)");
+            }
+        }
+
+        static String format(Duration d) {
+            long s = d.toSeconds();
+            if (s % 86_400 == 0 && s > 0) {
+                return s / 86_400 + "d";
+            }
+            if (s % 3_600 == 0 && s > 0) {
+                return s / 3_600 + "h";
+            }
+            if (s % 60 == 0 && s > 0) {
+                return s / 60 + "m";
+            }
+            return s + "s";
+        }
+    }
+
+    /** A store path given as {@code /nix/store/...}, or as a link to one ({@code ./result}). */
+    static StorePath storePath(String given) {
+        try {
+            return StorePath.parse(given);
+        } catch (NixFormatException notAStorePath) {
+            try {
+                return StorePath.parse(Path.of(given).toRealPath().toString());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot resolve " + given, e);
+            } catch (NixFormatException e) {
+                throw new CacheException(given + " is neither a store path nor a link to one");
+            }
+        }
+    }
+
+    @Command(name = "pin", mixinStandardHelpOptions = true,
+            description = {"Pin a store path: garbage collection keeps its closure whatever the manifests say.",
+                    "The pin is an object (pins/<hash>) in the cache itself."})
+    static final class Pin implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ManifestCommand.CacheOption cache;
+        @Parameters(paramLabel = "PATH", description = "A store path in the cache, or a link to one (./result).")
+        String path;
+
+        @Override
+        public Integer call() {
+            StorePath storePath = storePath(path);
+            try (Storage storage = cache.open()) {
+                boolean created = CachePins.create(storage).pin(storePath);
+                spec.commandLine().getOut().println((created ? "pinned " : "already pinned: ") + storePath);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "unpin", mixinStandardHelpOptions = true,
+            description = "Remove the pin of a store path; the next garbage collection may delete it.")
+    static final class Unpin implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ManifestCommand.CacheOption cache;
+        @Parameters(paramLabel = "PATH", description = "A pinned store path, or a link to one.")
+        String path;
+
+        @Override
+        public Integer call() {
+            StorePath storePath = storePath(path);
+            try (Storage storage = cache.open()) {
+                if (!CachePins.create(storage).unpin(storePath)) {
+                    throw new CacheException(storePath + " is not pinned in " + storage.uri());
+                }
+                spec.commandLine().getOut().println("unpinned " + storePath);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "pins", mixinStandardHelpOptions = true, description = "List the pinned store paths.")
+    static final class Pins implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ManifestCommand.CacheOption cache;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (Storage storage = cache.open()) {
+                List<CachePins.Pin> pins = CachePins.create(storage).list();
+                if (pins.isEmpty()) {
+                    out.println("no pinned paths in " + storage.uri());
+                }
+                for (CachePins.Pin pin : pins) {
+                    out.println(pin.path() + "  pinned " + pin.pinnedAt());
+                }
+            }
+            return 0;
+        }
+    }
+}
