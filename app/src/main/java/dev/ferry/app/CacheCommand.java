@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -73,9 +74,9 @@ final class CacheCommand {
                 }
                 out.flush();
                 CacheGc.Result result = gc.execute(plan);
-                out.println("deleted " + result.narInfosDeleted() + " narinfos, " + result.narsDeleted() + " NARs, "
-                        + result.leftoversDeleted() + " temporary files: " + PublishCommand.megabytes(result.bytesFreed())
-                        + " freed");
+                out.println("deleted " + count(result.narInfosDeleted(), "narinfo") + ", "
+                        + count(result.narsDeleted(), "NAR") + ", " + count(result.leftoversDeleted(), "temporary file")
+                        + ": " + size(result.bytesFreed()) + " freed");
                 if (result.spared() > 0) {
                     out.println("spared " + result.spared() + " objects that became live after planning");
                 }
@@ -87,14 +88,14 @@ final class CacheCommand {
             out.println("cache " + uri + ": keeping the newest " + plan.options().keepGenerations()
                     + " manifest generations (found " + plan.generations().size()
                     + (plan.generations().isEmpty() ? "" : ": " + range(plan.generations())) + ") and everything "
-                    + "written after " + plan.cutoff() + " (grace " + PeriodConverter.format(plan.options().grace())
-                    + ")");
-            out.println("roots: " + plan.manifestPaths().size() + " store paths in manifests, " + plan.pinned().size()
-                    + " pinned, " + plan.recent().size() + " published within the grace period");
-            out.println("keep:   " + plan.kept().size() + " store paths (the closures of the roots), "
-                    + plan.keptNars() + " NARs, " + PublishCommand.megabytes(plan.keptBytes()));
-            out.println("remove: " + plan.narInfos().size() + " store paths, " + plan.nars().size() + " NARs, "
-                    + plan.leftovers().size() + " temporary files: " + PublishCommand.megabytes(plan.bytesFreed()));
+                    + "written after " + plan.cutoff().truncatedTo(ChronoUnit.SECONDS) + " (grace "
+                    + PeriodConverter.format(plan.options().grace()) + ")");
+            out.println("roots:  " + count(plan.manifestPaths().size(), "store path") + " in manifests, "
+                    + plan.pinned().size() + " pinned, " + plan.recent().size() + " published within the grace period");
+            out.println("keep:   " + count(plan.kept().size(), "store path") + " (the closures of the roots), "
+                    + count(plan.keptNars(), "NAR") + ", " + size(plan.keptBytes()));
+            out.println("remove: " + count(plan.narInfos().size(), "store path") + ", " + count(plan.nars().size(), "NAR")
+                    + ", " + count(plan.leftovers().size(), "temporary file") + ": " + size(plan.bytesFreed()));
             if (verbose) {
                 plan.kept().forEach(p -> out.println("  keep   " + p));
             }
@@ -104,13 +105,21 @@ final class CacheCommand {
             }
             if (verbose) {
                 for (ObjectInfo nar : plan.nars()) {
-                    out.println("  remove " + nar.key() + " (" + PublishCommand.megabytes(nar.size()) + ")");
+                    out.println("  remove " + nar.key() + " (" + size(nar.size()) + ")");
                 }
             }
             for (ObjectInfo leftover : plan.leftovers()) {
                 out.println("  remove " + leftover.key() + " (temporary file of an interrupted write, "
-                        + PublishCommand.megabytes(leftover.size()) + ")");
+                        + size(leftover.size()) + ")");
             }
+        }
+
+        private static String count(long n, String noun) {
+            return n + " " + noun + (n == 1 ? "" : "s");
+        }
+
+        static String size(long bytes) {
+            return bytes < 100_000 ? count(bytes, "byte") : PublishCommand.megabytes(bytes);
         }
 
         private static String range(List<Long> newestFirst) {
@@ -158,7 +167,7 @@ final class CacheCommand {
 
         static String format(Duration d) {
             long s = d.toSeconds();
-            if (s % 86_400 == 0 && s > 0) {
+            if (s % 86_400 == 0 && s >= 2 * 86_400) {
                 return s / 86_400 + "d";
             }
             if (s % 3_600 == 0 && s > 0) {

@@ -143,20 +143,20 @@ class CacheCommandTest {
         Result dry = cache("gc", "--keep-generations", "1", "--grace", "0", "--dry-run");
         assertThat(dry.exit()).isZero();
         assertThat(dry.out()).contains("keeping the newest 1 manifest generations (found 1: 2)",
-                "roots: 1 store paths in manifests, 0 pinned, 0 published within the grace period",
-                "keep:   2 store paths", "remove: 1 store paths, 1 NARs, 0 temporary files",
+                "roots:  1 store path in manifests, 0 pinned, 0 published within the grace period",
+                "keep:   2 store paths", "remove: 1 store path, 1 NAR, 0 temporary files",
                 "  remove " + old.absolute(), "dry run: nothing deleted");
         assertThat(storage.list("")).isEqualTo(before);
 
         // Everything was written just now: the default grace of 24h keeps it all.
         Result graceful = cache("gc", "--keep-generations", "1");
-        assertThat(graceful.out()).contains("grace 1d", "3 published within the grace period",
+        assertThat(graceful.out()).contains("grace 24h", "3 published within the grace period",
                 "remove: 0 store paths", "nothing to delete");
         assertThat(storage.list("")).isEqualTo(before);
 
         Result gc = cache("gc", "--keep-generations", "1", "--grace", "0", "--verbose");
         assertThat(gc.exit()).isZero();
-        assertThat(gc.out()).contains("  keep   " + app, "  keep   " + lib, "deleted 1 narinfos, 1 NARs");
+        assertThat(gc.out()).contains("  keep   " + app, "  keep   " + lib, "deleted 1 narinfo, 1 NAR");
         assertThat(storage.exists(BinaryCache.narInfoKey(old))).isFalse();
         assertThat(storage.exists(BinaryCache.narInfoKey(lib))).isTrue();
     }
@@ -183,7 +183,8 @@ class CacheCommandTest {
             assertThatThrownBy(() -> CacheCommand.PeriodConverter.parse(bad)).as(bad)
                     .isInstanceOf(CommandLine.TypeConversionException.class);
         }
-        assertThat(CacheCommand.PeriodConverter.format(Duration.ofHours(24))).isEqualTo("1d");
+        assertThat(CacheCommand.PeriodConverter.format(Duration.ofHours(24))).isEqualTo("24h");
+        assertThat(CacheCommand.PeriodConverter.format(Duration.ofDays(7))).isEqualTo("7d");
         assertThat(CacheCommand.PeriodConverter.format(Duration.ofMinutes(90))).isEqualTo("90m");
         assertThat(CacheCommand.PeriodConverter.format(Duration.ZERO)).isEqualTo("0s");
     }
