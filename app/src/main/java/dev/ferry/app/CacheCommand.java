@@ -51,12 +51,15 @@ final class CacheCommand {
         Duration grace;
         @Option(names = "--dry-run", description = "Print the plan and stop: nothing is deleted.")
         boolean dryRun;
+        @Option(names = "--without-manifests", description = "Collect a cache that has no manifest generation "
+                + "(refused otherwise): everything not pinned and older than the grace period goes.")
+        boolean withoutManifests;
         @Option(names = {"-v", "--verbose"}, description = "Also list the store paths kept and the NARs removed.")
         boolean verbose;
 
         @Override
         public Integer call() {
-            CacheGc.Options options = new CacheGc.Options(keepGenerations, grace);
+            CacheGc.Options options = new CacheGc.Options(keepGenerations, grace, withoutManifests);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             try (Storage storage = cache.open()) {

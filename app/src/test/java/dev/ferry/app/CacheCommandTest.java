@@ -162,6 +162,19 @@ class CacheCommandTest {
     }
 
     @Test
+    void aCacheWithoutManifestsIsCollectedOnlyWithTheFlag() throws Exception {
+        StorePath path = publish("no-manifest");
+        Result refused = cache("gc", "--grace", "0");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("has no manifest generation");
+        assertThat(storage.exists(BinaryCache.narInfoKey(path))).isTrue();
+        Result done = cache("gc", "--grace", "0", "--without-manifests");
+        assertThat(done.exit()).isZero();
+        assertThat(done.out()).contains("deleted 1 narinfo");
+        assertThat(storage.exists(BinaryCache.narInfoKey(path))).isFalse();
+    }
+
+    @Test
     void badOptionsAreClearErrors() {
         Result zero = cache("gc", "--keep-generations", "0");
         assertThat(zero.exit()).isEqualTo(1);

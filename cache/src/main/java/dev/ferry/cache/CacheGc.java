@@ -66,8 +66,16 @@ public final class CacheGc {
         return new CacheGc(storage, clock, parallelism);
     }
 
-    /** How much to keep: the newest {@code keepGenerations} generations, and everything younger than {@code grace}. */
-    public record Options(int keepGenerations, Duration grace) {
+    /**
+     * How much to keep: the newest {@code keepGenerations} generations, and everything younger than {@code grace}.
+     * A cache without any manifest generation is collected only with {@code withoutGenerations}: there, everything
+     * older than the grace period that is not pinned would go, which is rarely what a cache of Ferry's wants.
+     */
+    public record Options(int keepGenerations, Duration grace, boolean withoutGenerations) {
+        public Options(int keepGenerations, Duration grace) {
+            this(keepGenerations, grace, false);
+        }
+
         public Options {
             if (keepGenerations < 1) {
                 throw new IllegalArgumentException("keep-generations must be at least 1 (the newest generation is "
@@ -247,6 +255,11 @@ public final class CacheGc {
      * then leftovers). If a narinfo cannot be deleted, it stops before any NAR is deleted and throws.
      */
     public Result execute(Plan plan) {
+        if (plan.generations().isEmpty() && !plan.options().withoutGenerations() && !plan.isEmpty()) {
+            throw new CacheException(storage.uri() + " has no manifest generation, so a collection would delete every "
+                    + "path published before " + plan.cutoff() + " that is not pinned (" + plan.narInfos().size()
+                    + " now). Pin what must stay, or collect without generations on purpose");
+        }
         Plan fresh = plan(plan.options());
         Set<String> plannedNarInfos = keys(plan.narInfos().stream().map(Removal::object).toList());
         Set<String> plannedNars = keys(plan.nars());

@@ -349,10 +349,28 @@ class CacheGcTest {
     }
 
     @Test
+    void aCacheWithoutGenerationsIsCollectedOnlyOnPurpose() {
+        StorePath pinned = publish("pinned");
+        StorePath other = publish("other");
+        CachePins.create(storage).pin(pinned);
+
+        CacheGc.Plan plan = gc().plan(keep(10));
+        assertThat(plan.generations()).isEmpty();
+        assertThatThrownBy(() -> gc().execute(plan)).isInstanceOf(CacheException.class)
+                .hasMessageContaining("has no manifest generation").hasMessageContaining("(1 now)");
+        assertThat(cache.hasNarInfo(other)).isTrue();
+
+        CacheGc.Plan onPurpose = gc().plan(new CacheGc.Options(10, GRACE, true));
+        assertThat(gc().execute(onPurpose).narInfosDeleted()).isEqualTo(1);
+        assertThat(cache.hasNarInfo(other)).isFalse();
+        assertThat(cache.hasNarInfo(pinned)).isTrue();
+    }
+
+    @Test
     void optionsAreChecked() {
         assertThatThrownBy(() -> new CacheGc.Options(0, GRACE)).hasMessageContaining("at least 1");
         assertThatThrownBy(() -> new CacheGc.Options(1, Duration.ofSeconds(-1))).hasMessageContaining("negative");
-        assertThat(CacheGc.Options.defaults()).isEqualTo(new CacheGc.Options(10, Duration.ofHours(24)));
+        assertThat(CacheGc.Options.defaults()).isEqualTo(new CacheGc.Options(10, Duration.ofHours(24), false));
     }
 
     @Test
