@@ -122,6 +122,8 @@ in
       }
     ];
 
+    environment.systemPackages = [ cfg.package ];
+
     # Nix on this host substitutes the deployed closures from the Ferry cache, checking the cache's signatures.
     nix.settings.substituters = cfg.substituters;
     nix.settings.trusted-public-keys = cfg.trustedPublicKeys;

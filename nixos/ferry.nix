@@ -168,6 +168,9 @@ in
       caddy-admin-url = mkDefault "http://127.0.0.1:2019";
     };
 
+    # The command line too, for `ferry cache gc`, `ferry manifest ...` and the like.
+    environment.systemPackages = [ cfg.package ];
+
     users.users.ferry = {
       isSystemUser = true;
       group = "ferry";

@@ -45,6 +45,7 @@ in
     environment.etc."ferry-test/hello.json".text = service;
     # The closure to publish is in the server's store, not in the deployer's.
     system.extraDependencies = [ hello ];
+    environment.systemPackages = [ pkgs.curl ];
     virtualisation.memorySize = 2048;
   };
 
@@ -55,6 +56,7 @@ in
       manifestUri = "http://server:8080/cache";
       trustedPublicKeys = [ publicKey ];
     };
+    environment.systemPackages = [ pkgs.curl ];
     virtualisation.memorySize = 1536;
   };
 

@@ -11,9 +11,11 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +24,14 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Closure-aware garbage collection of a binary cache (see {@code docs/operations.md}). The live set is the closure
@@ -160,10 +165,10 @@ public final class CacheGc {
         // Roots: newest generations, pins, recent narinfos.
         ManifestStore manifests = ManifestStore.create(storage);
         List<Long> generations = new ArrayList<>();
-        Map<StorePath, String> roots = new java.util.LinkedHashMap<>();
+        Map<StorePath, String> roots = new LinkedHashMap<>();
         SortedSet<StorePath> manifestPaths = new TreeSet<>();
         List<Long> numbers = new ArrayList<>(manifests.generationNumbers());
-        java.util.Collections.reverse(numbers);
+        Collections.reverse(numbers);
         for (long n : numbers) {
             if (generations.size() == options.keepGenerations()) {
                 break;
@@ -252,7 +257,8 @@ public final class CacheGc {
 
     /**
      * Carries out {@code plan}: plans again, then deletes what both plans remove (narinfos wave by wave, then NARs,
-     * then leftovers). If a narinfo cannot be deleted, it stops before any NAR is deleted and throws.
+     * then leftovers). If a narinfo cannot be deleted, it stops before any NAR is deleted and throws. A cache without
+     * manifest generations is refused unless the options say {@code withoutGenerations}.
      */
     public Result execute(Plan plan) {
         if (plan.generations().isEmpty() && !plan.options().withoutGenerations() && !plan.isEmpty()) {
@@ -267,7 +273,7 @@ public final class CacheGc {
         int planned = plannedNarInfos.size() + plannedNars.size() + plannedLeftovers.size();
 
         AtomicInteger narInfosDeleted = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong bytes = new AtomicLong();
         for (List<Removal> wave : fresh.narInfoWaves()) {
             List<Removal> agreed = wave.stream().filter(r -> plannedNarInfos.contains(r.object().key())).toList();
             inParallel(agreed, r -> {
@@ -418,13 +424,13 @@ public final class CacheGc {
      * Runs {@code action} on every item with at most {@code parallelism} at a time (virtual threads). On the first
      * failure the others stop taking items, and the failure is thrown with {@code context} in its message.
      */
-    private <T> void inParallel(List<T> items, Consumer<T> action, java.util.function.Supplier<String> context) {
+    private <T> void inParallel(List<T> items, Consumer<T> action, Supplier<String> context) {
         if (items.isEmpty()) {
             return;
         }
         AtomicInteger next = new AtomicInteger();
         AtomicBoolean failed = new AtomicBoolean();
-        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int w = 0; w < Math.min(parallelism, items.size()); w++) {
                 executor.submit(() -> {
