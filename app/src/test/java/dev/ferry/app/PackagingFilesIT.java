@@ -1,0 +1,62 @@
+package dev.ferry.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.process.Command;
+import dev.ferry.process.ProcessException;
+import dev.ferry.process.ProcessResult;
+import dev.ferry.process.ProcessRunner;
+import dev.ferry.testkit.RequiresPrograms;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The files of packaging/ (docs/deploy/debian.md) as systemd, Caddy and the shell read them. */
+@RequiresPrograms({"systemd-analyze", "caddy", "sh", "env"})
+class PackagingFilesIT {
+    private static final Path PACKAGING = Path.of("..", "packaging").toAbsolutePath().normalize();
+    private final ProcessRunner runner = ProcessRunner.local();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theUnitVerifiesWithoutAWarning() throws IOException {
+        // The launcher is not installed in /opt here: point ExecStart at the repository's copy, change nothing else.
+        String unit = Files.readString(PACKAGING.resolve("ferry.service"));
+        assertThat(unit).contains("ExecStart=/opt/ferry/bin/ferry serve");
+        Path copy = Files.writeString(dir.resolve("ferry.service"),
+                unit.replace("/opt/ferry/bin/ferry", PACKAGING.resolve("ferry").toString()));
+        ProcessResult result = runner.run(Command.of("systemd-analyze", "verify", copy.toString()));
+        // verify exits 0 on unknown keys and bad values, but names them on stderr.
+        assertThat(result.stderr()).isEmpty();
+        assertThat(unit).doesNotContain("MemoryDenyWriteExecute=true").contains("LoadCredential=upload-token:");
+    }
+
+    @Test
+    void theCaddyfileIsValidAndKeepsTheAdminApiOnLoopback() {
+        Map<String, String> env = Map.of("XDG_DATA_HOME", dir.toString(), "XDG_CONFIG_HOME", dir.toString(),
+                "HOME", dir.toString(), "PATH", System.getenv("PATH"));
+        String caddyfile = PACKAGING.resolve("Caddyfile").toString();
+        runner.run(Command.of("caddy", "validate", "--config", caddyfile, "--adapter", "caddyfile").environment(env)
+                .timeout(Duration.ofMinutes(1)));
+        String json = runner.run(Command.of("caddy", "adapt", "--config", caddyfile, "--adapter", "caddyfile")
+                .environment(env).timeout(Duration.ofMinutes(1))).stdout();
+        assertThat(json).contains("\"admin\":{\"listen\":\"127.0.0.1:2019\"}", "\"dial\":\"127.0.0.1:8080\"",
+                "ferry.example.org");
+    }
+
+    @Test
+    void theLauncherIsValidShellAndNamesAMissingJavaHome() {
+        Path launcher = PACKAGING.resolve("ferry");
+        assertThat(Files.isExecutable(launcher)).isTrue();
+        runner.run(Command.of("sh", "-n", launcher.toString()));
+        assertThatThrownBy(() -> runner.run(Command.of("env", "-u", "JAVA_HOME", launcher.toString(), "--version")))
+                .isInstanceOf(ProcessException.class).hasMessageContaining("set JAVA_HOME to a JDK or JRE 21+");
+    }
+}
