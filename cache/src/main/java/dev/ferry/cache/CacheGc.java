@@ -283,7 +283,19 @@ public final class CacheGc {
             }, () -> "deleting narinfos stopped after " + narInfosDeleted.get() + "; no NAR was deleted. The cache "
                     + "is valid; run the collection again");
         }
-        List<ObjectInfo> nars = fresh.nars().stream().filter(o -> plannedNars.contains(o.key())).toList();
+        // A NAR goes only if no narinfo that stays points to it, including narinfos only the second plan would
+        // delete (written in between, with a grace period shorter than that): they stay, so their NARs do too.
+        Set<String> goneNarInfos = new HashSet<>();
+        fresh.narInfos().forEach(r -> goneNarInfos.add(r.object().key()));
+        goneNarInfos.retainAll(plannedNarInfos);
+        Set<String> urlsInUse = new HashSet<>();
+        reads.forEach((key, read) -> {
+            if (!goneNarInfos.contains(key)) {
+                read.info().ifPresent(info -> urlsInUse.add(info.url()));
+            }
+        });
+        List<ObjectInfo> nars = fresh.nars().stream()
+                .filter(o -> plannedNars.contains(o.key()) && !urlsInUse.contains(o.key())).toList();
         AtomicInteger narsDeleted = new AtomicInteger();
         inParallel(nars, o -> {
             storage.delete(o.key());

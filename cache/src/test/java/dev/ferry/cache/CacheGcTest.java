@@ -265,6 +265,32 @@ class CacheGcTest {
     }
 
     @Test
+    void aNarThatANarinfoWrittenAfterPlanningPointsToStays() throws IOException {
+        deploy(publish("current"));
+        byte[] content = "content of a later path".getBytes(StandardCharsets.UTF_8);
+        Hash narHash = Hash.sha256(sha256(content));
+        String orphan = BinaryCache.narKey(narHash, Compression.NONE);
+        storage.put(orphan, content); // an orphan NAR, left by an interrupted publish
+
+        CacheGc zeroGrace = CacheGc.create(storage, Clock.systemUTC(), 2);
+        CacheGc.Options noGrace = new CacheGc.Options(1, Duration.ZERO);
+        CacheGc.Plan plan = zeroGrace.plan(noGrace);
+        assertThat(plan.nars()).extracting(ObjectInfo::key).containsExactly(orphan);
+
+        // Before execution, a publish completes whose narinfo points to that NAR. With no grace period at all,
+        // the second plan would delete the new narinfo, which the first plan did not know: it stays, and its NAR.
+        StorePath later = publish("later", content);
+        assertThat(narOf(later)).isEqualTo(orphan);
+        Files.setLastModifiedTime(storage.root().resolve(BinaryCache.narInfoKey(later)),
+                FileTime.from(Instant.now().minusSeconds(5)));
+        zeroGrace.execute(plan);
+
+        assertThat(cache.hasNarInfo(later)).isTrue();
+        assertThat(storage.exists(orphan)).isTrue();
+        PublishIT.assertCacheValid(storage);
+    }
+
+    @Test
     void theCacheIsValidAfterEveryDeletion() {
         // A chain a -> b -> c -> d and a fan d <- e, f, all garbage, plus a live closure that shares d.
         StorePath d = publish("d");
