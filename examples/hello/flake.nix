@@ -43,6 +43,7 @@
           package = "web";
           exec = "bin/hello-web";
           http = { };
+          primary = true; # also reachable at <project>-<branch>.<ferry.domains.ephemeral>
           ready.http.path = "/healthz";
           env.GREETING = "hello";
           customDomain = "hello.example.org";
