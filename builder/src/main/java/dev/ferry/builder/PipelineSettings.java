@@ -25,6 +25,8 @@ public record PipelineSettings(Path dataDir, String ephemeralDomain, Duration ni
     public static final String EPHEMERAL_DOMAIN = "ferry.domains.ephemeral";
     public static final String NIX_TIMEOUT = "ferry.builder.nix-timeout";
     public static final String SYSTEM = "ferry.builder.system";
+    /** The keys read here (also settable as plain environment variables: {@code FERRY_BUILDER_NIX_TIMEOUT}). */
+    public static final java.util.List<String> KEYS = java.util.List.of(EPHEMERAL_DOMAIN, NIX_TIMEOUT, SYSTEM);
     static final String DEFAULT_EPHEMERAL_DOMAIN = "localhost";
     static final Duration DEFAULT_NIX_TIMEOUT = Duration.ofHours(1);
     private static final Pattern DOMAIN = Pattern.compile(
