@@ -113,6 +113,9 @@ class BuildPipelineIT {
         assertThat(deployment.generation()).isEqualTo(1);
         assertThat(deployment.domains()).contains("hello-main.ferry.test", "hello-main-docs.ferry.test");
 
+        // The example's web service runs from its store path: its version at /, ok at /healthz, on $PORT.
+        assertThat(httpGet(expected.get("web"), "/", "/healthz")).containsExactly("hello from hello-web 1.0.0\n", "ok\n");
+
         // The checkout is gone; the mirror stays.
         assertThat(dir.resolve("data/work/1")).doesNotExist();
         assertThat(dir.resolve("data/git/hello.git")).isDirectory();
@@ -151,6 +154,52 @@ class BuildPipelineIT {
         assertThat(manifests.top()).isEqualTo(2);
         assertThat(deployments.find("hello-main").orElseThrow().generation()).isEqualTo(2);
         assertThat(deployments.find("hello-main").orElseThrow().buildId()).isEqualTo(buildIds);
+    }
+
+    @Test
+    void concurrentBuildsOfOneProjectShareTheMirrorSafely() throws Exception {
+        repo.writeExample();
+        List<String> branches = List.of("a", "b", "c");
+        Map<String, String> commits = new TreeMap<>();
+        for (String branch : branches) {
+            commits.put(branch, repo.branch(branch).edit("site/index.html", "<h1>hello", "<h1>hello " + branch)
+                    .commit(branch));
+            repo.push("refs/heads/" + branch);
+            repo.edit("site/index.html", "<h1>hello " + branch, "<h1>hello");
+        }
+        List<Thread> threads = new java.util.ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        for (String branch : branches) {
+            long id = ++buildIds;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    pipeline.build(new BuildRequest(id, project, new BuildRef.Branch(branch), commits.get(branch)),
+                            new RecordingContext());
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(manifests.top()).isEqualTo(3);
+        assertThat(manifests.newest().orElseThrow().manifest().sites()).extracting(Manifest.Site::name)
+                .containsExactly("hello-a-docs", "hello-b-docs", "hello-c-docs");
+        assertThat(deployments.all()).extracting(Deployment::commit).containsExactlyElementsOf(commits.values());
+        TestRepository.git(dir, "--git-dir", dir.resolve("data/git/hello.git").toString(), "fsck", "--strict");
+    }
+
+    @Test
+    void aFlakeWithoutAFerryOutputFailsSayingSo() {
+        String commit = repo.writeExample().edit("flake.nix", "ferry = {", "notFerry = {").commit("no ferry");
+        repo.push("refs/heads/main");
+
+        assertThatThrownBy(() -> build(new BuildRef.Branch("main"), commit, new RecordingContext()))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessageContaining("the flake has no output 'ferry'");
+        assertNothingReleased();
     }
 
     @Test
@@ -379,6 +428,38 @@ class BuildPipelineIT {
             outputs.put(name, first.path("outputs").path("out").asText());
         }
         return outputs;
+    }
+
+    /** Starts {@code <web>/bin/hello-web} on a free port and GETs each path once it answers. */
+    private static List<String> httpGet(String web, String... paths) throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        ProcessBuilder builder = new ProcessBuilder(web + "/bin/hello-web").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        builder.environment().put("PORT", Integer.toString(port));
+        builder.environment().put("GREETING", "hello");
+        Process process = builder.start();
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+            List<String> bodies = new java.util.ArrayList<>();
+            for (String path : paths) {
+                java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + path)).build();
+                String body = null;
+                for (int attempt = 0; body == null && attempt < 200; attempt++) {
+                    try {
+                        body = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    } catch (java.net.ConnectException e) {
+                        Thread.sleep(25);
+                    }
+                }
+                bodies.add(body);
+            }
+            return bodies;
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
     }
 
     /** Processes whose working directory is under {@code directory} (nix runs in the checkout). */
