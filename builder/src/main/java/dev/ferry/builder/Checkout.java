@@ -25,6 +25,7 @@ import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.util.FS;
@@ -132,6 +133,9 @@ final class Checkout {
     }
 
     private void fetchRef(Git git, String url, String ref, BuildLog log) throws GitAPIException {
+        if (!Repository.isValidRefName(ref) || ref.contains(":") || ref.contains("*")) {
+            throw new BuildFailedException("'" + ref + "' is not a valid git ref name");
+        }
         log.line("fetching " + ref + " from " + redact(url));
         git.fetch().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
                 .setTimeout(NETWORK_TIMEOUT_SECONDS).call();
