@@ -125,7 +125,8 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             }
         });
         Map<String, String> settings = new HashMap<>(EnvironmentVariables.expand(ferry));
-        for (String key : KEYS) {
+        for (String key : java.util.stream.Stream.concat(KEYS.stream(),
+                dev.ferry.builder.PipelineSettings.KEYS.stream()).toList()) {
             String value = variables.get(environmentName(key));
             if (value != null) {
                 settings.put(key, value);

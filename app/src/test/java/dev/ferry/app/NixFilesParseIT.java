@@ -31,7 +31,7 @@ class NixFilesParseIT {
                     .filter(p -> p.toString().endsWith(".nix") && Files.isRegularFile(p))
                     .toList();
         }
-        assertThat(nixFiles).contains(repository.resolve("flake.nix"));
+        assertThat(nixFiles).contains(repository.resolve("flake.nix"), repository.resolve("examples/hello/flake.nix"));
         ProcessRunner runner = ProcessRunner.local();
         for (Path file : nixFiles) {
             // Throws ProcessException with Nix's parse error (file, line, column) if the file does not parse.

@@ -98,6 +98,14 @@ class ServerConfigTest {
     }
 
     @Test
+    void theBuildPipelinesKeysHaveThePlainEnvironmentSpellingToo() {
+        assertThat(ServerConfig.environmentSettings(Map.of("FERRY_BUILDER_NIX_TIMEOUT", "30m",
+                "FERRY_DOMAINS_EPHEMERAL", "ferry.example.org")))
+                .containsEntry("ferry.builder.nix-timeout", "30m")
+                .containsEntry("ferry.domains.ephemeral", "ferry.example.org");
+    }
+
+    @Test
     void relativePathsResolveAgainstTheWorkingDirectory() {
         ServerConfig config = ServerConfig.load(Optional.empty(), user(Map.of("FERRY_DATA_DIR", "state",
                 "FERRY_CACHE_SECRET_KEY_FILE", "keys/k.sec")));

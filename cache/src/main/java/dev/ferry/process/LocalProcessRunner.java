@@ -17,6 +17,11 @@ final class LocalProcessRunner implements ProcessRunner {
 
     @Override
     public ProcessResult run(Command command, OutputStream stdout) {
+        return run(command, stdout, OutputStream.nullOutputStream());
+    }
+
+    @Override
+    public ProcessResult run(Command command, OutputStream stdout, OutputStream stderrCopy) {
         ProcessBuilder builder = new ProcessBuilder(command.argv());
         builder.environment().putAll(command.environment());
         command.directory().ifPresent(d -> builder.directory(d.toFile()));
@@ -29,7 +34,7 @@ final class LocalProcessRunner implements ProcessRunner {
             throw new ProcessException("cannot start " + command.argv().getFirst() + ": " + e.getMessage(), -1, "", e);
         }
         TailBuffer stderr = new TailBuffer(STDERR_TAIL_BYTES);
-        Thread errPump = PUMPS.start(() -> pump(process.getErrorStream(), stderr));
+        Thread errPump = PUMPS.start(() -> pump(process.getErrorStream(), stderr, stderrCopy));
         Throwable[] outFailure = new Throwable[1];
         Thread outPump = PUMPS.start(() -> {
             try (InputStream in = process.getInputStream()) {
@@ -51,6 +56,10 @@ final class LocalProcessRunner implements ProcessRunner {
             errPump.join();
         } catch (InterruptedException e) {
             destroyTree(process);
+            // The interrupt status is clear here: wait (bounded) until the pumps have drained what the killed tree
+            // wrote, so that nothing is written to the caller's streams after this returns.
+            joinQuietly(outPump);
+            joinQuietly(errPump);
             Thread.currentThread().interrupt();
             throw new ProcessException(command.display() + " was interrupted", -1, stderr.text(), e);
         }
@@ -68,17 +77,47 @@ final class LocalProcessRunner implements ProcessRunner {
         return new ProcessResult(exit, "", stderr.text());
     }
 
+    /**
+     * Kills the children before the parent (a child whose parent died is re-parented and is no longer a descendant),
+     * twice, in case the parent forked while the first round ran, then waits (bounded) for the parent to be gone.
+     */
     private static void destroyTree(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        for (int round = 0; round < 2; round++) {
+            process.descendants().toList().reversed().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        try {
+            process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // killed with SIGKILL: it goes; nothing more can be done here
+        }
     }
 
-    private static void pump(InputStream in, TailBuffer sink) {
+    private static void joinQuietly(Thread pump) {
+        try {
+            pump.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void pump(InputStream in, TailBuffer sink, OutputStream copy) {
         byte[] buffer = new byte[8192];
+        boolean copying = true;
         try (in) {
             int n;
             while ((n = in.read(buffer)) > 0) {
                 sink.append(buffer, n);
+                if (copying) {
+                    try {
+                        copy.write(buffer, 0, n);
+                        copy.flush();
+                    } catch (IOException | RuntimeException e) {
+                        copying = false; // the copy (a log) went away; the tail is still kept for the error
+                    }
+                }
             }
         } catch (IOException e) {
             // the process went away; what was read is kept

@@ -15,6 +15,14 @@ public interface ProcessRunner {
      */
     ProcessResult run(Command command, OutputStream stdout);
 
+    /**
+     * As {@link #run(Command, OutputStream)}, and also copies standard error to {@code stderr} as it arrives (a build
+     * log); the error still carries its tail. Runners that cannot stream stderr (test fakes) ignore {@code stderr}.
+     */
+    default ProcessResult run(Command command, OutputStream stdout, OutputStream stderr) {
+        return run(command, stdout);
+    }
+
     /** Runs {@code command} and returns its standard output as UTF-8 text. */
     default ProcessResult run(Command command) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

@@ -26,6 +26,43 @@ class LocalProcessRunnerTest {
     }
 
     @Test
+    void copiesStderrToASecondSinkAndKeepsItsTailForTheError() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        assertThatThrownBy(() -> runner.run(Command.of("/bin/sh", "-c", "printf out; echo one >&2; echo two >&2; exit 3"),
+                out, log)).isInstanceOf(ProcessException.class).hasMessageContaining("one\ntwo");
+        assertThat(out.toString()).isEqualTo("out");
+        assertThat(log.toString()).isEqualTo("one\ntwo\n");
+    }
+
+    @Test
+    void interruptKillsTheTreeAndReturnsWithTheInterruptStatusSet() throws Exception {
+        // A unique duration marks both the shell and its sleeping child.
+        String marker = "600." + (System.nanoTime() % 1_000_000_000L);
+        Throwable[] thrown = new Throwable[1];
+        boolean[] interrupted = new boolean[1];
+        Thread thread = Thread.ofPlatform().start(() -> {
+            try {
+                runner.run(Command.of("/bin/sh", "-c", "/bin/sleep " + marker + " & wait"));
+            } catch (Throwable e) {
+                thrown[0] = e;
+                interrupted[0] = Thread.currentThread().isInterrupted();
+            }
+        });
+        // Wait until the sleeping grandchild exists, then cancel.
+        while (ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").endsWith("sleep")
+                && p.info().arguments().map(a -> String.join(" ", a)).orElse("").contains(marker))) {
+            Thread.sleep(10);
+        }
+        thread.interrupt();
+        thread.join();
+        assertThat(thrown[0]).isInstanceOf(ProcessException.class).hasMessageContaining("interrupted");
+        assertThat(interrupted[0]).isTrue();
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> String.join(" ", a))
+                .orElse("").contains(marker)).toList()).isEmpty();
+    }
+
+    @Test
     void argumentsAreNotInterpretedByAShell() {
         ProcessResult result = runner.run(Command.of("/bin/echo", "$HOME", "a;b", "`x`"));
         assertThat(result.stdout()).isEqualTo("$HOME a;b `x`\n");

@@ -1,0 +1,247 @@
+package dev.ferry.builder;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.eclipse.jgit.api.ArchiveCommand;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.JGitInternalException;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.util.FS;
+
+/**
+ * Git checkouts with JGit: one bare mirror per project under {@code <data-dir>/git/<project>.git}, fetched under a
+ * per-project lock (so concurrent builds of a project never write the mirror at once), and the exact commit's tree
+ * exported into {@code <data-dir>/work/<build-id>} (files only: no {@code .git}, so Nix sees the commit's files and
+ * nothing else). Submodules are not checked out (their directories are left empty).
+ */
+final class Checkout {
+    private static final String FORMAT = "ferry-directory";
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
+    private static final Pattern USER_INFO = Pattern.compile("(://)[^/@]*@");
+    private static final int NETWORK_TIMEOUT_SECONDS = 300;
+
+    static {
+        ArchiveCommand.registerFormat(FORMAT, new DirectoryFormat());
+        // JGit measures the file system's timestamp resolution on first use (about 3 s); let it do so in the
+        // background instead of inside the first build's fetch.
+        FS.FileStoreAttributes.setBackground(true);
+    }
+
+    private final Path mirrors;
+    private final Path work;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    Checkout(Path dataDir) {
+        this.mirrors = dataDir.resolve("git");
+        this.work = dataDir.resolve("work");
+    }
+
+    /** The directory a build's checkout goes to. */
+    Path workDirectory(long buildId) {
+        return work.resolve(Long.toString(buildId));
+    }
+
+    /** Fetches what {@code request} needs into the project's mirror (unless it has the commit) and exports it. */
+    Path checkout(BuildRequest request, BuildLog log) {
+        if (!COMMIT.matcher(request.commit()).matches()) {
+            throw new BuildFailedException("'" + request.commit() + "' is not a full commit id (40 or 64 lower-case "
+                    + "hex digits)");
+        }
+        ObjectId commit = ObjectId.fromString(request.commit());
+        Path mirror = mirrors.resolve(request.project().name() + ".git");
+        Path target = workDirectory(request.buildId());
+        ReentrantLock lock = locks.computeIfAbsent(request.project().name(), name -> new ReentrantLock());
+        lock.lock();
+        try (Git git = openMirror(mirror)) {
+            if (git.getRepository().getObjectDatabase().has(commit)) {
+                log.line("commit " + request.commit() + " is already in the mirror; not fetching");
+            } else {
+                fetch(git, request, log);
+                if (!git.getRepository().getObjectDatabase().has(commit)) {
+                    throw new BuildFailedException("commit " + request.commit() + " is not in " + describe(request.ref())
+                            + " of " + redact(request.project().cloneUrl()));
+                }
+            }
+            requireCommit(git, commit, request.commit());
+            delete(target);
+            Files.createDirectories(target);
+            git.archive().setTree(commit).setFormat(FORMAT).setOutputStream(OutputStream.nullOutputStream())
+                    .setFormatOptions(Map.of("destination", target)).call();
+            return target;
+        } catch (GitAPIException | JGitInternalException e) {
+            throw failure("checking out " + request.commit() + " failed", e);
+        } catch (IOException e) {
+            throw failure("checking out " + request.commit() + " failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes a build's checkout; nothing if there is none. */
+    void remove(long buildId) {
+        delete(workDirectory(buildId));
+    }
+
+    private Git openMirror(Path mirror) throws GitAPIException, IOException {
+        if (Files.isRegularFile(mirror.resolve("HEAD"))) {
+            return Git.open(mirror.toFile());
+        }
+        Files.createDirectories(mirror.getParent());
+        return Git.init().setBare(true).setDirectory(mirror.toFile()).call();
+    }
+
+    private void fetch(Git git, BuildRequest request, BuildLog log) throws GitAPIException {
+        String url = request.project().cloneUrl();
+        switch (request.ref()) {
+            case BuildRef.Branch branch -> fetchRef(git, url, "refs/heads/" + branch.name(), log);
+            case BuildRef.PullRequest pr -> {
+                String pull = "refs/pull/" + pr.number() + "/head";
+                try {
+                    fetchRef(git, url, pull, log);
+                } catch (org.eclipse.jgit.api.errors.TransportException e) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw e;
+                    }
+                    log.line(pull + " could not be fetched (" + redact(String.valueOf(e.getMessage()))
+                            + "); fetching the head branch " + pr.headBranch() + " instead");
+                    fetchRef(git, url, "refs/heads/" + pr.headBranch(), log);
+                }
+            }
+        }
+    }
+
+    private void fetchRef(Git git, String url, String ref, BuildLog log) throws GitAPIException {
+        if (!Repository.isValidRefName(ref) || ref.contains(":") || ref.contains("*")) {
+            throw new BuildFailedException("'" + ref + "' is not a valid git ref name");
+        }
+        log.line("fetching " + ref + " from " + redact(url));
+        git.fetch().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
+                .setTimeout(NETWORK_TIMEOUT_SECONDS).call();
+    }
+
+    private static void requireCommit(Git git, ObjectId id, String commit) throws IOException {
+        try (RevWalk walk = new RevWalk(git.getRepository())) {
+            walk.parseCommit(id);
+        } catch (org.eclipse.jgit.errors.IncorrectObjectTypeException e) {
+            throw new BuildFailedException(commit + " is not a commit");
+        }
+    }
+
+    private static String describe(BuildRef ref) {
+        return switch (ref) {
+            case BuildRef.Branch b -> "branch " + b.name();
+            case BuildRef.PullRequest pr -> "pull request #" + pr.number() + " (branch " + pr.headBranch() + ")";
+        };
+    }
+
+    private static BuildFailedException failure(String what, Exception e) {
+        if (Thread.currentThread().isInterrupted()) {
+            return new BuildFailedException("cancelled while " + what.replace(" failed", ""), e);
+        }
+        return new BuildFailedException(what + ": " + redact(String.valueOf(e.getMessage())), e);
+    }
+
+    /** The URL without credentials ({@code https://user:token@host/...}): safe for logs and messages. */
+    static String redact(String text) {
+        return USER_INFO.matcher(text).replaceAll("$1***@");
+    }
+
+    static void delete(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                    d.toFile().setWritable(true, true);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + dir + " failed", e);
+        }
+    }
+
+    /** An archive "format" that writes the tree's entries as files under a directory. */
+    static final class DirectoryFormat implements ArchiveCommand.Format<DirectoryFormat.Target> {
+        record Target(Path root) implements Closeable {
+            @Override
+            public void close() {
+            }
+        }
+
+        @Override
+        public Target createArchiveOutputStream(OutputStream s) {
+            throw new IllegalStateException("the destination directory is a format option");
+        }
+
+        @Override
+        public Target createArchiveOutputStream(OutputStream s, Map<String, Object> options) {
+            return new Target((Path) options.get("destination"));
+        }
+
+        @Override
+        public void putEntry(Target out, ObjectId tree, String path, FileMode mode, ObjectLoader loader)
+                throws IOException {
+            String relative = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            if (relative.isEmpty() || relative.startsWith("/") || List.of(relative.split("/")).stream()
+                    .anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."))) {
+                throw new IOException("the commit holds an unsafe path: " + path);
+            }
+            Path file = out.root().resolve(relative);
+            Files.createDirectories(file.getParent());
+            if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
+                Files.createDirectories(file);
+            } else if (mode == FileMode.SYMLINK) {
+                Files.createSymbolicLink(file, Path.of(new String(loader.getBytes(), StandardCharsets.UTF_8)));
+            } else {
+                try (OutputStream o = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
+                    loader.copyTo(o);
+                }
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
+                        mode == FileMode.EXECUTABLE_FILE ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+
+        @Override
+        public Iterable<String> suffixes() {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package dev.ferry.builder;
+
+import dev.ferry.cache.BinaryCache;
+import dev.ferry.cache.LocalNixStore;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.ManifestVerifier;
+import dev.ferry.cache.PathInfo;
+import dev.ferry.cache.Publisher;
+import dev.ferry.cache.Storage;
+import dev.ferry.nix.SecretKey;
+import dev.ferry.nix.StorePath;
+import dev.ferry.process.ProcessRunner;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** The build pipeline: fetch, eval, build, publish, release (see {@code docs/project-config.md}). */
+final class DefaultBuildPipeline implements BuildPipeline {
+    private static final System.Logger LOG = System.getLogger(DefaultBuildPipeline.class.getName());
+    private static final int PUBLISH_JOBS = 2;
+
+    private final PipelineSettings settings;
+    private final Checkout checkout;
+    private final NixProject nix;
+    private final Publisher publisher;
+    private final ManifestStore manifests;
+    private final SecretKey key;
+    private final ManifestVerifier trusted;
+    private final DeploymentStore deployments;
+    private final Clock clock;
+    /** One release at a time: the manifest and the deployments table change together. */
+    private final ReentrantLock releases = new ReentrantLock();
+
+    DefaultBuildPipeline(PipelineSettings settings, Storage cache, SecretKey key, ManifestVerifier trusted,
+                         DeploymentStore deployments, ProcessRunner runner, java.util.function.Predicate<String> onPath,
+                         Clock clock) {
+        this.settings = settings;
+        this.checkout = new Checkout(settings.dataDir());
+        this.nix = new NixProject(runner, settings, onPath);
+        this.publisher = new Publisher(new BinaryCache(cache), new LocalNixStore(runner), settings.compression(),
+                PUBLISH_JOBS);
+        this.manifests = ManifestStore.create(cache);
+        this.key = key;
+        this.trusted = trusted;
+        this.deployments = deployments;
+        this.clock = clock;
+    }
+
+    @Override
+    public BuildResult build(BuildRequest request, BuildContext context) {
+        BuildLog log = new BuildLog(context.log());
+        String deployment = request.ref().deploymentName(request.project());
+        log.line("build " + request.buildId() + " of " + request.project().name() + " " + describe(request.ref())
+                + " at " + request.commit() + " (deployment " + deployment + ")");
+        try {
+            context.enter(Phase.FETCH);
+            long start = System.nanoTime();
+            Path dir = checkout.checkout(request, log);
+            log.line("checked out " + request.commit() + " in " + millis(start));
+            cancelled("after the checkout");
+
+            context.enter(Phase.EVAL);
+            start = System.nanoTime();
+            String flake = nix.lock(dir, log);
+            ProjectConfig config = nix.config(dir, flake, log);
+            Map<String, NixProject.Package> packages = nix.resolve(dir, flake, config.packages(), log);
+            log.line("evaluated " + config.services().size() + " service(s), " + config.sites().size()
+                    + " site(s), " + packages.size() + " package(s) in " + millis(start));
+            cancelled("after the evaluation");
+
+            context.enter(Phase.BUILD);
+            start = System.nanoTime();
+            nix.build(dir, packages.values(), log);
+            Map<String, StorePath> outputs = new LinkedHashMap<>();
+            packages.forEach((name, p) -> outputs.put(name, p.out()));
+            outputs.forEach((name, path) -> log.line("built " + name + ": " + path));
+            checkPrograms(config, outputs);
+            log.line("built in " + millis(start));
+            cancelled("after nix build");
+
+            context.enter(Phase.PUBLISH);
+            start = System.nanoTime();
+            publish(outputs, log);
+            log.line("published in " + millis(start));
+
+            if (!context.beginRelease()) {
+                throw cancellation("before the release");
+            }
+            start = System.nanoTime();
+            Release release = Release.plan(request.project(), request.ref(), request.commit(), config, outputs,
+                    settings.ephemeralDomain());
+            OptionalLong generation = release(release, request);
+            log.line(generation.isPresent() ? "released generation " + generation.getAsLong() + " in " + millis(start)
+                    : "released: the manifest already deploys this; no new generation");
+            release.domains().forEach(d -> log.line("reachable at http://" + d + "/"));
+            Map<String, String> result = new LinkedHashMap<>();
+            outputs.forEach((name, path) -> result.put(name, path.absolute()));
+            return new BuildResult(result, generation);
+        } catch (BuildFailedException e) {
+            log.line("build failed: " + e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                log.line("build cancelled");
+                throw new BuildFailedException("cancelled", e);
+            }
+            log.line("build failed: " + e.getMessage());
+            throw new BuildFailedException(String.valueOf(e.getMessage()), e);
+        } finally {
+            try {
+                checkout.remove(request.buildId());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not remove the checkout of build {0}: {1}",
+                        request.buildId(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public OptionalLong teardown(Project project, BuildRef ref) {
+        String deployment = ref.deploymentName(project);
+        releases.lock();
+        try {
+            Optional<Deployment> existing = deployments.find(deployment);
+            if (existing.isEmpty()) {
+                return OptionalLong.empty();
+            }
+            Set<String> owned = owned(existing.get());
+            ManifestStore.Update update = manifests.update(key, trusted, "teardown " + deployment,
+                    base -> Release.remove(base, owned));
+            deployments.delete(deployment);
+            return update.written() ? OptionalLong.of(update.generation().generation()) : OptionalLong.empty();
+        } finally {
+            releases.unlock();
+        }
+    }
+
+    private void publish(Map<String, StorePath> outputs, BuildLog log) {
+        Publisher.Plan plan = publisher.plan(new ArrayList<>(new java.util.TreeSet<>(outputs.values())));
+        log.line("publishing: " + plan.toUpload().size() + " path(s) to upload (" + plan.narBytes()
+                + " NAR bytes), " + plan.present().size() + " already in the cache");
+        Publisher.Summary summary = publisher.execute(plan, key, new Publisher.Listener() {
+            @Override
+            public void published(PathInfo path, dev.ferry.cache.BinaryCache.UploadedNar nar) {
+                log.line("published " + path.path() + " (" + nar.nar().narSize() + " bytes, " + nar.fileSize()
+                        + " compressed)");
+            }
+
+            @Override
+            public void failed(PathInfo path, Throwable error) {
+                log.line("publishing " + path.path() + " failed: " + error.getMessage());
+            }
+        });
+        if (Thread.currentThread().isInterrupted()) {
+            throw cancellation("while publishing");
+        }
+        if (!summary.ok()) {
+            throw new BuildFailedException("publishing failed for " + summary.failures().size() + " path(s): "
+                    + summary.failures().getFirst().path() + ": " + summary.failures().getFirst().message());
+        }
+    }
+
+    /** Writes the manifest generation (if anything changed) and then the deployment's row. */
+    private OptionalLong release(Release release, BuildRequest request) {
+        releases.lock();
+        try {
+            Optional<Deployment> previous = deployments.find(release.deployment());
+            Set<String> owned = previous.map(DefaultBuildPipeline::owned).orElse(Set.of());
+            for (Deployment other : deployments.all()) {
+                if (other.name().equals(release.deployment())) {
+                    continue;
+                }
+                for (String name : release.names()) {
+                    if (owned(other).contains(name)) {
+                        throw new BuildFailedException("the manifest name " + name + " is taken by deployment "
+                                + other.name() + " (rename the service or site)");
+                    }
+                }
+            }
+            ManifestStore.Update update = manifests.update(key, trusted, "build " + request.buildId() + ": "
+                    + release.deployment() + " at " + request.commit(), release.change(owned));
+            long generation = update.written() ? update.generation().generation()
+                    : previous.map(Deployment::generation).orElse(update.generation().generation());
+            List<String> services = release.services().stream().map(s -> s.name()).toList();
+            List<String> sites = release.sites().stream().map(s -> s.name()).toList();
+            deployments.save(new Deployment(release.deployment(), request.project().name(), request.ref(),
+                    request.commit(), request.buildId(), generation, services, sites, release.domains(),
+                    clock.instant()));
+            return update.written() ? OptionalLong.of(update.generation().generation()) : OptionalLong.empty();
+        } finally {
+            releases.unlock();
+        }
+    }
+
+    /** Every program a service runs exists in its package's output and is executable. */
+    private static void checkPrograms(ProjectConfig config, Map<String, StorePath> outputs) {
+        for (ProjectConfig.ServiceConfig s : config.services().values()) {
+            Path out = Path.of(outputs.get(s.packageName()).absolute());
+            Path program = s.exec().contains("/") ? out.resolve(s.exec()) : out.resolve("bin").resolve(s.exec());
+            if (!java.nio.file.Files.isRegularFile(program) || !java.nio.file.Files.isExecutable(program)) {
+                throw new ProjectConfigException("services." + s.name() + ".exec: " + program
+                        + " is not an executable file in the output of package '" + s.packageName() + "'");
+            }
+        }
+    }
+
+    private static Set<String> owned(Deployment deployment) {
+        Set<String> names = new HashSet<>(deployment.services());
+        names.addAll(deployment.sites());
+        return names;
+    }
+
+    private static void cancelled(String when) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw cancellation(when);
+        }
+    }
+
+    private static BuildFailedException cancellation(String when) {
+        return new BuildFailedException("cancelled " + when);
+    }
+
+    private static String describe(BuildRef ref) {
+        return switch (ref) {
+            case BuildRef.Branch b -> "branch " + b.name();
+            case BuildRef.PullRequest pr -> "pull request #" + pr.number() + " (" + pr.headBranch() + ")";
+        };
+    }
+
+    private static String millis(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos).toMillis() + " ms";
+    }
+}
