@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /** {@link DeploymentStore} in the deployments table. */
-final class SqliteDeploymentStore implements DeploymentStore {
+public final class SqliteDeploymentStore implements DeploymentStore {
     private static final String COLUMNS = "name, project, ref_kind, ref_name, pr_number, commit_id, build_id, "
             + "generation, services, sites, domains, updated_at";
 
@@ -17,7 +17,7 @@ final class SqliteDeploymentStore implements DeploymentStore {
     }
 
     /** The deployments table of {@code db} (which must be migrated). */
-    static DeploymentStore create(Database db) {
+    public static DeploymentStore create(Database db) {
         db.requireCurrent();
         return new SqliteDeploymentStore(db);
     }

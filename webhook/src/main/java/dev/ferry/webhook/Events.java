@@ -134,7 +134,7 @@ public final class Events {
     }
 
     /** At most 64 characters of {@code s}, anything but printable ASCII as {@code ?}: safe to put in a message. */
-    static String printable(String s) {
+    public static String printable(String s) {
         String cut = s.length() > 64 ? s.substring(0, 64) + "..." : s;
         return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
