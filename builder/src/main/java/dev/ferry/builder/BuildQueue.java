@@ -245,6 +245,7 @@ public final class BuildQueue implements AutoCloseable {
         Map<String, String> outputs = Map.of();
         OptionalLong generation = OptionalLong.empty();
         Optional<String> error = Optional.empty();
+        boolean leftRunning = false;
         try (OutputStream log = openLog(record.id())) {
             store.markRunning(record.id(), started, job.phases, Phase.QUEUED);
             Context context = new Context(job, log);
@@ -271,7 +272,8 @@ public final class BuildQueue implements AutoCloseable {
                 line(log, trace.toString());
                 LOG.log(System.Logger.Level.ERROR, "build " + record.id() + " failed", e);
             }
-            boolean skip = settle(job);
+            settle(job);
+            boolean skip = job.interruptedByShutdown && status != BuildStatus.SUCCEEDED;
             if (job.state == State.CANCELLED) {
                 status = BuildStatus.CANCELLED;
                 error = Optional.of(job.cancelReason);
@@ -279,6 +281,7 @@ public final class BuildQueue implements AutoCloseable {
             }
             if (skip) {
                 line(log, "ferry: stopped by the server shutting down; it runs again at the next start");
+                leftRunning = true;
                 return;
             }
             line(log, "ferry: " + status.id() + error.map(e -> ": " + e).orElse(""));
@@ -291,7 +294,7 @@ public final class BuildQueue implements AutoCloseable {
             settle(job);
         } finally {
             try {
-                if (!job.interruptedByShutdown) {
+                if (!leftRunning) {
                     store.finish(record.id(), job.state == State.CANCELLED ? BuildStatus.CANCELLED : status,
                             BuildStore.closePhases(job.phases, clock.instant()), outputs, generation,
                             job.state == State.CANCELLED ? Optional.of(job.cancelReason) : error);
@@ -306,18 +309,15 @@ public final class BuildQueue implements AutoCloseable {
 
     /**
      * Ends the job's interruptible time: no cancel interrupts it from here, and its interrupt status is cleared so
-     * the database writes that follow work. True when the server is shutting down and interrupted it (its row is
-     * then left running, for the next start to retry).
+     * the database writes that follow work.
      */
-    private boolean settle(Job job) {
+    private void settle(Job job) {
         lock.lock();
         try {
             if (job.state != State.CANCELLED) {
-                job.interruptedByShutdown = closed && Thread.currentThread().isInterrupted();
                 job.state = State.FINISHING;
             }
             Thread.interrupted();
-            return job.interruptedByShutdown;
         } finally {
             lock.unlock();
         }
@@ -466,6 +466,7 @@ public final class BuildQueue implements AutoCloseable {
             pending.clear();
             for (Job job : active.values()) {
                 if (job.thread != null && job.state == State.RUNNING) {
+                    job.interruptedByShutdown = true; // unless it succeeds anyway, its row stays running
                     job.thread.interrupt();
                 }
                 if (job.thread != null) {
