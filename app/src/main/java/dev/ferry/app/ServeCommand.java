@@ -1,6 +1,8 @@
 package dev.ferry.app;
 
+import dev.ferry.server.BuilderSettings;
 import dev.ferry.server.FerryServer;
+import dev.ferry.server.PipelineFactory;
 import dev.ferry.server.ServerConfig;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -34,11 +36,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServerConfig settings = ServerConfig.load(config, ServerConfig.Environment.current());
+        ServerConfig.Environment environment = ServerConfig.Environment.current();
+        ServerConfig settings = ServerConfig.load(config, environment);
+        BuilderSettings builder = BuilderSettings.from(ServerConfig.read(config, environment), environment);
         var out = spec.commandLine().getOut();
         if (checkConfig) {
             out.println("ferry: configuration is valid (cache " + settings.cacheUri() + ", listening on "
-                    + settings.host() + ":" + settings.port() + ")");
+                    + settings.host() + ":" + settings.port() + ", " + builder.projects().size() + " project(s))");
             out.flush();
             return 0;
         }
@@ -46,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
             // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
             HELIDON_LOGGER.setLevel(Level.WARNING);
         }
-        FerryServer server = FerryServer.start(settings);
+        FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.unavailable());
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         out.println(server.startupLine());
         out.flush();

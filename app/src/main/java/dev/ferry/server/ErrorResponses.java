@@ -2,6 +2,7 @@ package dev.ferry.server;
 
 import dev.ferry.cache.ClosureIncompleteException;
 import dev.ferry.cache.InvalidKeyException;
+import dev.ferry.webhook.WebhookException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
@@ -30,9 +31,18 @@ final class ErrorResponses {
                 case METHOD_NOT_ALLOWED -> Status.METHOD_NOT_ALLOWED_405;
                 case CONFLICT -> Status.CONFLICT_409;
                 case TOO_LARGE -> Status.REQUEST_ENTITY_TOO_LARGE_413;
+                case UNPROCESSABLE -> Status.UNPROCESSABLE_CONTENT_422;
+            };
+            case WebhookException e -> switch (e.kind()) {
+                case UNAUTHORIZED -> Status.UNAUTHORIZED_401;
+                case TOO_LARGE -> Status.REQUEST_ENTITY_TOO_LARGE_413;
+                case MALFORMED -> Status.BAD_REQUEST_400;
+                case UNKNOWN_REPOSITORY -> Status.NOT_FOUND_404;
+                case UNSUPPORTED_EVENT -> Status.UNPROCESSABLE_CONTENT_422;
             };
             case InvalidKeyException e -> Status.BAD_REQUEST_400;
             case ClosureIncompleteException e -> Status.CONFLICT_409;
+            case BranchHeads.BranchUnreadableException e -> Status.BAD_GATEWAY_502;
             default -> Status.INTERNAL_SERVER_ERROR_500;
         };
     }
@@ -40,8 +50,11 @@ final class ErrorResponses {
     static String body(Throwable error) {
         return switch (error) {
             case Refusal refusal -> refusal.publicMessage();
+            // Built by the webhook module from validated, printable-only data; never a secret or signature.
+            case WebhookException e -> e.getMessage();
             case InvalidKeyException e -> "invalid object key";
             case ClosureIncompleteException e -> "upload the NAR and the narinfos of all references first";
+            case BranchHeads.BranchUnreadableException e -> "the project's repository cannot be read";
             default -> "internal server error";
         };
     }
@@ -49,7 +62,7 @@ final class ErrorResponses {
     /** Registered for {@code Throwable} on the routing: every handler failure comes here. */
     static void handle(ServerRequest request, ServerResponse response, Throwable error) {
         Status status = status(error);
-        if (status == Status.INTERNAL_SERVER_ERROR_500) {
+        if (status == Status.INTERNAL_SERVER_ERROR_500 || status == Status.BAD_GATEWAY_502) {
             LOG.log(System.Logger.Level.ERROR, request.prologue().method().text() + " "
                     + request.prologue().uriPath().rawPath() + " failed", error);
         }

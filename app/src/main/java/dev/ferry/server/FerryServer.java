@@ -9,6 +9,7 @@ import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderValues;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.DirectHandlers;
+import java.util.Optional;
 
 /**
  * The running server: Helidon SE on virtual threads, serving the binary cache at {@code /cache}. {@link #start} reads
@@ -20,18 +21,33 @@ public final class FerryServer implements AutoCloseable {
     private final Storage storage;
     private final ServerConfig config;
     private final ServedCache cache;
+    private final Optional<Builds> builds;
 
-    private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache) {
+    private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache,
+                        Optional<Builds> builds) {
         this.server = server;
         this.storage = storage;
         this.config = config;
         this.cache = cache;
+        this.builds = builds;
     }
 
+    /** The binary cache only: no database, no webhook, no API. */
     public static FerryServer start(ServerConfig config) {
+        return start(config, Optional.empty(), PipelineFactory.unavailable());
+    }
+
+    /**
+     * The binary cache, and with {@code builderSettings} the webhook, the build queue and the JSON API: the database
+     * {@code <data-dir>/ferry.db} is migrated first (see docs/api.md), builds left running by a previous process are
+     * recovered, and builds run through the pipeline {@code pipelines} makes.
+     */
+    public static FerryServer start(ServerConfig config, Optional<BuilderSettings> builderSettings,
+                                    PipelineFactory pipelines) {
         SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
         UploadAuth uploads = config.uploadTokenFile().map(UploadAuth::fromFile).orElseGet(UploadAuth::disabled);
         Storage storage;
+        Optional<Builds> builds = Optional.empty();
         try {
             storage = config.cacheUri().open();
         } catch (CacheException e) {
@@ -41,17 +57,21 @@ public final class FerryServer implements AutoCloseable {
             BinaryCache binaryCache = new BinaryCache(storage);
             binaryCache.ensureCacheInfo();
             ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
+            builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, pipelines,
+                    BranchHeads.jgit()));
+            Optional<Builds> started = builds;
             WebServer server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxUploadSize())
                     .directHandlers(FerryServer::directHandlers)
-                    .routing(routing -> Routes.routing(routing, cache))
+                    .routing(routing -> Routes.routing(routing, cache, started))
                     .build()
                     .start();
-            return new FerryServer(server, storage, config, cache);
+            return new FerryServer(server, storage, config, cache, builds);
         } catch (RuntimeException e) {
+            builds.ifPresent(Builds::close);
             storage.close();
             throw e;
         }
@@ -96,8 +116,10 @@ public final class FerryServer implements AutoCloseable {
     /** The line printed at start: where it listens, the cache behind it, whether uploads are on, the key to trust. */
     public String startupLine() {
         return "ferry: serving " + cacheUrl() + " from " + storage.uri() + ", uploads "
-                + (cache.uploads().enabled() ? "enabled (token)" : "disabled") + "; trusted public key: "
-                + publicKey().render();
+                + (cache.uploads().enabled() ? "enabled (token)" : "disabled")
+                + builds.map(b -> "; webhook at " + url() + "/webhook, " + b.projects.all().size() + " project(s), "
+                        + "state in " + b.database.file()).orElse("")
+                + "; trusted public key: " + publicKey().render();
     }
 
     @Override
@@ -105,7 +127,11 @@ public final class FerryServer implements AutoCloseable {
         try {
             server.stop();
         } finally {
-            storage.close();
+            try {
+                builds.ifPresent(Builds::close);
+            } finally {
+                storage.close();
+            }
         }
     }
 }

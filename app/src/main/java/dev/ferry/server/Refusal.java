@@ -6,7 +6,7 @@ package dev.ferry.server;
  * exception, so it cannot leak paths or secrets.
  */
 final class Refusal extends RuntimeException {
-    enum Reason { BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, TOO_LARGE }
+    enum Reason { BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, TOO_LARGE, UNPROCESSABLE }
 
     private final Reason reason;
 
@@ -31,6 +31,22 @@ final class Refusal extends RuntimeException {
     static Refusal unauthorized() {
         return new Refusal(Reason.UNAUTHORIZED, "an upload token is required (Authorization: Bearer TOKEN, "
                 + "or Basic with the token as password)");
+    }
+
+    static Refusal unauthorized(String publicMessage) {
+        return new Refusal(Reason.UNAUTHORIZED, publicMessage);
+    }
+
+    static Refusal forbidden(String publicMessage) {
+        return new Refusal(Reason.FORBIDDEN, publicMessage);
+    }
+
+    static Refusal notFound(String publicMessage) {
+        return new Refusal(Reason.NOT_FOUND, publicMessage);
+    }
+
+    static Refusal unprocessable(String publicMessage) {
+        return new Refusal(Reason.UNPROCESSABLE, publicMessage);
     }
 
     static Refusal uploadsDisabled() {

@@ -7,6 +7,7 @@ import io.helidon.http.PathMatchers;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerResponse;
+import java.util.Optional;
 
 /** Every route of the server, in one place. {@link #routing} is shared by {@link FerryServer} and the tests. */
 final class Routes {
@@ -16,6 +17,11 @@ final class Routes {
     }
 
     static void routing(HttpRouting.Builder routing, ServedCache cache) {
+        routing(routing, cache, Optional.empty());
+    }
+
+    /** The cache routes, and with {@code builds} the webhook and the JSON API (docs/api.md). */
+    static void routing(HttpRouting.Builder routing, ServedCache cache, Optional<Builds> builds) {
         ObjectDownload objects = new ObjectDownload(cache.storage());
         routing
                 .addFilter((chain, request, response) -> {
@@ -41,10 +47,30 @@ final class Routes {
                 })
                 .any("/cache/*", (request, response) -> {
                     throw Refusal.methodNotAllowed();
-                })
+                });
+        builds.ifPresent(b -> buildRoutes(routing, b));
+        routing
                 .any((request, response) -> {
                     throw Refusal.notFound();
                 });
+    }
+
+    private static void buildRoutes(HttpRouting.Builder routing, Builds builds) {
+        ProjectEndpoints projects = new ProjectEndpoints(builds);
+        BuildEndpoints buildEndpoints = new BuildEndpoints(builds);
+        ReleaseEndpoints releases = new ReleaseEndpoints(builds);
+        routing
+                .post("/webhook", new WebhookEndpoint(builds))
+                .get("/v1/projects", projects::list)
+                .post("/v1/projects", projects::add)
+                .post("/v1/projects/{name}/builds", projects::build)
+                .get("/v1/builds", buildEndpoints::list)
+                .get("/v1/builds/{id}", buildEndpoints::get)
+                .get("/v1/builds/{id}/log", buildEndpoints::log)
+                .post("/v1/builds/{id}/cancel", buildEndpoints::cancel)
+                .get("/v1/deployments", releases::deployments)
+                .get("/v1/generations", releases::generations)
+                .post("/v1/rollback", releases::rollback);
     }
 
     /**

@@ -79,6 +79,14 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
 
     /** Loads the settings: environment variables first, then {@code file} if given, then the defaults. */
     public static ServerConfig load(Optional<Path> file, Environment environment) {
+        return from(read(file, environment), environment);
+    }
+
+    /**
+     * The whole configuration (environment variables, then {@code file}), for the settings of other sections
+     * ({@link BuilderSettings#from}).
+     */
+    public static Config read(Optional<Path> file, Environment environment) {
         List<Supplier<? extends ConfigSource>> sources = new ArrayList<>();
         sources.add(ConfigSources.create(environmentSettings(environment.variables()), "environment variables"));
         Optional<Config> fileConfig = file.map(f -> {
@@ -91,7 +99,7 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             sources.add(ConfigSources.file(absolute).mediaType(MediaTypes.APPLICATION_YAML));
             return parsed;
         });
-        return from(build(sources, fileConfig.isPresent() ? file.get() : Path.of("(environment)")), environment);
+        return build(sources, fileConfig.isPresent() ? file.get() : Path.of("(environment)"));
     }
 
     private static Config build(List<Supplier<? extends ConfigSource>> sources, Path what) {
@@ -125,8 +133,8 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             }
         });
         Map<String, String> settings = new HashMap<>(EnvironmentVariables.expand(ferry));
-        for (String key : java.util.stream.Stream.concat(KEYS.stream(),
-                dev.ferry.builder.PipelineSettings.KEYS.stream()).toList()) {
+        for (String key : java.util.stream.Stream.of(KEYS, BuilderSettings.KEYS, dev.ferry.builder.PipelineSettings.KEYS)
+                .flatMap(List::stream).toList()) {
             String value = variables.get(environmentName(key));
             if (value != null) {
                 settings.put(key, value);

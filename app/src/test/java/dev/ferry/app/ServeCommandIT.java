@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code ferry serve} as a process of its own: it starts on its defaults, and refuses a bad setting by name. */
 class ServeCommandIT {
     private static final Pattern STARTED = Pattern.compile(
-            "ferry: serving (http://127\\.0\\.0\\.1:(\\d+)/cache) from (\\S+), uploads disabled; trusted public key: (\\S+:\\S+)");
+            "ferry: serving (http://127\\.0\\.0\\.1:(\\d+)/cache) from (\\S+), uploads disabled"
+                    + "(?:; webhook at \\S+, \\d+ project\\(s\\), state in \\S+)?; trusted public key: (\\S+:\\S+)");
 
     @TempDir
     Path temp;
@@ -50,7 +51,12 @@ class ServeCommandIT {
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String line = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return out.readLine();
+                    // On the test class path (not in the packaged jar) logback prints its status first.
+                    String first = out.readLine();
+                    while (first != null && !first.startsWith("ferry:")) {
+                        first = out.readLine();
+                    }
+                    return first;
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

@@ -1,0 +1,104 @@
+package dev.ferry.server;
+
+import dev.ferry.builder.BuildLogs;
+import dev.ferry.builder.BuildQueue;
+import dev.ferry.builder.BuildStore;
+import dev.ferry.builder.Database;
+import dev.ferry.builder.DeploymentStore;
+import dev.ferry.builder.Project;
+import dev.ferry.builder.ProjectStore;
+import dev.ferry.builder.SqliteDeploymentStore;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.ManifestVerifier;
+import dev.ferry.cache.Storage;
+import dev.ferry.nix.SecretKey;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the webhook and API endpoints work on: the database (migrated at start), the projects, the build queue and
+ * its logs, the deployments, the manifests and the secrets.
+ */
+final class Builds implements AutoCloseable {
+    final BuilderSettings settings;
+    final Database database;
+    final ProjectStore projects;
+    final BuildStore builds;
+    final BuildQueue queue;
+    final BuildLogs logs;
+    final DeploymentStore deployments;
+    final ManifestStore manifests;
+    final SecretKey signingKey;
+    final AdminAuth auth;
+    final WebhookSecrets secrets;
+    final BranchHeads heads;
+
+    private Builds(BuilderSettings settings, Database database, ProjectStore projects, BuildStore builds,
+                   BuildQueue queue, DeploymentStore deployments, ManifestStore manifests, SecretKey signingKey,
+                   AdminAuth auth, WebhookSecrets secrets, BranchHeads heads) {
+        this.settings = settings;
+        this.database = database;
+        this.projects = projects;
+        this.builds = builds;
+        this.queue = queue;
+        this.logs = new BuildLogs(queue);
+        this.deployments = deployments;
+        this.manifests = manifests;
+        this.signingKey = signingKey;
+        this.auth = auth;
+        this.secrets = secrets;
+        this.heads = heads;
+    }
+
+    /** {@code <data-dir>/ferry.db}. */
+    static Path databaseFile(ServerConfig config) {
+        return config.dataDir().resolve(Database.FILE_NAME);
+    }
+
+    /**
+     * Reads the secret files, opens and migrates the database, syncs the configured projects, and starts the queue
+     * (which first recovers builds a previous process left running).
+     */
+    static Builds start(ServerConfig config, BuilderSettings settings, Storage storage, SecretKey signingKey,
+                        PipelineFactory pipelines, BranchHeads heads) {
+        AdminAuth auth = AdminAuth.from(settings);
+        WebhookSecrets secrets = WebhookSecrets.load(settings);
+        Database database = Database.open(databaseFile(config));
+        try {
+            database.migrate();
+            ProjectStore projects = ProjectStore.create(database);
+            projects.syncConfigured(settings.projects().stream().map(BuilderSettings.ConfiguredProject::project)
+                    .toList());
+            BuildStore builds = BuildStore.create(database);
+            DeploymentStore deployments = SqliteDeploymentStore.create(database);
+            var pipeline = pipelines.create(new PipelineFactory.Resources(config, settings, storage, signingKey,
+                    deployments));
+            BuildQueue queue = BuildQueue.start(builds, pipeline,
+                    name -> projects.find(name).map(ProjectStore.StoredProject::project),
+                    settings.maxConcurrentBuilds(), config.dataDir().resolve("builds"));
+            return new Builds(settings, database, projects, builds, queue, deployments,
+                    ManifestStore.create(storage), signingKey, auth, secrets, heads);
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
+    }
+
+    ManifestVerifier verifier() {
+        return ManifestVerifier.trusting(List.of(signingKey.publicKey()));
+    }
+
+    Optional<Project> project(String name) {
+        return projects.find(name).map(ProjectStore.StoredProject::project);
+    }
+
+    @Override
+    public void close() {
+        try {
+            queue.close();
+        } finally {
+            database.close();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.ferry.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ferry.builder.BuildRecord;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.Deployment;
+import dev.ferry.builder.Project;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** The JSON of the API: how builds, projects and deployments are shown, and reading small request bodies. */
+final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final long MAX_REQUEST_BODY = 64 * 1024;
+
+    private Json() {
+    }
+
+    static void send(ServerResponse response, Status status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        response.status(status);
+        response.header(HeaderValues.CONTENT_TYPE_JSON);
+        response.send(bytes);
+    }
+
+    /** The request body as a JSON object; 400 for anything else, 413 over 64 KiB. */
+    static JsonNode readObject(ServerRequest request) {
+        byte[] body;
+        try (InputStream in = request.content().inputStream()) {
+            body = in.readNBytes((int) MAX_REQUEST_BODY + 1);
+        } catch (IOException e) {
+            throw Refusal.badRequest("the body cannot be read");
+        }
+        if (body.length > MAX_REQUEST_BODY) {
+            throw Refusal.tooLarge(MAX_REQUEST_BODY);
+        }
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw Refusal.badRequest("the body is not JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw Refusal.badRequest("the body must be a JSON object");
+        }
+        return node;
+    }
+
+    static Optional<String> text(JsonNode object, String field) {
+        JsonNode value = object.get(field);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isTextual()) {
+            throw Refusal.badRequest(field + " must be a string");
+        }
+        return Optional.of(value.asText());
+    }
+
+    static Map<String, Object> build(BuildRecord b, Instant now) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", b.id());
+        m.put("project", b.project());
+        m.put("action", b.action().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("ref", ref(b.ref()));
+        m.put("branch", switch (b.ref()) {
+            case BuildRef.Branch br -> br.name();
+            case BuildRef.PullRequest pr -> pr.headBranch();
+        });
+        m.put("commit", b.commit().orElse(null));
+        m.put("status", b.status().id());
+        m.put("phase", b.phase().map(p -> p.id()).orElse(null));
+        List<Map<String, Object>> phases = new java.util.ArrayList<>();
+        for (int i = 0; i < b.phases().size(); i++) {
+            BuildRecord.PhaseTiming t = b.phases().get(i);
+            boolean current = i == b.phases().size() - 1 && !b.status().finished();
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("phase", t.phase().id());
+            p.put("startedAt", t.startedAt().toString());
+            p.put("durationMs", current ? Math.max(0, now.toEpochMilli() - t.startedAt().toEpochMilli())
+                    : t.duration().toMillis());
+            phases.add(p);
+        }
+        m.put("phases", phases);
+        m.put("outputs", b.outputs());
+        m.put("generation", optional(b.generation()));
+        m.put("error", b.error().orElse(null));
+        m.put("trigger", b.trigger().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("deliveryId", b.deliveryId().orElse(null));
+        m.put("attempt", b.attempt());
+        m.put("retryOf", optional(b.retryOf()));
+        m.put("createdAt", b.createdAt().toString());
+        m.put("startedAt", b.startedAt().map(Instant::toString).orElse(null));
+        m.put("finishedAt", b.finishedAt().map(Instant::toString).orElse(null));
+        return m;
+    }
+
+    static Map<String, Object> ref(BuildRef ref) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        switch (ref) {
+            case BuildRef.Branch b -> {
+                m.put("kind", "branch");
+                m.put("name", b.name());
+            }
+            case BuildRef.PullRequest p -> {
+                m.put("kind", "pull_request");
+                m.put("number", p.number());
+                m.put("branch", p.headBranch());
+            }
+        }
+        m.put("slug", ref.slug());
+        return m;
+    }
+
+    static Map<String, Object> project(Project p, String source, boolean ownSecret) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("cloneUrl", p.cloneUrl());
+        m.put("productionBranch", p.productionBranch());
+        m.put("source", source);
+        m.put("webhookSecret", ownSecret ? "project" : "shared");
+        return m;
+    }
+
+    static Map<String, Object> deployment(Deployment d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", d.name());
+        m.put("project", d.project());
+        m.put("ref", ref(d.ref()));
+        m.put("commit", d.commit());
+        m.put("buildId", d.buildId());
+        m.put("generation", d.generation());
+        m.put("services", d.services());
+        m.put("sites", d.sites());
+        m.put("domains", d.domains());
+        m.put("updatedAt", d.updatedAt().toString());
+        return m;
+    }
+
+    private static Object optional(OptionalLong value) {
+        return value.isPresent() ? value.getAsLong() : null;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.ferry.server;
+
+import dev.ferry.builder.BuildContext;
+import dev.ferry.builder.BuildFailedException;
+import dev.ferry.builder.BuildPipeline;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.BuildRequest;
+import dev.ferry.builder.BuildResult;
+import dev.ferry.builder.DeploymentStore;
+import dev.ferry.builder.Project;
+import dev.ferry.cache.Storage;
+import dev.ferry.nix.SecretKey;
+import java.util.OptionalLong;
+
+/** Makes the {@link BuildPipeline} the server's queue runs, from what the server opened. */
+@FunctionalInterface
+public interface PipelineFactory {
+
+    /**
+     * What a pipeline may use: the server's settings and data directory, the cache storage and the key that signs
+     * narinfos and manifests, and the deployments table.
+     */
+    record Resources(ServerConfig config, BuilderSettings settings, Storage storage, SecretKey signingKey,
+                     DeploymentStore deployments) {
+    }
+
+    BuildPipeline create(Resources resources);
+
+    /** Until the pipeline is wired in: every build fails saying so, teardowns change nothing. */
+    static PipelineFactory unavailable() {
+        return resources -> new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                throw new BuildFailedException("this Ferry has no build pipeline wired in yet");
+            }
+
+            @Override
+            public OptionalLong teardown(Project project, BuildRef ref) {
+                return OptionalLong.empty();
+            }
+        };
+    }
+}

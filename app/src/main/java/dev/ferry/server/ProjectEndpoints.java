@@ -1,0 +1,91 @@
+package dev.ferry.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.builder.BuildRecord;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.BuildStore;
+import dev.ferry.builder.Project;
+import dev.ferry.builder.ProjectStore;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code GET /v1/projects}, {@code POST /v1/projects}, {@code POST /v1/projects/{name}/builds}. */
+final class ProjectEndpoints {
+    private final Builds builds;
+
+    ProjectEndpoints(Builds builds) {
+        this.builds = builds;
+    }
+
+    void list(ServerRequest request, ServerResponse response) {
+        builds.auth.checkRead(request);
+        Json.send(response, Status.OK_200, Map.of("projects", builds.projects.all().stream()
+                .map(p -> Json.project(p.project(), p.source().name().toLowerCase(Locale.ROOT),
+                        builds.secrets.hasOwn(p.project().name())))
+                .toList()));
+    }
+
+    /** Body {@code {"name", "cloneUrl", "productionBranch"?}}: 201, 409 if the name is taken. */
+    void add(ServerRequest request, ServerResponse response) {
+        builds.auth.check(request);
+        JsonNode body = Json.readObject(request);
+        String name = Json.text(body, "name").orElseThrow(() -> Refusal.badRequest("name is missing"));
+        if (!ProjectStore.NAME.matcher(name).matches()) {
+            throw Refusal.badRequest("name must be lower-case letters, digits and '-', starting with a letter or "
+                    + "digit, at most 40 characters");
+        }
+        String cloneUrl = Json.text(body, "cloneUrl").orElseThrow(() -> Refusal.badRequest("cloneUrl is missing"));
+        try {
+            BuilderSettings.checkCloneUrl("cloneUrl", cloneUrl);
+        } catch (InvalidConfigException e) {
+            throw Refusal.badRequest("cloneUrl is not a clone URL (https://, ssh://, git://, file:// or "
+                    + "user@host:path)");
+        }
+        String branch = Json.text(body, "productionBranch").orElse("main");
+        if (!validBranch(branch)) {
+            throw Refusal.badRequest("productionBranch is not a branch name");
+        }
+        Project project = new Project(name, cloneUrl, branch);
+        if (!builds.projects.add(project)) {
+            throw Refusal.conflict("a project named " + name + " exists");
+        }
+        Json.send(response, Status.CREATED_201, Json.project(project, "api", false));
+    }
+
+    /**
+     * Body {@code {"branch", "commit"?}}: builds the branch at {@code commit}, or at the head the repository has
+     * now (read with ls-remote before the response). 202 with the build.
+     */
+    void build(ServerRequest request, ServerResponse response) {
+        builds.auth.check(request);
+        String name = request.path().pathParameters().get("name");
+        Project project = builds.project(name).orElseThrow(() -> Refusal.notFound("no project named "
+                + (ProjectStore.NAME.matcher(name).matches() ? name : "like that")));
+        JsonNode body = Json.readObject(request);
+        String branch = Json.text(body, "branch").orElse(project.productionBranch());
+        if (!validBranch(branch)) {
+            throw Refusal.badRequest("branch is not a branch name");
+        }
+        String commit = Json.text(body, "commit").map(c -> {
+            if (!c.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+                throw Refusal.badRequest("commit must be a full commit id (40 or 64 lower-case hex digits)");
+            }
+            return c;
+        }).orElseGet(() -> builds.heads.head(project.cloneUrl(), branch).orElseThrow(() ->
+                Refusal.notFound("the repository of " + project.name() + " has no branch " + branch)));
+        BuildRecord build = builds.queue.submit(BuildStore.NewBuild.build(project.name(), new BuildRef.Branch(branch),
+                commit, BuildRecord.Trigger.API));
+        Json.send(response, Status.ACCEPTED_202, Json.build(build, Instant.now()));
+    }
+
+    /** What git accepts as a branch name, roughly: no control characters, spaces, {@code ..}, {@code ~^:?*[\}. */
+    static boolean validBranch(String branch) {
+        return !branch.isEmpty() && branch.length() <= 255 && !branch.contains("..") && !branch.startsWith("/")
+                && !branch.endsWith("/") && !branch.endsWith(".lock") && !branch.startsWith("-")
+                && branch.chars().noneMatch(c -> c <= 0x20 || c == 0x7f || "~^:?*[\\".indexOf(c) >= 0);
+    }
+}

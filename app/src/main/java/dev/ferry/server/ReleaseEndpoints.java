@@ -1,0 +1,85 @@
+package dev.ferry.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.cache.Manifest;
+import dev.ferry.cache.ManifestException;
+import dev.ferry.cache.ManifestGeneration;
+import dev.ferry.cache.ManifestStore;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code GET /v1/deployments}, {@code GET /v1/generations}, {@code POST /v1/rollback}. */
+final class ReleaseEndpoints {
+    private final Builds builds;
+
+    ReleaseEndpoints(Builds builds) {
+        this.builds = builds;
+    }
+
+    void deployments(ServerRequest request, ServerResponse response) {
+        builds.auth.checkRead(request);
+        Json.send(response, Status.OK_200, Map.of("deployments", builds.deployments.all().stream()
+                .map(Json::deployment).toList()));
+    }
+
+    /** Every generation, newest first, checked against the server's key; unreadable ones say so. */
+    void generations(ServerRequest request, ServerResponse response) {
+        builds.auth.checkRead(request);
+        List<Long> numbers = new ArrayList<>(builds.manifests.generationNumbers());
+        java.util.Collections.reverse(numbers);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (long n : numbers) {
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("generation", n);
+            try {
+                Optional<ManifestGeneration> read = builds.manifests.read(n, builds.verifier());
+                if (read.isEmpty()) {
+                    g.put("state", "abandoned");
+                } else {
+                    Manifest m = read.get().manifest();
+                    g.put("state", "valid");
+                    g.put("createdAt", m.createdAt().toString());
+                    g.put("reason", m.reason());
+                    g.put("services", m.services().stream().map(s -> Map.of("name", s.name(),
+                            "storePath", s.artifact().storePath().toString())).toList());
+                    g.put("sites", m.sites().stream().map(Manifest.Site::name).toList());
+                }
+            } catch (ManifestException e) {
+                g.put("state", "unreadable");
+            }
+            list.add(g);
+        }
+        Json.send(response, Status.OK_200, Map.of("generations", list));
+    }
+
+    /** Body {@code {"generation": K}}: a new generation with the services and sites of K. */
+    void rollback(ServerRequest request, ServerResponse response) {
+        builds.auth.check(request);
+        JsonNode body = Json.readObject(request);
+        JsonNode k = body.get("generation");
+        if (k == null || !k.canConvertToLong() || !k.isIntegralNumber() || k.asLong() < 1) {
+            throw Refusal.badRequest("generation must be a positive integer");
+        }
+        long to = k.asLong();
+        if (!builds.manifests.generationNumbers().contains(to)) {
+            throw Refusal.notFound("no generation " + to);
+        }
+        ManifestStore.Update update;
+        try {
+            update = builds.manifests.rollback(builds.signingKey, builds.verifier(), to);
+        } catch (ManifestException e) {
+            throw Refusal.conflict("cannot roll back to generation " + to + ": it is abandoned or does not verify");
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("generation", update.generation().generation());
+        answer.put("written", update.written());
+        answer.put("rolledBackTo", to);
+        Json.send(response, update.written() ? Status.CREATED_201 : Status.OK_200, answer);
+    }
+}

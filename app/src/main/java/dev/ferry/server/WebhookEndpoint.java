@@ -1,0 +1,115 @@
+package dev.ferry.server;
+
+import dev.ferry.builder.BuildRecord;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.BuildStore;
+import dev.ferry.builder.Project;
+import dev.ferry.builder.ProjectStore;
+import dev.ferry.webhook.Bodies;
+import dev.ferry.webhook.Delivery;
+import dev.ferry.webhook.Events;
+import dev.ferry.webhook.Signatures;
+import dev.ferry.webhook.WebhookEvent;
+import dev.ferry.webhook.WebhookException;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /webhook}. In order, each refusal with nothing recorded: the body over the limit (413); no forge
+ * headers (400); the signature missing, malformed or wrong (401), checked before any of the body is parsed; an event
+ * type Ferry does not handle (422); malformed JSON (400); a repository that is no project (404). Then a build or
+ * teardown is recorded and queued (202), or the earlier build of a repeated delivery id returned (200). No git or
+ * nix work happens before the response.
+ */
+final class WebhookEndpoint implements Handler {
+    private final Builds builds;
+
+    WebhookEndpoint(Builds builds) {
+        this.builds = builds;
+    }
+
+    @Override
+    public void handle(ServerRequest request, ServerResponse response) {
+        long limit = builds.settings.maxWebhookBodySize();
+        if (request.headers().contentLength().orElse(0) > limit) {
+            throw tooLarge(limit);
+        }
+        byte[] body;
+        try (InputStream in = request.content().inputStream()) {
+            body = Bodies.read(in, limit);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Delivery delivery = Delivery.fromHeaders(name -> request.headers().first(HeaderNames.create(name)));
+        List<byte[]> secrets = builds.secrets.all();
+        if (secrets.isEmpty()) {
+            throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,
+                    "no webhook secret is configured on this server (ferry.webhook.secret-file)");
+        }
+        byte[] secret = secrets.get(Signatures.verify(delivery, body, secrets));
+        WebhookEvent event = Events.parse(delivery, body);
+        if (event instanceof WebhookEvent.Ping) {
+            Json.send(response, Status.OK_200, Map.of("event", "ping", "forge", delivery.forge().id()));
+            return;
+        }
+        Project project = project(event);
+        if (!builds.secrets.accepts(project.name(), secret)) {
+            throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,
+                    "signature does not match the webhook secret of project " + project.name());
+        }
+        BuildStore.NewBuild build = switch (event) {
+            case WebhookEvent.Push push when push.deleted() ->
+                    BuildStore.NewBuild.teardown(project.name(), new BuildRef.Branch(push.branch()),
+                            BuildRecord.Trigger.WEBHOOK);
+            case WebhookEvent.Push push -> BuildStore.NewBuild.build(project.name(),
+                    new BuildRef.Branch(push.branch()), push.after(), BuildRecord.Trigger.WEBHOOK);
+            case WebhookEvent.BranchDeleted deleted -> BuildStore.NewBuild.teardown(project.name(),
+                    new BuildRef.Branch(deleted.branch()), BuildRecord.Trigger.WEBHOOK);
+            case WebhookEvent.PullRequest pr -> {
+                BuildRef ref = new BuildRef.PullRequest(pr.number(), pr.headRef());
+                yield pr.action() == WebhookEvent.PullRequest.Action.CLOSE
+                        ? BuildStore.NewBuild.teardown(project.name(), ref, BuildRecord.Trigger.WEBHOOK)
+                        : BuildStore.NewBuild.build(project.name(), ref, pr.headSha(), BuildRecord.Trigger.WEBHOOK);
+            }
+            case WebhookEvent.Ignored ignored -> null;
+            case WebhookEvent.Ping ping -> null;
+        };
+        if (build == null) {
+            Json.send(response, Status.ACCEPTED_202, Map.of("ignored", ((WebhookEvent.Ignored) event).reason(),
+                    "project", project.name()));
+            return;
+        }
+        BuildStore.Recorded recorded = delivery.id().isPresent()
+                ? builds.queue.submitForDelivery(delivery.forge().id(), delivery.event(), delivery.id().get(), build)
+                : new BuildStore.Recorded(builds.queue.submit(build), true);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("duplicate", !recorded.created());
+        answer.put("build", Json.build(recorded.build(), Instant.now()));
+        Json.send(response, recorded.created() ? Status.ACCEPTED_202 : Status.OK_200, answer);
+    }
+
+    private Project project(WebhookEvent event) {
+        var repository = event.repository().orElseThrow(() -> new WebhookException(
+                WebhookException.Kind.MALFORMED, "repository is missing"));
+        return builds.projects.all().stream().map(ProjectStore.StoredProject::project)
+                .filter(p -> repository.matches(p.cloneUrl()))
+                .findFirst()
+                .orElseThrow(() -> new WebhookException(WebhookException.Kind.UNKNOWN_REPOSITORY, "repository "
+                        + Events.printable(repository.fullName()) + " is not a project of this Ferry"));
+    }
+
+    private static WebhookException tooLarge(long limit) {
+        return new WebhookException(WebhookException.Kind.TOO_LARGE,
+                "the body is larger than " + limit + " bytes (ferry.webhook.max-body-size)");
+    }
+}

@@ -1,0 +1,416 @@
+package dev.ferry.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.builder.BuildContext;
+import dev.ferry.builder.BuildFailedException;
+import dev.ferry.builder.BuildPipeline;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.BuildRequest;
+import dev.ferry.builder.BuildResult;
+import dev.ferry.builder.Phase;
+import dev.ferry.builder.Project;
+import dev.ferry.cache.CacheUri;
+import dev.ferry.cache.Compression;
+import dev.ferry.webhook.Signatures;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The webhook and the JSON API in-process ({@link FerryServer#start} as {@code ferry serve}), with a fake pipeline. */
+class BuildsRoutesTest {
+    static final String SECRET = "webhook-secret-0123456789";
+    static final String ADMIN = "admin-token-0123456789abcdef";
+    static final String CLONE_URL = "https://git.example.org/alice/shop.git";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+    Path dataDir;
+    FerryServer server;
+    Pipeline pipeline = new Pipeline();
+
+    /** Records what it was asked; builds wait for {@link #hold}. */
+    static final class Pipeline implements BuildPipeline {
+        final List<String> built = new CopyOnWriteArrayList<>();
+        final List<String> tornDown = new CopyOnWriteArrayList<>();
+        volatile CountDownLatch hold = new CountDownLatch(0);
+
+        @Override
+        public BuildResult build(BuildRequest request, BuildContext context) {
+            context.enter(Phase.FETCH);
+            try {
+                context.log().write(("fetching " + request.commit() + "\n").getBytes(StandardCharsets.UTF_8));
+                context.log().flush();
+                hold.await();
+                context.log().write("built\n".getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new BuildFailedException("killed");
+            }
+            context.enter(Phase.BUILD);
+            if (!context.beginRelease()) {
+                throw new BuildFailedException("cancelled");
+            }
+            built.add(request.ref().deploymentName(request.project()) + "@" + request.commit());
+            return new BuildResult(Map.of("web", "/nix/store/aaaa-web"), OptionalLong.empty());
+        }
+
+        @Override
+        public OptionalLong teardown(Project project, BuildRef ref) {
+            tornDown.add(ref.deploymentName(project));
+            return OptionalLong.empty();
+        }
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        start(false);
+    }
+
+    void start(boolean publicRead) throws IOException {
+        dataDir = temp.resolve("data");
+        Files.createDirectories(temp.resolve("secrets"));
+        Path secret = Files.writeString(temp.resolve("secrets/webhook"), SECRET + "\n");
+        Path admin = Files.writeString(temp.resolve("secrets/admin"), ADMIN + "\n");
+        ServerConfig config = new ServerConfig(dataDir, "127.0.0.1", 0,
+                CacheUri.parse(dataDir.resolve("cache").toUri().toString()), dataDir.resolve("keys/cache.sec"), true,
+                Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
+        BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
+                new Project("shop", CLONE_URL, "main"), Optional.empty())), Optional.of(secret), 4096,
+                Optional.of(admin), publicRead, 2, Optional.of("ferry.example.org"));
+        server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static String commit(int i) {
+        return String.format("%040x", i);
+    }
+
+    static String push(String fullName, String cloneUrl, String ref, String after, boolean deleted) {
+        return """
+                {"ref": "%s", "before": "%s", "after": "%s", "deleted": %s,
+                 "repository": {"full_name": "%s", "clone_url": "%s", "html_url": "%s"}}
+                """.formatted(ref, commit(0), after, deleted, fullName, cloneUrl, cloneUrl.replace(".git", ""));
+    }
+
+    static String push(String branch, String after) {
+        return push("alice/shop", CLONE_URL, "refs/heads/" + branch, after, false);
+    }
+
+    HttpResponse<byte[]> deliver(String event, String body, String delivery, String... extra) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        List<String> headers = new ArrayList<>(List.of("Content-Type", "application/json",
+                "X-Gitea-Event", event, "X-Gitea-Delivery", delivery,
+                "X-Gitea-Signature", Signatures.sign(SECRET.getBytes(StandardCharsets.UTF_8), bytes)));
+        for (int i = 0; i < extra.length; i += 2) {
+            int at = headers.indexOf(extra[i]);
+            if (at >= 0) {
+                headers.set(at + 1, extra[i + 1]);
+            } else {
+                headers.add(extra[i]);
+                headers.add(extra[i + 1]);
+            }
+        }
+        headers.removeIf(h -> h.equals("REMOVE"));
+        List<String> clean = new ArrayList<>();
+        for (int i = 0; i < headers.size(); i += 2) {
+            if (!headers.get(i + 1).equals("-")) {
+                clean.add(headers.get(i));
+                clean.add(headers.get(i + 1));
+            }
+        }
+        return Http.send("POST", uri("/webhook"), bytes, clean.toArray(String[]::new));
+    }
+
+    java.net.URI uri(String path) {
+        return java.net.URI.create(server.url() + path);
+    }
+
+    HttpResponse<byte[]> api(String method, String path, String body, String... headers) {
+        return Http.send(method, uri(path), body.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    HttpResponse<byte[]> admin(String method, String path, String body) {
+        return api(method, path, body, "Authorization", "Bearer " + ADMIN, "Content-Type", "application/json");
+    }
+
+    static JsonNode json(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(Http.text(response), e);
+        }
+    }
+
+    JsonNode awaitBuild(long id, String status) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            JsonNode build = json(admin("GET", "/v1/builds/" + id, ""));
+            if (build.get("status").asText().equals(status) || System.nanoTime() > deadline) {
+                assertThat(build.get("status").asText()).as(build.toString()).isEqualTo(status);
+                return build;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    List<String> builds() {
+        JsonNode list = json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
+        List<String> ids = new ArrayList<>();
+        list.forEach(b -> ids.add(b.get("id").asText()));
+        return ids;
+    }
+
+    /** Every file under the data dir except the database's own (which exist from the start). */
+    List<String> files() throws IOException {
+        try (Stream<Path> walk = Files.walk(dataDir)) {
+            return walk.filter(Files::isRegularFile).map(p -> dataDir.relativize(p).toString())
+                    .filter(p -> !p.startsWith("ferry.db")).sorted().toList();
+        }
+    }
+
+    @Test
+    void aSignedPushIsAnsweredAtOnceAndBuilds() throws Exception {
+        HttpResponse<byte[]> response = deliver("push", push("main", commit(1)), "d-1");
+        assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
+        JsonNode build = json(response).get("build");
+        assertThat(json(response).get("duplicate").asBoolean()).isFalse();
+        assertThat(build.get("project").asText()).isEqualTo("shop");
+        assertThat(build.get("branch").asText()).isEqualTo("main");
+        assertThat(build.get("commit").asText()).isEqualTo(commit(1));
+        assertThat(build.get("deliveryId").asText()).isEqualTo("d-1");
+        JsonNode done = awaitBuild(build.get("id").asLong(), "succeeded");
+        assertThat(done.get("outputs").get("web").asText()).isEqualTo("/nix/store/aaaa-web");
+        assertThat(done.get("phases")).extracting(p -> p.get("phase").asText())
+                .containsExactly("queued", "fetch", "build", "release");
+        assertThat(pipeline.built).containsExactly("shop-main@" + commit(1));
+    }
+
+    @Test
+    void badInputIsRefusedWithNoBuildRowAndNoFilesWritten() throws Exception {
+        List<String> filesBefore = files();
+        String good = push("main", commit(1));
+        String signature = Signatures.sign(SECRET.getBytes(StandardCharsets.UTF_8),
+                good.getBytes(StandardCharsets.UTF_8));
+        Map<String, HttpResponse<byte[]>> cases = new java.util.LinkedHashMap<>();
+        cases.put("no signature", deliver("push", good, "b-1", "X-Gitea-Signature", "-"));
+        cases.put("wrong signature", deliver("push", good, "b-2", "X-Gitea-Signature",
+                Signatures.sign("another-secret-0123456789".getBytes(StandardCharsets.UTF_8),
+                        good.getBytes(StandardCharsets.UTF_8))));
+        cases.put("signature for another body", deliver("push", push("main", commit(2)), "b-3",
+                "X-Gitea-Signature", signature));
+        cases.put("malformed signature", deliver("push", good, "b-4", "X-Gitea-Signature", "zz" + signature));
+        cases.put("oversize body", deliver("push", good + " ".repeat(5000), "b-5"));
+        cases.put("malformed JSON", deliver("push", "{\"ref\": ", "b-6"));
+        cases.put("unknown repository", deliver("push", push("bob/other", "https://git.example.org/bob/other.git",
+                "refs/heads/main", commit(1), false), "b-7"));
+        cases.put("unknown event", deliver("issues", "{\"action\": \"opened\"}", "b-8"));
+        cases.put("no forge headers", deliver("push", good, "b-9", "X-Gitea-Event", "-"));
+        Map<String, Integer> expected = Map.of("no signature", 401, "wrong signature", 401,
+                "signature for another body", 401, "malformed signature", 401, "oversize body", 413,
+                "malformed JSON", 400, "unknown repository", 404, "unknown event", 422, "no forge headers", 400);
+        cases.forEach((what, response) -> assertThat(response.statusCode()).as(what + ": " + Http.text(response))
+                .isEqualTo(expected.get(what)));
+        assertThat(Http.text(cases.get("unknown repository"))).contains("bob/other");
+        assertThat(Http.text(cases.get("wrong signature"))).doesNotContain(SECRET);
+        assertThat(builds()).isEmpty();
+        assertThat(files()).isEqualTo(filesBefore);
+        assertThat(pipeline.built).isEmpty();
+    }
+
+    @Test
+    void aRepeatedDeliveryReturnsTheEarlierBuildAndStartsNothing() throws Exception {
+        HttpResponse<byte[]> first = deliver("push", push("main", commit(1)), "same-id");
+        HttpResponse<byte[]> again = deliver("push", push("main", commit(1)), "same-id");
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(json(again).get("duplicate").asBoolean()).isTrue();
+        assertThat(json(again).get("build").get("id")).isEqualTo(json(first).get("build").get("id"));
+        awaitBuild(json(first).get("build").get("id").asLong(), "succeeded");
+        assertThat(builds()).hasSize(1);
+        assertThat(pipeline.built).hasSize(1);
+    }
+
+    @Test
+    void tagPushesAndPingsStartNothing() {
+        HttpResponse<byte[]> tag = deliver("push", push("alice/shop", CLONE_URL, "refs/tags/v1", commit(1), false),
+                "t-1");
+        assertThat(tag.statusCode()).isEqualTo(202);
+        assertThat(json(tag).get("ignored").asText()).contains("refs/tags/v1");
+        HttpResponse<byte[]> ping = deliver("ping", "{\"zen\": \"Encourage flow.\"}", "p-1");
+        assertThat(ping.statusCode()).isEqualTo(200);
+        assertThat(builds()).isEmpty();
+    }
+
+    @Test
+    void branchDeletionAndPullRequestCloseTearDown() throws Exception {
+        HttpResponse<byte[]> deleted = deliver("push", push("alice/shop", CLONE_URL, "refs/heads/feature",
+                commit(0), true), "del-1");
+        assertThat(deleted.statusCode()).isEqualTo(202);
+        assertThat(json(deleted).get("build").get("action").asText()).isEqualTo("teardown");
+        awaitBuild(json(deleted).get("build").get("id").asLong(), "succeeded");
+
+        String pr = """
+                {"action": "%s", "number": 3, "pull_request": {"head": {"sha": "%s", "ref": "fix"}},
+                 "repository": {"full_name": "alice/shop", "clone_url": "%s", "html_url": "https://x/alice/shop"}}
+                """;
+        HttpResponse<byte[]> opened = deliver("pull_request", pr.formatted("opened", commit(5), CLONE_URL), "pr-1");
+        awaitBuild(json(opened).get("build").get("id").asLong(), "succeeded");
+        assertThat(json(opened).get("build").get("ref").get("slug").asText()).isEqualTo("pr-3");
+        HttpResponse<byte[]> closed = deliver("pull_request", pr.formatted("closed", commit(5), CLONE_URL), "pr-2");
+        awaitBuild(json(closed).get("build").get("id").asLong(), "succeeded");
+        assertThat(pipeline.tornDown).containsExactly("shop-feature", "shop-pr-3");
+        assertThat(pipeline.built).containsExactly("shop-pr-3@" + commit(5));
+    }
+
+    @Test
+    void theApiNeedsTheAdminToken() {
+        assertThat(api("GET", "/v1/builds", "").statusCode()).isEqualTo(401);
+        assertThat(api("GET", "/v1/projects", "", "Authorization", "Bearer wrong-token-0123456789").statusCode())
+                .isEqualTo(401);
+        assertThat(api("GET", "/v1/projects", "", "Authorization", "Basic " + ADMIN).statusCode()).isEqualTo(401);
+        assertThat(admin("GET", "/v1/projects", "").statusCode()).isEqualTo(200);
+        assertThat(api("POST", "/v1/projects", "{\"name\": \"x\", \"cloneUrl\": \"https://x/x.git\"}")
+                .statusCode()).isEqualTo(401);
+        assertThat(api("GET", "/v1/builds", "").headers().firstValue("www-authenticate")).isPresent();
+    }
+
+    @Test
+    void publicReadOpensReadsOnly() throws Exception {
+        server.close();
+        server = null;
+        start(true);
+        assertThat(api("GET", "/v1/builds", "").statusCode()).isEqualTo(200);
+        assertThat(api("GET", "/v1/projects", "").statusCode()).isEqualTo(200);
+        assertThat(api("GET", "/v1/deployments", "").statusCode()).isEqualTo(200);
+        assertThat(api("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
+                + "\"}").statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void projectsFromConfigAndTheApi() {
+        HttpResponse<byte[]> added = admin("POST", "/v1/projects",
+                "{\"name\": \"blog\", \"cloneUrl\": \"https://git.example.org/alice/blog.git\", "
+                        + "\"productionBranch\": \"trunk\"}");
+        assertThat(added.statusCode()).as(Http.text(added)).isEqualTo(201);
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"blog\", \"cloneUrl\": \"https://x/y.git\"}")
+                .statusCode()).isEqualTo(409);
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"Bad Name\", \"cloneUrl\": \"https://x/y.git\"}")
+                .statusCode()).isEqualTo(400);
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"ok\", \"cloneUrl\": \"not a url\"}")
+                .statusCode()).isEqualTo(400);
+        assertThat(admin("POST", "/v1/projects", "[1]").statusCode()).isEqualTo(400);
+        JsonNode projects = json(admin("GET", "/v1/projects", "")).get("projects");
+        assertThat(projects).extracting(p -> p.get("name").asText() + ":" + p.get("source").asText())
+                .containsExactly("blog:api", "shop:config");
+        // a push to the API-added project builds it
+        HttpResponse<byte[]> push = deliver("push", push("alice/blog", "https://git.example.org/alice/blog.git",
+                "refs/heads/trunk", commit(9), false), "blog-1");
+        assertThat(push.statusCode()).as(Http.text(push)).isEqualTo(202);
+    }
+
+    @Test
+    void manualBuildWithACommitAndCancel() throws Exception {
+        pipeline.hold = new CountDownLatch(1);
+        HttpResponse<byte[]> response = admin("POST", "/v1/projects/shop/builds",
+                "{\"branch\": \"feature/x\", \"commit\": \"" + commit(7) + "\"}");
+        assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
+        long id = json(response).get("id").asLong();
+        assertThat(json(response).get("trigger").asText()).isEqualTo("api");
+        awaitBuild(id, "running");
+        HttpResponse<byte[]> cancel = admin("POST", "/v1/builds/" + id + "/cancel", "");
+        assertThat(cancel.statusCode()).as(Http.text(cancel)).isEqualTo(202);
+        JsonNode cancelled = awaitBuild(id, "cancelled");
+        assertThat(cancelled.get("error").asText()).isEqualTo("cancelled through the API");
+        assertThat(admin("POST", "/v1/builds/" + id + "/cancel", "").statusCode()).isEqualTo(409);
+        assertThat(admin("POST", "/v1/projects/nope/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
+                + "\"}").statusCode()).isEqualTo(404);
+        assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"a..b\", \"commit\": \"" + commit(1)
+                + "\"}").statusCode()).isEqualTo(400);
+        assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"HEAD\"}")
+                .statusCode()).isEqualTo(400);
+        assertThat(admin("GET", "/v1/builds/999", "").statusCode()).isEqualTo(404);
+        assertThat(admin("GET", "/v1/builds/abc", "").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theLogIsFollowedUntilTheBuildEnds() throws Exception {
+        pipeline.hold = new CountDownLatch(1);
+        long id = json(deliver("push", push("main", commit(1)), "log-1")).get("build").get("id").asLong();
+        awaitBuild(id, "running");
+        HttpRequest request = HttpRequest.newBuilder(uri("/v1/builds/" + id + "/log"))
+                .header("Authorization", "Bearer " + ADMIN).build();
+        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(request,
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("text/plain"));
+        try (InputStream in = response.body()) {
+            byte[] first = new byte[4096];
+            int n = in.read(first); // arrives while the build still runs
+            assertThat(new String(first, 0, n, StandardCharsets.UTF_8)).contains("build " + id + " of shop");
+            pipeline.hold.countDown();
+            String rest = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(new String(first, 0, n, StandardCharsets.UTF_8) + rest).contains("fetching " + commit(1))
+                    .contains("built\n").endsWith("ferry: succeeded\n");
+        }
+    }
+
+    @Test
+    void deploymentsGenerationsAndRollbackAnswerWithNothingWritten() {
+        assertThat(json(admin("GET", "/v1/deployments", "")).get("deployments")).isEmpty();
+        assertThat(json(admin("GET", "/v1/generations", "")).get("generations")).isEmpty();
+        assertThat(admin("POST", "/v1/rollback", "{\"generation\": 3}").statusCode()).isEqualTo(404);
+        assertThat(admin("POST", "/v1/rollback", "{\"generation\": \"3\"}").statusCode()).isEqualTo(400);
+        assertThat(admin("POST", "/v1/rollback", "{}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void theServerRecoversAnInterruptedBuildAtRestart() throws Exception {
+        pipeline.hold = new CountDownLatch(1);
+        long id = json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong();
+        awaitBuild(id, "running");
+        server.close(); // stopped during the build
+        server = null;
+        pipeline = new Pipeline();
+        start(false);
+        JsonNode interrupted = awaitBuild(id, "failed");
+        assertThat(interrupted.get("error").asText()).isEqualTo("interrupted");
+        JsonNode retry = json(admin("GET", "/v1/builds?project=shop&branch=main", "")).get("builds").get(0);
+        assertThat(retry.get("attempt").asInt()).isEqualTo(2);
+        assertThat(retry.get("retryOf").asLong()).isEqualTo(id);
+        awaitBuild(retry.get("id").asLong(), "succeeded");
+        // a repeat of the original delivery still answers with the original build
+        assertThat(json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong())
+                .isEqualTo(id);
+    }
+}

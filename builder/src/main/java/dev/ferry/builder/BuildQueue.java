@@ -1,0 +1,518 @@
+package dev.ferry.builder;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The build queue: runs builds and teardowns (recorded in {@link BuildStore}) on their own threads, at most
+ * {@code maxConcurrent} at a time and at most one per ref (project and branch or pull request), oldest first.
+ *
+ * <p><b>Superseding.</b> A newer build or teardown of a ref cancels the older ones of that ref: a queued one ends
+ * {@code cancelled} at once; a running one has its thread interrupted (the process runner then kills the running
+ * {@code nix} tree) and ends {@code cancelled}, unless it already passed {@link BuildContext#beginRelease()}, in
+ * which case it completes and the newer one waits for it. A running teardown is never interrupted either.
+ *
+ * <p><b>Restarts.</b> {@link #start} first ends every build left {@code running} by the previous process as
+ * {@code failed} ({@code interrupted}) and records it again once (attempt 2), then queues every queued build in
+ * order. {@link #close()} interrupts running builds and leaves them {@code running} in the database, so the next
+ * start treats them the same way.
+ *
+ * <p>Each build's log is {@code <logs-dir>/<id>.log}, written from the moment it starts.
+ */
+public final class BuildQueue implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BuildQueue.class.getName());
+
+    /** What {@link #cancel} did. */
+    public enum CancelOutcome {
+        /** It was queued or running and ends cancelled. */
+        CANCELLED,
+        /** It is writing its release (or is a running teardown): it completes. */
+        RELEASING,
+        /** It is not queued or running (finished, or unknown). */
+        NOT_ACTIVE
+    }
+
+    private enum State { PENDING, RUNNING, RELEASING, CANCELLED, FINISHING }
+
+    private final BuildStore store;
+    private final BuildPipeline pipeline;
+    private final Function<String, Optional<Project>> projects;
+    private final int maxConcurrent;
+    private final Path logsDir;
+    private final Clock clock;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Deque<Job> pending = new ArrayDeque<>();
+    private final Map<Long, Job> active = new HashMap<>();
+    private final Set<String> runningRefs = new HashSet<>();
+    private int running;
+    private boolean closed;
+
+    private final class Job {
+        final BuildRecord record;
+        final List<BuildRecord.PhaseTiming> phases = new ArrayList<>();
+        State state = State.PENDING;
+        Thread thread;
+        String cancelReason = "cancelled";
+        boolean interruptedByShutdown;
+
+        Job(BuildRecord record) {
+            this.record = record;
+        }
+    }
+
+    private BuildQueue(BuildStore store, BuildPipeline pipeline, Function<String, Optional<Project>> projects,
+                       int maxConcurrent, Path logsDir, Clock clock) {
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException("maxConcurrent must be at least 1");
+        }
+        this.store = store;
+        this.pipeline = pipeline;
+        this.projects = projects;
+        this.maxConcurrent = maxConcurrent;
+        this.logsDir = logsDir;
+        this.clock = clock;
+    }
+
+    /**
+     * Recovers what a previous process left (see the class comment) and starts running queued builds.
+     *
+     * @param projects looks a project up by name when its build starts
+     * @param logsDir  {@code <data-dir>/builds}
+     */
+    public static BuildQueue start(BuildStore store, BuildPipeline pipeline,
+                                   Function<String, Optional<Project>> projects, int maxConcurrent, Path logsDir) {
+        return start(store, pipeline, projects, maxConcurrent, logsDir, Clock.systemUTC());
+    }
+
+    static BuildQueue start(BuildStore store, BuildPipeline pipeline, Function<String, Optional<Project>> projects,
+                            int maxConcurrent, Path logsDir, Clock clock) {
+        BuildQueue queue = new BuildQueue(store, pipeline, projects, maxConcurrent, logsDir, clock);
+        List<BuildRecord> retries = store.recoverInterrupted();
+        for (BuildRecord retry : retries) {
+            LOG.log(System.Logger.Level.WARNING, "build " + retry.retryOf().orElseThrow()
+                    + " was interrupted by a restart; queued again as build " + retry.id());
+        }
+        for (BuildRecord queued : store.withStatus(BuildStatus.QUEUED)) {
+            queue.schedule(queued);
+        }
+        return queue;
+    }
+
+    /** Records a build or teardown and queues it, cancelling older ones of the same ref. */
+    public BuildRecord submit(BuildStore.NewBuild build) {
+        BuildRecord record = store.insert(build);
+        schedule(record);
+        return record;
+    }
+
+    /**
+     * Records and queues a build for a webhook delivery, unless the delivery id was seen before: then the earlier
+     * build is returned and nothing is queued or cancelled.
+     */
+    public BuildStore.Recorded submitForDelivery(String forge, String event, String deliveryId,
+                                                 BuildStore.NewBuild build) {
+        BuildStore.Recorded recorded = store.insertForDelivery(forge, event, deliveryId, build);
+        if (recorded.created()) {
+            schedule(recorded.build());
+        }
+        return recorded;
+    }
+
+    /** Cancels a queued or running build (a running one unless it is releasing). */
+    public CancelOutcome cancel(long id, String reason) {
+        lock.lock();
+        try {
+            Job job = active.get(id);
+            return job == null ? CancelOutcome.NOT_ACTIVE : cancel(job, reason);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The log file of build {@code id} (it exists once the build started). */
+    public Path logFile(long id) {
+        return logsDir.resolve(id + ".log");
+    }
+
+    public BuildStore store() {
+        return store;
+    }
+
+    private void schedule(BuildRecord record) {
+        lock.lock();
+        try {
+            if (closed) {
+                return; // recorded as queued: the next start runs it
+            }
+            for (Job older : List.copyOf(active.values())) {
+                if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
+                    cancel(older, "superseded by build " + record.id());
+                }
+            }
+            Job job = new Job(record);
+            active.put(record.id(), job);
+            pending.addLast(job);
+            dispatch();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock. */
+    private CancelOutcome cancel(Job job, String reason) {
+        switch (job.state) {
+            case PENDING -> {
+                pending.remove(job);
+                active.remove(job.record.id());
+                job.state = State.CANCELLED;
+                Instant now = clock.instant();
+                store.finish(job.record.id(), BuildStatus.CANCELLED, List.of(new BuildRecord.PhaseTiming(Phase.QUEUED,
+                                job.record.createdAt(), Duration.between(job.record.createdAt(), now))),
+                        Map.of(), OptionalLong.empty(), Optional.of(reason));
+                changed.signalAll();
+                return CancelOutcome.CANCELLED;
+            }
+            case RUNNING -> {
+                if (job.record.action() == BuildRecord.Action.TEARDOWN) {
+                    return CancelOutcome.RELEASING;
+                }
+                job.state = State.CANCELLED;
+                job.cancelReason = reason;
+                job.thread.interrupt();
+                return CancelOutcome.CANCELLED;
+            }
+            case CANCELLED -> {
+                return CancelOutcome.CANCELLED;
+            }
+            case RELEASING -> {
+                return CancelOutcome.RELEASING;
+            }
+            default -> {
+                return CancelOutcome.NOT_ACTIVE;
+            }
+        }
+    }
+
+    /** Under the lock: starts pending jobs while there is room, skipping refs that have one running. */
+    private void dispatch() {
+        Iterator<Job> it = pending.iterator();
+        while (running < maxConcurrent && it.hasNext()) {
+            Job job = it.next();
+            if (runningRefs.contains(job.record.refKey())) {
+                continue;
+            }
+            it.remove();
+            job.state = State.RUNNING;
+            runningRefs.add(job.record.refKey());
+            running++;
+            job.thread = Thread.ofVirtual().name("ferry-build-" + job.record.id()).unstarted(() -> run(job));
+            job.thread.start();
+        }
+    }
+
+    private void run(Job job) {
+        BuildRecord record = job.record;
+        Instant started = clock.instant();
+        job.phases.add(new BuildRecord.PhaseTiming(Phase.QUEUED, record.createdAt(),
+                Duration.between(record.createdAt(), started)));
+        BuildStatus status = BuildStatus.FAILED;
+        Map<String, String> outputs = Map.of();
+        OptionalLong generation = OptionalLong.empty();
+        Optional<String> error = Optional.empty();
+        boolean leftRunning = false;
+        try (OutputStream log = openLog(record.id())) {
+            store.markRunning(record.id(), started, job.phases, Phase.QUEUED);
+            Context context = new Context(job, log);
+            line(log, "ferry: " + describe(record));
+            try {
+                Project project = projects.apply(record.project()).orElseThrow(() -> new BuildFailedException(
+                        "project " + record.project() + " is not configured any more"));
+                if (record.action() == BuildRecord.Action.TEARDOWN) {
+                    context.enter(Phase.RELEASE);
+                    generation = pipeline.teardown(project, record.ref());
+                } else {
+                    BuildResult result = pipeline.build(new BuildRequest(record.id(), project, record.ref(),
+                            record.commit().orElseThrow()), context);
+                    outputs = result.outputs();
+                    generation = result.generation();
+                }
+                status = BuildStatus.SUCCEEDED;
+            } catch (BuildFailedException e) {
+                error = Optional.of(e.getMessage());
+            } catch (RuntimeException e) {
+                error = Optional.of("internal error (" + e.getClass().getSimpleName() + "); see the build log");
+                StringWriter trace = new StringWriter();
+                e.printStackTrace(new PrintWriter(trace));
+                line(log, trace.toString());
+                LOG.log(System.Logger.Level.ERROR, "build " + record.id() + " failed", e);
+            }
+            settle(job);
+            boolean skip = job.interruptedByShutdown && status != BuildStatus.SUCCEEDED;
+            if (job.state == State.CANCELLED) {
+                status = BuildStatus.CANCELLED;
+                error = Optional.of(job.cancelReason);
+                outputs = Map.of();
+            }
+            if (skip) {
+                line(log, "ferry: stopped by the server shutting down; it runs again at the next start");
+                leftRunning = true;
+                return;
+            }
+            line(log, "ferry: " + status.id() + error.map(e -> ": " + e).orElse(""));
+        } catch (IOException | UncheckedIOException e) {
+            error = Optional.of("cannot write the build log: " + e.getMessage());
+            settle(job);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "build " + record.id() + " could not be run", e);
+            error = Optional.of("internal error (" + e.getClass().getSimpleName() + ")");
+            settle(job);
+        } finally {
+            try {
+                if (!leftRunning) {
+                    store.finish(record.id(), job.state == State.CANCELLED ? BuildStatus.CANCELLED : status,
+                            BuildStore.closePhases(job.phases, clock.instant()), outputs, generation,
+                            job.state == State.CANCELLED ? Optional.of(job.cancelReason) : error);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "build " + record.id() + ": its end cannot be recorded", e);
+            } finally {
+                release(job);
+            }
+        }
+    }
+
+    /**
+     * Ends the job's interruptible time: no cancel interrupts it from here, and its interrupt status is cleared so
+     * the database writes that follow work.
+     */
+    private void settle(Job job) {
+        lock.lock();
+        try {
+            if (job.state != State.CANCELLED) {
+                job.state = State.FINISHING;
+            }
+            Thread.interrupted();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(Job job) {
+        lock.lock();
+        try {
+            active.remove(job.record.id());
+            runningRefs.remove(job.record.refKey());
+            running--;
+            changed.signalAll();
+            if (!closed) {
+                dispatch();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private final class Context implements BuildContext {
+        private final Job job;
+        private final OutputStream log;
+
+        Context(Job job, OutputStream log) {
+            this.job = job;
+            this.log = new UnclosableOutputStream(log);
+        }
+
+        @Override
+        public void enter(Phase phase) {
+            Instant now = clock.instant();
+            List<BuildRecord.PhaseTiming> snapshot;
+            lock.lock();
+            try {
+                List<BuildRecord.PhaseTiming> closed = BuildStore.closePhases(job.phases, now);
+                job.phases.clear();
+                job.phases.addAll(closed);
+                job.phases.add(new BuildRecord.PhaseTiming(phase, now, Duration.ZERO));
+                snapshot = List.copyOf(job.phases);
+            } finally {
+                lock.unlock();
+            }
+            if (!Thread.currentThread().isInterrupted()) {
+                try {
+                    store.updatePhases(job.record.id(), phase, snapshot);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "build " + job.record.id() + ": phase not recorded", e);
+                }
+            }
+        }
+
+        @Override
+        public OutputStream log() {
+            return log;
+        }
+
+        @Override
+        public boolean beginRelease() {
+            lock.lock();
+            try {
+                if (job.state != State.RUNNING || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                job.state = State.RELEASING;
+            } finally {
+                lock.unlock();
+            }
+            enter(Phase.RELEASE);
+            return true;
+        }
+    }
+
+    private OutputStream openLog(long id) throws IOException {
+        Files.createDirectories(logsDir);
+        return Files.newOutputStream(logFile(id));
+    }
+
+    private static void line(OutputStream log, String text) {
+        try {
+            log.write((text.endsWith("\n") ? text : text + "\n").getBytes(StandardCharsets.UTF_8));
+            log.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the build log", e);
+        }
+    }
+
+    private static String describe(BuildRecord record) {
+        String ref = switch (record.ref()) {
+            case BuildRef.Branch b -> "branch " + b.name();
+            case BuildRef.PullRequest p -> "pull request #" + p.number() + " (" + p.headBranch() + ")";
+        };
+        return (record.action() == BuildRecord.Action.TEARDOWN ? "teardown " : "build ") + record.id() + " of "
+                + record.project() + " " + ref + record.commit().map(c -> " at " + c).orElse("")
+                + (record.attempt() > 1 ? " (attempt " + record.attempt() + ")" : "");
+    }
+
+    /** Waits until nothing is queued or running (tests). */
+    boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!active.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close()} was called: nothing more runs in this process. */
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether build {@code id} is queued or running in this queue. */
+    public boolean isActive(long id) {
+        lock.lock();
+        try {
+            return active.containsKey(id);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops starting builds and interrupts the running ones, waiting up to 10 seconds for them; their rows stay
+     * {@code running} (or queued) for the next start.
+     */
+    @Override
+    public void close() {
+        List<Thread> threads = new ArrayList<>();
+        lock.lock();
+        try {
+            closed = true;
+            pending.clear();
+            for (Job job : active.values()) {
+                if (job.thread != null && job.state == State.RUNNING) {
+                    job.interruptedByShutdown = true; // unless it succeeds anyway, its row stays running
+                    job.thread.interrupt();
+                }
+                if (job.thread != null) {
+                    threads.add(job.thread);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread thread : threads) {
+            try {
+                thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The log stream handed to the pipeline: the queue closes the file, not the pipeline. */
+    private static final class UnclosableOutputStream extends OutputStream {
+        private final OutputStream out;
+
+        UnclosableOutputStream(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.ferry.builder;
+
+import io.helidon.dbclient.DbRow;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The projects table: those configured in {@code ferry.projects} (re-synced at every start: config wins) and those
+ * added through the API (kept until removed).
+ */
+public final class ProjectStore {
+    /** A project name: the prefix of its deployments' names and of their host names. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+
+    private final Database db;
+
+    private ProjectStore(Database db) {
+        this.db = db;
+    }
+
+    public static ProjectStore create(Database db) {
+        db.requireCurrent();
+        return new ProjectStore(db);
+    }
+
+    /** Where a project came from. */
+    public enum Source { CONFIG, API }
+
+    public record StoredProject(Project project, Source source) {
+    }
+
+    /** Makes the configured projects those of the table with source config (others configured before are dropped). */
+    public void syncConfigured(List<Project> configured) {
+        db.transaction(tx -> {
+            tx.delete("DELETE FROM projects WHERE source = 'config'");
+            for (Project project : configured) {
+                tx.dml("INSERT INTO projects (name, clone_url, production_branch, source, created_at) "
+                                + "VALUES (?, ?, ?, 'config', ?) ON CONFLICT (name) DO UPDATE SET "
+                                + "clone_url = excluded.clone_url, production_branch = excluded.production_branch, "
+                                + "source = 'config'",
+                        project.name(), project.cloneUrl(), project.productionBranch(), db.clock().millis());
+            }
+            return null;
+        });
+    }
+
+    /** Adds a project; false (and nothing written) when one with that name exists. */
+    public boolean add(Project project) {
+        if (!NAME.matcher(project.name()).matches()) {
+            throw new IllegalArgumentException("project name '" + project.name() + "' must match " + NAME.pattern());
+        }
+        return db.write(w -> w.dml("INSERT INTO projects (name, clone_url, production_branch, source, created_at) "
+                        + "VALUES (?, ?, ?, 'api', ?) ON CONFLICT (name) DO NOTHING", project.name(),
+                project.cloneUrl(), project.productionBranch(), db.clock().millis())) == 1;
+    }
+
+    public List<StoredProject> all() {
+        return db.read(r -> {
+            try (Stream<DbRow> rows = r.query("SELECT name, clone_url, production_branch, source FROM projects "
+                    + "ORDER BY name")) {
+                return rows.map(ProjectStore::stored).toList();
+            }
+        });
+    }
+
+    public Optional<StoredProject> find(String name) {
+        return db.read(r -> r.get("SELECT name, clone_url, production_branch, source FROM projects WHERE name = ?",
+                name).map(ProjectStore::stored));
+    }
+
+    private static StoredProject stored(DbRow row) {
+        return new StoredProject(new Project(Rows.string(row, "name"), Rows.string(row, "clone_url"),
+                Rows.string(row, "production_branch")),
+                Source.valueOf(Rows.string(row, "source").toUpperCase(java.util.Locale.ROOT)));
+    }
+}

@@ -1,0 +1,325 @@
+package dev.ferry.builder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BuildQueueTest {
+    static final Project SHOP = new Project("shop", "https://git.example/alice/shop.git", "main");
+    static final BuildRef MAIN = new BuildRef.Branch("main");
+
+    @TempDir
+    Path dir;
+    Database db;
+    BuildStore store;
+    BuildQueue queue;
+
+    static String commit(int i) {
+        return String.format("%040x", i);
+    }
+
+    private BuildQueue start(BuildPipeline pipeline, int maxConcurrent) {
+        if (db == null) {
+            db = Database.open(dir.resolve(Database.FILE_NAME));
+            db.migrate();
+            store = BuildStore.create(db);
+        }
+        queue = BuildQueue.start(store, pipeline, name -> name.equals("shop") ? Optional.of(SHOP) : Optional.empty(),
+                maxConcurrent, dir.resolve("builds"));
+        return queue;
+    }
+
+    @AfterEach
+    void close() {
+        if (queue != null) {
+            queue.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    private BuildRecord submit(BuildRef ref, String commit) {
+        return queue.submit(BuildStore.NewBuild.build("shop", ref, commit, BuildRecord.Trigger.API));
+    }
+
+    private BuildRecord get(long id) {
+        return store.find(id).orElseThrow();
+    }
+
+    @Test
+    void aBuildSucceedsWithItsPhasesOutputsLogAndGeneration() throws Exception {
+        FakePipeline pipeline = new FakePipeline(10, 0);
+        start(pipeline, 2);
+        BuildRecord build = submit(MAIN, commit(1));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        BuildRecord done = get(build.id());
+        assertThat(done.status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(done.outputs()).containsEntry("web", "/nix/store/00000000-web");
+        assertThat(done.generation()).hasValue(1);
+        assertThat(done.error()).isEmpty();
+        assertThat(done.phases()).extracting(BuildRecord.PhaseTiming::phase)
+                .containsExactly(Phase.QUEUED, Phase.FETCH, Phase.EVAL, Phase.BUILD, Phase.PUBLISH, Phase.RELEASE);
+        BuildRecord.PhaseTiming buildPhase = done.phases().get(3);
+        assertThat(buildPhase.duration()).isGreaterThanOrEqualTo(Duration.ofMillis(10));
+        assertThat(done.startedAt()).isPresent();
+        assertThat(done.finishedAt()).isPresent();
+        String log = Files.readString(queue.logFile(build.id()));
+        assertThat(log).contains("build " + build.id() + " of shop branch main at " + commit(1))
+                .contains("building " + commit(1)).endsWith("ferry: succeeded\n");
+    }
+
+    @Test
+    void aFailedBuildKeepsTheMessageAndTheLog() throws Exception {
+        start(new FakePipeline(0, 0), 2);
+        BuildRecord build = submit(MAIN, "bad" + commit(1).substring(3));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        BuildRecord done = get(build.id());
+        assertThat(done.status()).isEqualTo(BuildStatus.FAILED);
+        assertThat(done.error()).hasValueSatisfying(e -> assertThat(e).contains("exit code 1"));
+        assertThat(done.phase()).contains(Phase.BUILD);
+        assertThat(Files.readString(queue.logFile(build.id()))).contains("error: builder for");
+    }
+
+    @Test
+    void anUnexpectedExceptionFailsTheBuildWithoutLeakingItsMessage() throws Exception {
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                throw new IllegalStateException("/secret/path/key");
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(build.id()).error()).hasValue("internal error (IllegalStateException); see the build log");
+        assertThat(Files.readString(queue.logFile(build.id()))).contains("/secret/path/key");
+    }
+
+    @Test
+    void storm_twentyPushesWithinASecondEndWithAtMostTwoCompletedAndTheLastCommitBuilt() throws Exception {
+        FakePipeline pipeline = new FakePipeline(300, 50);
+        start(pipeline, 2);
+        List<BuildRecord> builds = new java.util.ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            builds.add(submit(MAIN, commit(i)));
+            Thread.sleep(40);
+        }
+        assertThat(queue.awaitIdle(Duration.ofSeconds(30))).isTrue();
+        List<BuildRecord> done = builds.stream().map(b -> get(b.id())).toList();
+        assertThat(done).allSatisfy(b -> assertThat(b.status().finished()).isTrue());
+        List<BuildRecord> succeeded = done.stream().filter(b -> b.status() == BuildStatus.SUCCEEDED).toList();
+        assertThat(succeeded).hasSizeBetween(1, 2);
+        assertThat(done.getLast().status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(pipeline.released).hasSizeBetween(1, 2).last().isEqualTo(commit(20));
+        assertThat(done.stream().filter(b -> b.status() == BuildStatus.CANCELLED))
+                .hasSize(20 - succeeded.size())
+                .allSatisfy(b -> assertThat(b.error()).hasValueSatisfying(e -> assertThat(e).startsWith("superseded by build")));
+    }
+
+    @Test
+    void otherRefsRunConcurrentlyUpToTheLimit() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.hold = new CountDownLatch(1);
+        start(pipeline, 2);
+        BuildRecord a = submit(new BuildRef.Branch("a"), commit(1));
+        BuildRecord b = submit(new BuildRef.Branch("b"), commit(2));
+        BuildRecord c = submit(new BuildRef.Branch("c"), commit(3));
+        awaitStatus(a.id(), BuildStatus.RUNNING);
+        awaitStatus(b.id(), BuildStatus.RUNNING);
+        assertThat(get(c.id()).status()).isEqualTo(BuildStatus.QUEUED);
+        pipeline.hold.countDown();
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(List.of(a, b, c)).allSatisfy(x -> assertThat(get(x.id()).status()).isEqualTo(BuildStatus.SUCCEEDED));
+        assertThat(get(c.id()).phases().getFirst().phase()).isEqualTo(Phase.QUEUED);
+    }
+
+    @Test
+    void cancelARunningBuild() throws Exception {
+        FakePipeline pipeline = new FakePipeline(60_000, 0);
+        start(pipeline, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.cancel(build.id(), "cancelled by the API")).isEqualTo(BuildQueue.CancelOutcome.CANCELLED);
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(build.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(build.id()).error()).hasValue("cancelled by the API");
+        assertThat(pipeline.released).isEmpty();
+        assertThat(queue.cancel(build.id(), "again")).isEqualTo(BuildQueue.CancelOutcome.NOT_ACTIVE);
+    }
+
+    @Test
+    void aReleaseInProgressIsNeverInterrupted() throws Exception {
+        CountDownLatch releasing = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                if (!context.beginRelease()) {
+                    throw new BuildFailedException("cancelled");
+                }
+                releasing.countDown();
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        proceed.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    throw new AssertionError("a releasing build was interrupted");
+                }
+                return new BuildResult(java.util.Map.of(), java.util.OptionalLong.of(1));
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 2);
+        BuildRecord first = submit(MAIN, commit(1));
+        assertThat(releasing.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.cancel(first.id(), "x")).isEqualTo(BuildQueue.CancelOutcome.RELEASING);
+        BuildRecord second = submit(MAIN, commit(2));
+        Thread.sleep(100);
+        assertThat(get(second.id()).status()).isEqualTo(BuildStatus.QUEUED); // waits for the release of its ref
+        proceed.countDown();
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(first.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(get(second.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+    }
+
+    @Test
+    void aTeardownCancelsOlderBuildsOfTheRefAndRunsThePipelinesTeardown() throws Exception {
+        FakePipeline pipeline = new FakePipeline(60_000, 0);
+        start(pipeline, 2);
+        BuildRef pr = new BuildRef.PullRequest(7, "feature");
+        BuildRecord build = submit(pr, commit(1));
+        BuildRecord other = submit(MAIN, commit(2));
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", pr, BuildRecord.Trigger.WEBHOOK));
+        awaitStatus(teardown.id(), BuildStatus.SUCCEEDED);
+        assertThat(get(build.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(teardown.id()).generation()).isPresent();
+        assertThat(pipeline.tornDown).containsExactly("shop-pr-7");
+        assertThat(get(other.id()).status()).isEqualTo(BuildStatus.RUNNING);
+    }
+
+    @Test
+    void aBuildOfAnUnknownProjectFails() throws Exception {
+        start(new FakePipeline(0, 0), 1);
+        BuildRecord build = queue.submit(BuildStore.NewBuild.build("gone", MAIN, commit(1), BuildRecord.Trigger.API));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(build.id()).error()).hasValue("project gone is not configured any more");
+    }
+
+    @Test
+    void restartRecovery_interruptedBuildFailsAndRunsAgainOnce() throws Exception {
+        FakePipeline stuck = new FakePipeline(60_000, 0);
+        start(stuck, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        BuildRecord queued = submit(new BuildRef.Branch("other"), commit(2));
+        assertThat(stuck.started.await(10, TimeUnit.SECONDS)).isTrue();
+        queue.close(); // the server stops during the build: its row stays running
+        db.close();
+        assertThat(new Store(dir).status(build.id())).isEqualTo("running");
+
+        db = Database.open(dir.resolve(Database.FILE_NAME)); // a new process, the same file
+        store = BuildStore.create(db);
+        FakePipeline blocked = new FakePipeline(60_000, 0);
+        blocked.started = new CountDownLatch(2);
+        start(blocked, 2);
+        assertThat(blocked.started.await(10, TimeUnit.SECONDS)).isTrue(); // the retry and the one queued before
+        BuildRecord interrupted = get(build.id());
+        assertThat(interrupted.status()).isEqualTo(BuildStatus.FAILED);
+        assertThat(interrupted.error()).hasValue("interrupted");
+        BuildRecord retry = store.list(Optional.of("shop"), Optional.of("main"), 10).getFirst();
+        assertThat(retry.id()).isNotEqualTo(build.id());
+        assertThat(retry.attempt()).isEqualTo(2);
+        assertThat(retry.retryOf()).hasValue(build.id());
+        assertThat(retry.trigger()).isEqualTo(BuildRecord.Trigger.RETRY);
+        assertThat(retry.commit()).isEqualTo(build.commit());
+        assertThat(get(queued.id()).status()).isEqualTo(BuildStatus.RUNNING); // queued before the restart
+
+        // Both interrupted again: the retry ends failed and is not queued a third time; the other, on its first
+        // attempt, is retried once and succeeds.
+        queue.close();
+        db.close();
+        db = Database.open(dir.resolve(Database.FILE_NAME));
+        store = BuildStore.create(db);
+        start(new FakePipeline(0, 0), 2);
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(store.list(Optional.of("shop"), Optional.of("main"), 10)).extracting(BuildRecord::status)
+                .containsExactly(BuildStatus.FAILED, BuildStatus.FAILED);
+        assertThat(get(retry.id()).error()).hasValue("interrupted");
+        assertThat(store.list(Optional.of("shop"), Optional.of("other"), 10))
+                .extracting(b -> b.status() + "/" + b.attempt())
+                .containsExactly("SUCCEEDED/2", "FAILED/1");
+        assertThat(store.list(Optional.empty(), Optional.empty(), 100))
+                .noneMatch(b -> b.status() == BuildStatus.RUNNING || b.status() == BuildStatus.QUEUED);
+    }
+
+    @Test
+    void followingALogStreamsUntilTheBuildEnds() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.hold = new CountDownLatch(1);
+        start(pipeline, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        var executor = Executors.newVirtualThreadPerTaskExecutor();
+        Future<?> follower = executor.submit(() -> {
+            new BuildLogs(queue).follow(build.id(), out);
+            return null;
+        });
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        Thread.sleep(300);
+        assertThat(follower.isDone()).isFalse();
+        pipeline.hold.countDown();
+        follower.get(10, TimeUnit.SECONDS);
+        executor.close();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(Files.readString(queue.logFile(build.id())))
+                .endsWith("ferry: succeeded\n");
+    }
+
+    private void awaitStatus(long id, BuildStatus status) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (get(id).status() != status) {
+            assertThat(System.nanoTime()).as("build %d reaching %s (now %s)", id, status, get(id).status())
+                    .isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Reads the file directly, with the database closed: what the process left. */
+    record Store(Path dir) {
+        String status(long id) throws Exception {
+            try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(Database.FILE_NAME));
+                 var s = c.prepareStatement("SELECT status FROM builds WHERE id = ?")) {
+                s.setLong(1, id);
+                try (var rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            }
+        }
+    }
+}

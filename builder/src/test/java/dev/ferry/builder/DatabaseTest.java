@@ -1,0 +1,162 @@
+package dev.ferry.builder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatabaseTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void migrateCreatesTheSchemaOnceInWalMode() throws Exception {
+        Path file = dir.resolve("state").resolve(Database.FILE_NAME);
+        try (Database db = Database.open(file)) {
+            assertThat(db.schemaVersion()).isZero();
+            assertThat(db.migrate()).isEqualTo(new Database.MigrationResult(0, Database.knownSchemaVersion()));
+            assertThat(db.migrate().changed()).isFalse();
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
+        }
+    }
+
+    @Test
+    void refusesASchemaNewerThanItKnowsNamingBothVersions() throws Exception {
+        Path file = dir.resolve(Database.FILE_NAME);
+        try (Database db = Database.open(file)) {
+            db.migrate();
+        }
+        int newer = Database.knownSchemaVersion() + 1;
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO schema_version (version, description, applied_at) VALUES (" + newer
+                    + ", 'from the future', 0)");
+        }
+        assertThatThrownBy(() -> Database.open(file))
+                .isInstanceOf(StateException.class)
+                .hasMessageContaining("schema version " + newer)
+                .hasMessageContaining("(" + Database.knownSchemaVersion() + ")")
+                .hasMessageContaining(file.toString());
+    }
+
+    @Test
+    void storesRefuseAnUnmigratedDatabase() {
+        try (Database db = Database.open(dir.resolve(Database.FILE_NAME))) {
+            assertThatThrownBy(() -> BuildStore.create(db)).hasMessageContaining("ferry migrate");
+        }
+    }
+
+    @Test
+    void migrationFilesAreNumberedFromOneAndParse() {
+        List<Migrations.Migration> all = Migrations.all();
+        assertThat(all).extracting(Migrations.Migration::version).containsExactly(1);
+        assertThat(all.getFirst().statements()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE builds"));
+        assertThat(Migrations.statements("-- c\nCREATE TABLE a (x INTEGER);\nCREATE TABLE b (y TEXT);\n"))
+                .containsExactly("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y TEXT)");
+    }
+
+    @Test
+    void buildsRoundTripWithNullsAndJson() {
+        try (Database db = migrated()) {
+            BuildStore builds = BuildStore.create(db);
+            BuildRecord pr = builds.insert(BuildStore.NewBuild.build("shop", new BuildRef.PullRequest(7, "feature/x"),
+                    "a".repeat(40), BuildRecord.Trigger.API));
+            assertThat(pr.status()).isEqualTo(BuildStatus.QUEUED);
+            assertThat(pr.ref()).isEqualTo(new BuildRef.PullRequest(7, "feature/x"));
+            assertThat(pr.commit()).contains("a".repeat(40));
+            assertThat(pr.retryOf()).isEmpty();
+            assertThat(pr.deliveryId()).isEmpty();
+            BuildRecord teardown = builds.insert(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("main"),
+                    BuildRecord.Trigger.WEBHOOK));
+            assertThat(teardown.commit()).isEmpty();
+            assertThat(teardown.id()).isGreaterThan(pr.id());
+            var phases = List.of(new BuildRecord.PhaseTiming(Phase.QUEUED, Instant.ofEpochMilli(5),
+                    java.time.Duration.ofMillis(12)));
+            assertThat(builds.finish(pr.id(), BuildStatus.SUCCEEDED, phases, java.util.Map.of("web", "/nix/store/x"),
+                    java.util.OptionalLong.of(3), Optional.empty())).isTrue();
+            assertThat(builds.finish(pr.id(), BuildStatus.FAILED, phases, java.util.Map.of(),
+                    java.util.OptionalLong.empty(), Optional.of("late"))).isFalse();
+            BuildRecord done = builds.find(pr.id()).orElseThrow();
+            assertThat(done.status()).isEqualTo(BuildStatus.SUCCEEDED);
+            assertThat(done.outputs()).containsEntry("web", "/nix/store/x");
+            assertThat(done.generation()).hasValue(3);
+            assertThat(done.phases()).isEqualTo(phases);
+            assertThat(done.finishedAt()).isPresent();
+            assertThat(builds.list(Optional.of("shop"), Optional.of("feature/x"), 10)).extracting(BuildRecord::id)
+                    .containsExactly(pr.id());
+            assertThat(builds.list(Optional.empty(), Optional.empty(), 1)).extracting(BuildRecord::id)
+                    .containsExactly(teardown.id());
+        }
+    }
+
+    @Test
+    void aRepeatedDeliveryReturnsTheEarlierBuild() {
+        try (Database db = migrated()) {
+            BuildStore builds = BuildStore.create(db);
+            var build = BuildStore.NewBuild.build("shop", new BuildRef.Branch("main"), "b".repeat(40),
+                    BuildRecord.Trigger.WEBHOOK);
+            BuildStore.Recorded first = builds.insertForDelivery("gitea", "push", "d-1", build);
+            BuildStore.Recorded again = builds.insertForDelivery("gitea", "push", "d-1", build);
+            assertThat(first.created()).isTrue();
+            assertThat(again.created()).isFalse();
+            assertThat(again.build().id()).isEqualTo(first.build().id());
+            assertThat(builds.list(Optional.empty(), Optional.empty(), 100)).hasSize(1);
+            assertThat(builds.forDelivery("d-1")).map(BuildRecord::id).contains(first.build().id());
+            assertThat(first.build().deliveryId()).contains("d-1");
+        }
+    }
+
+    @Test
+    void projectsFromConfigAndApi() {
+        try (Database db = migrated()) {
+            ProjectStore projects = ProjectStore.create(db);
+            projects.syncConfigured(List.of(new Project("shop", "https://x/shop.git", "main"),
+                    new Project("old", "https://x/old.git", "main")));
+            assertThat(projects.add(new Project("blog", "https://x/blog.git", "trunk"))).isTrue();
+            assertThat(projects.add(new Project("shop", "https://x/other.git", "main"))).isFalse();
+            projects.syncConfigured(List.of(new Project("shop", "https://x/shop2.git", "main")));
+            assertThat(projects.all()).extracting(p -> p.project().name() + ":" + p.source())
+                    .containsExactly("blog:API", "shop:CONFIG");
+            assertThat(projects.find("shop")).map(p -> p.project().cloneUrl()).contains("https://x/shop2.git");
+        }
+    }
+
+    @Test
+    void deploymentsSaveReplaceAndDelete() {
+        try (Database db = migrated()) {
+            DeploymentStore store = SqliteDeploymentStore.create(db);
+            Deployment d = new Deployment("shop-pr-7", "shop", new BuildRef.PullRequest(7, "x"), "c".repeat(40), 4, 9,
+                    List.of("shop-pr-7-web"), List.of(), List.of("shop-pr-7.ferry.example.org"),
+                    Instant.ofEpochMilli(1000));
+            store.save(d);
+            store.save(new Deployment("shop-pr-7", "shop", new BuildRef.PullRequest(7, "x"), "d".repeat(40), 5, 10,
+                    List.of("shop-pr-7-web"), List.of("shop-pr-7-docs"), List.of(), Instant.ofEpochMilli(2000)));
+            assertThat(store.all()).hasSize(1);
+            assertThat(store.find("shop-pr-7")).map(Deployment::generation).contains(10L);
+            assertThat(store.find("shop-pr-7")).map(Deployment::sites).contains(List.of("shop-pr-7-docs"));
+            store.delete("shop-pr-7");
+            assertThat(store.all()).isEmpty();
+        }
+    }
+
+    private Database migrated() {
+        Database db = Database.open(dir.resolve(Database.FILE_NAME));
+        db.migrate();
+        assertThat(Files.exists(dir.resolve(Database.FILE_NAME))).isTrue();
+        return db;
+    }
+}

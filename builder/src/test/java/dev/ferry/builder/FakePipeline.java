@@ -1,0 +1,77 @@
+package dev.ferry.builder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A pipeline that goes through the phases, sleeping {@code buildMillis} in BUILD (interruptibly, as a killed nix
+ * would end) and {@code releaseMillis} in RELEASE (never interrupted, as a manifest write); commits starting with
+ * {@code bad} fail.
+ */
+class FakePipeline implements BuildPipeline {
+    final long buildMillis;
+    final long releaseMillis;
+    final List<String> released = new CopyOnWriteArrayList<>();
+    final List<String> tornDown = new CopyOnWriteArrayList<>();
+    final AtomicLong generation = new AtomicLong();
+    volatile CountDownLatch started = new CountDownLatch(1);
+    volatile CountDownLatch hold = new CountDownLatch(0);
+
+    FakePipeline(long buildMillis, long releaseMillis) {
+        this.buildMillis = buildMillis;
+        this.releaseMillis = releaseMillis;
+    }
+
+    @Override
+    public BuildResult build(BuildRequest request, BuildContext context) {
+        started.countDown();
+        context.enter(Phase.FETCH);
+        write(context, "fetching " + request.commit());
+        context.enter(Phase.EVAL);
+        context.enter(Phase.BUILD);
+        write(context, "building " + request.commit());
+        try {
+            hold.await();
+            Thread.sleep(buildMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildFailedException("nix build was killed");
+        }
+        if (request.commit().startsWith("bad")) {
+            write(context, "error: builder for '/nix/store/...-web.drv' failed with exit code 1");
+            throw new BuildFailedException("nix build failed: builder for web failed with exit code 1");
+        }
+        context.enter(Phase.PUBLISH);
+        if (!context.beginRelease()) {
+            throw new BuildFailedException("cancelled before release");
+        }
+        long deadline = System.currentTimeMillis() + releaseMillis;
+        while (System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait(); // not interruptible, like a release being written
+        }
+        released.add(request.commit());
+        return new BuildResult(Map.of("web", "/nix/store/" + request.commit().substring(0, 8) + "-web"),
+                OptionalLong.of(generation.incrementAndGet()));
+    }
+
+    @Override
+    public OptionalLong teardown(Project project, BuildRef ref) {
+        tornDown.add(ref.deploymentName(project));
+        return OptionalLong.of(generation.incrementAndGet());
+    }
+
+    private static void write(BuildContext context, String line) {
+        try {
+            context.log().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.ferry.webhook;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Parses a verified body into a {@link WebhookEvent}. Call it only after {@link Signatures#verify}: nothing of an
+ * unsigned body is ever parsed. Forgejo and Gitea share one payload format; GitHub's differs in a few names.
+ */
+public final class Events {
+    /** The event types Ferry handles; any other is {@link WebhookException.Kind#UNSUPPORTED_EVENT}. */
+    public static final Set<String> HANDLED = Set.of("push", "delete", "pull_request", "ping");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ZERO_COMMIT = "0000000000000000000000000000000000000000";
+    private static final String BRANCH_PREFIX = "refs/heads/";
+
+    private Events() {
+    }
+
+    /** Fails when the event type is not handled (checked first, so the body is not parsed for it). */
+    public static void checkHandled(Delivery delivery) {
+        if (!HANDLED.contains(delivery.event())) {
+            throw new WebhookException(WebhookException.Kind.UNSUPPORTED_EVENT, "unsupported event '"
+                    + printable(delivery.event()) + "': Ferry handles push, delete, pull_request and ping");
+        }
+    }
+
+    public static WebhookEvent parse(Delivery delivery, byte[] body) {
+        checkHandled(delivery);
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw malformed("the body is not JSON (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw malformed("the body is not JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw malformed("the body is not a JSON object");
+        }
+        return switch (delivery.event()) {
+            case "push" -> push(root);
+            case "delete" -> delete(root);
+            case "pull_request" -> pullRequest(root);
+            case "ping" -> new WebhookEvent.Ping(root.has("repository")
+                    ? Optional.of(repository(root)) : Optional.empty());
+            default -> throw new IllegalStateException(delivery.event());
+        };
+    }
+
+    private static WebhookEvent push(JsonNode root) {
+        Repository repository = repository(root);
+        String ref = text(root, "ref");
+        if (!ref.startsWith(BRANCH_PREFIX)) {
+            return new WebhookEvent.Ignored(Optional.of(repository), "not a branch: " + printable(ref));
+        }
+        String after = text(root, "after");
+        boolean deleted = root.path("deleted").asBoolean(false) || after.equals(ZERO_COMMIT);
+        if (!deleted) {
+            commit(after, "after");
+        }
+        return new WebhookEvent.Push(repository, ref.substring(BRANCH_PREFIX.length()), after, deleted);
+    }
+
+    private static WebhookEvent delete(JsonNode root) {
+        Repository repository = repository(root);
+        String refType = text(root, "ref_type");
+        String ref = text(root, "ref");
+        if (!refType.equals("branch")) {
+            return new WebhookEvent.Ignored(Optional.of(repository), "deleted a " + printable(refType));
+        }
+        String branch = ref.startsWith(BRANCH_PREFIX) ? ref.substring(BRANCH_PREFIX.length()) : ref;
+        return new WebhookEvent.BranchDeleted(repository, branch);
+    }
+
+    private static WebhookEvent pullRequest(JsonNode root) {
+        Repository repository = repository(root);
+        String action = text(root, "action");
+        WebhookEvent.PullRequest.Action kind = switch (action) {
+            case "opened", "reopened", "synchronize", "synchronized" -> WebhookEvent.PullRequest.Action.BUILD;
+            case "closed" -> WebhookEvent.PullRequest.Action.CLOSE;
+            default -> null;
+        };
+        if (kind == null) {
+            return new WebhookEvent.Ignored(Optional.of(repository), "pull request " + printable(action));
+        }
+        JsonNode number = root.path("number");
+        if (!number.canConvertToInt() || number.asInt() <= 0) {
+            throw malformed("number is missing or not a positive integer");
+        }
+        JsonNode head = root.path("pull_request").path("head");
+        String sha = commit(text(head, "sha", "pull_request.head.sha"), "pull_request.head.sha");
+        return new WebhookEvent.PullRequest(repository, kind, number.asInt(), sha,
+                text(head, "ref", "pull_request.head.ref"));
+    }
+
+    private static Repository repository(JsonNode root) {
+        JsonNode repo = root.path("repository");
+        if (!repo.isObject()) {
+            throw malformed("repository is missing");
+        }
+        return new Repository(text(repo, "full_name", "repository.full_name"),
+                text(repo, "clone_url", "repository.clone_url"), text(repo, "html_url", "repository.html_url"),
+                Optional.ofNullable(repo.get("ssh_url")).filter(JsonNode::isTextual).map(JsonNode::asText)
+                        .filter(s -> !s.isEmpty()));
+    }
+
+    private static String commit(String sha, String field) {
+        if (!sha.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+            throw malformed(field + " is not a commit id (40 or 64 lower-case hex digits)");
+        }
+        return sha;
+    }
+
+    private static String text(JsonNode node, String field) {
+        return text(node, field, field);
+    }
+
+    private static String text(JsonNode node, String field, String path) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isTextual() || value.asText().isEmpty()) {
+            throw malformed(path + " is missing or not a string");
+        }
+        return value.asText();
+    }
+
+    private static WebhookException malformed(String message) {
+        return new WebhookException(WebhookException.Kind.MALFORMED, message);
+    }
+
+    /** At most 64 characters of {@code s}, anything but printable ASCII as {@code ?}: safe to put in a message. */
+    public static String printable(String s) {
+        String cut = s.length() > 64 ? s.substring(0, 64) + "..." : s;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

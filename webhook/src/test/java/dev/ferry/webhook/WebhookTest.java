@@ -1,0 +1,324 @@
+package dev.ferry.webhook;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class WebhookTest {
+    private static final byte[] SECRET = "test-secret-0123456789".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] OTHER_SECRET = "another-secret-9876543210".getBytes(StandardCharsets.UTF_8);
+
+    static byte[] resource(String name) {
+        try (InputStream in = WebhookTest.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing test resource " + name);
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The headers a forge sends for {@code event} with {@code body} signed under {@code secret}. */
+    static Map<String, String> headers(Forge forge, String event, byte[] body, byte[] secret) {
+        Map<String, String> headers = new HashMap<>();
+        headers.put(forge.eventHeader(), event);
+        headers.put(forge.deliveryHeader(), "f6266f16-1bf3-46a5-9ea4-602e06ead473");
+        headers.put(forge.signatureHeader(), forge.signaturePrefix() + Signatures.sign(secret, body));
+        if (forge == Forge.GITEA || forge == Forge.FORGEJO) {
+            // Gitea and Forgejo send GitHub's and Gogs' headers too; Forgejo sends Gitea's.
+            headers.put("X-GitHub-Event", event);
+            headers.put("X-Gogs-Event", event);
+            if (forge == Forge.FORGEJO) {
+                headers.put("X-Gitea-Event", event);
+                headers.put("X-Gitea-Signature", Signatures.sign(secret, body));
+            }
+        }
+        return headers;
+    }
+
+    static Delivery delivery(Map<String, String> headers) {
+        Map<String, String> lower = new HashMap<>();
+        headers.forEach((k, v) -> lower.put(k.toLowerCase(Locale.ROOT), v));
+        return Delivery.fromHeaders(name -> Optional.ofNullable(lower.get(name.toLowerCase(Locale.ROOT))));
+    }
+
+    /** Verifies then parses, as the server does. */
+    static WebhookEvent receive(Forge forge, String event, byte[] body) {
+        Delivery delivery = delivery(headers(forge, event, body, SECRET));
+        assertThat(delivery.forge()).isEqualTo(forge);
+        Signatures.verify(delivery, body, List.of(SECRET));
+        return Events.parse(delivery, body);
+    }
+
+    @Test
+    void giteaPush() {
+        WebhookEvent event = receive(Forge.GITEA, "push", resource("gitea-push.json"));
+        assertThat(event).isEqualTo(new WebhookEvent.Push(new Repository("gitea/webhooks",
+                "http://localhost:3000/gitea/webhooks.git", "http://localhost:3000/gitea/webhooks",
+                Optional.of("ssh://gitea@localhost:2222/gitea/webhooks.git")), "develop",
+                "bffeb74224043ba2feb48d137756c8a9331c449a", false));
+    }
+
+    @Test
+    void forgejoPushIsDetectedAsForgejoThoughGiteaHeadersAreThere() {
+        WebhookEvent event = receive(Forge.FORGEJO, "push", resource("forgejo-push.json"));
+        WebhookEvent.Push push = (WebhookEvent.Push) event;
+        assertThat(push.branch()).isEqualTo("main");
+        assertThat(push.after()).isEqualTo("e4d4d5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c");
+        assertThat(push.repo().fullName()).isEqualTo("alice/shop");
+        assertThat(push.deleted()).isFalse();
+    }
+
+    @Test
+    void githubPushOfANewBranch() {
+        WebhookEvent.Push push = (WebhookEvent.Push) receive(Forge.GITHUB, "push", resource("github-push-branch.json"));
+        assertThat(push.branch()).isEqualTo("feature/Login-Page");
+        assertThat(push.after()).isEqualTo("98248f0e892ce4e4e37411730ac98b53f2aa1261");
+        assertThat(push.deleted()).isFalse();
+    }
+
+    @Test
+    void githubPushDeletingABranch() {
+        WebhookEvent.Push push = (WebhookEvent.Push) receive(Forge.GITHUB, "push", resource("github-push.json"));
+        assertThat(push.branch()).isEqualTo("main");
+        assertThat(push.deleted()).isTrue();
+        assertThat(push.after()).isEqualTo("0000000000000000000000000000000000000000");
+    }
+
+    @Test
+    void pushWithAZeroAfterIsADeletionEvenWithoutTheDeletedFlag() {
+        byte[] body = new String(resource("gitea-push.json"), StandardCharsets.UTF_8)
+                .replace("bffeb74224043ba2feb48d137756c8a9331c449a\",\n  \"compare_url",
+                        "0000000000000000000000000000000000000000\",\n  \"compare_url")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(((WebhookEvent.Push) receive(Forge.GITEA, "push", body)).deleted()).isTrue();
+    }
+
+    @Test
+    void tagPushesAreIgnored() {
+        WebhookEvent event = receive(Forge.GITHUB, "push", resource("github-push-tag.json"));
+        assertThat(event).isInstanceOf(WebhookEvent.Ignored.class);
+        assertThat(((WebhookEvent.Ignored) event).reason()).contains("refs/tags/simple-tag");
+        assertThat(event.repository()).map(Repository::fullName).contains("Codertocat/Hello-World");
+    }
+
+    @Test
+    void deleteOfABranchAndOfATag() {
+        byte[] branch = resource("github-delete.json");
+        assertThat(receive(Forge.GITHUB, "delete", branch)).isEqualTo(new WebhookEvent.BranchDeleted(
+                new Repository("Codertocat/Hello-World", "https://github.com/Codertocat/Hello-World.git",
+                        "https://github.com/Codertocat/Hello-World",
+                        Optional.of("git@github.com:Codertocat/Hello-World.git")), "simple-tag"));
+        byte[] tag = new String(branch, StandardCharsets.UTF_8).replace("\"ref_type\": \"branch\"", "\"ref_type\": \"tag\"")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(receive(Forge.GITHUB, "delete", tag)).isInstanceOf(WebhookEvent.Ignored.class);
+    }
+
+    @Test
+    void pullRequestOpenedAndClosed() {
+        WebhookEvent.PullRequest opened = (WebhookEvent.PullRequest) receive(Forge.GITHUB, "pull_request",
+                resource("github-pull-request.json"));
+        assertThat(opened.action()).isEqualTo(WebhookEvent.PullRequest.Action.BUILD);
+        assertThat(opened.number()).isEqualTo(2);
+        assertThat(opened.headSha()).isEqualTo("ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+        assertThat(opened.headRef()).isEqualTo("changes");
+
+        WebhookEvent.PullRequest closed = (WebhookEvent.PullRequest) receive(Forge.GITEA, "pull_request",
+                resource("gitea-pull-request-closed.json"));
+        assertThat(closed.action()).isEqualTo(WebhookEvent.PullRequest.Action.CLOSE);
+        assertThat(closed.number()).isEqualTo(1);
+        assertThat(closed.headRef()).isEqualTo("readme");
+    }
+
+    @Test
+    void pullRequestSynchronizeBuildsAndLabelledIsIgnored() {
+        String opened = new String(resource("github-pull-request.json"), StandardCharsets.UTF_8);
+        byte[] synchronize = opened.replace("\"action\": \"opened\"", "\"action\": \"synchronize\"")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] giteaSynchronized = opened.replace("\"action\": \"opened\"", "\"action\": \"synchronized\"")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] labeled = opened.replace("\"action\": \"opened\"", "\"action\": \"labeled\"")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(((WebhookEvent.PullRequest) receive(Forge.GITHUB, "pull_request", synchronize)).action())
+                .isEqualTo(WebhookEvent.PullRequest.Action.BUILD);
+        assertThat(((WebhookEvent.PullRequest) receive(Forge.GITEA, "pull_request", giteaSynchronized)).action())
+                .isEqualTo(WebhookEvent.PullRequest.Action.BUILD);
+        assertThat(receive(Forge.GITHUB, "pull_request", labeled)).isInstanceOf(WebhookEvent.Ignored.class);
+    }
+
+    @Test
+    void ping() {
+        WebhookEvent event = receive(Forge.GITHUB, "ping", resource("github-ping.json"));
+        assertThat(event).isInstanceOf(WebhookEvent.Ping.class);
+        assertThat(event.repository()).map(Repository::fullName).contains("Codertocat/Hello-World");
+    }
+
+    @Test
+    void unknownEventIsUnsupportedBeforeTheBodyIsRead() {
+        Delivery delivery = delivery(headers(Forge.GITEA, "issues", "not json".getBytes(StandardCharsets.UTF_8),
+                SECRET));
+        assertThatThrownBy(() -> Events.parse(delivery, "not json".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(WebhookException.class,
+                        e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.UNSUPPORTED_EVENT))
+                .hasMessageContaining("'issues'");
+    }
+
+    @Test
+    void noForgeHeadersIsMalformed() {
+        assertThatThrownBy(() -> delivery(Map.of("Content-Type", "application/json")))
+                .isInstanceOfSatisfying(WebhookException.class,
+                        e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.MALFORMED))
+                .hasMessageContaining("X-GitHub-Event");
+    }
+
+    @Test
+    void wrongSecretIsUnauthorized() {
+        byte[] body = resource("gitea-push.json");
+        Delivery delivery = delivery(headers(Forge.GITEA, "push", body, OTHER_SECRET));
+        assertUnauthorized(() -> Signatures.verify(delivery, body, List.of(SECRET)), "does not match");
+    }
+
+    @Test
+    void signatureOfAnotherBodyIsUnauthorized() {
+        byte[] body = resource("github-push-branch.json");
+        Delivery delivery = delivery(headers(Forge.GITHUB, "push", resource("github-push.json"), SECRET));
+        assertUnauthorized(() -> Signatures.verify(delivery, body, List.of(SECRET)), "does not match");
+        // a single changed byte is enough
+        byte[] tampered = body.clone();
+        tampered[tampered.length - 2] ^= 1;
+        Delivery signed = delivery(headers(Forge.GITHUB, "push", body, SECRET));
+        assertUnauthorized(() -> Signatures.verify(signed, tampered, List.of(SECRET)), "does not match");
+    }
+
+    @Test
+    void missingSignatureIsUnauthorized() {
+        byte[] body = resource("forgejo-push.json");
+        Map<String, String> headers = headers(Forge.FORGEJO, "push", body, SECRET);
+        headers.remove("X-Forgejo-Signature");
+        // Forgejo's event header wins, and Gitea's signature header is not accepted in place of Forgejo's.
+        assertUnauthorized(() -> Signatures.verify(delivery(headers), body, List.of(SECRET)), "X-Forgejo-Signature");
+    }
+
+    @Test
+    void malformedSignaturesAreUnauthorized() {
+        byte[] body = resource("github-push-branch.json");
+        String good = Signatures.sign(SECRET, body);
+        for (String bad : List.of(good, "sha1=" + good, "sha256=" + good.substring(2), "sha256=zz" + good.substring(2),
+                "sha256=" + good + "00", "sha256=")) {
+            Map<String, String> headers = headers(Forge.GITHUB, "push", body, SECRET);
+            headers.put("X-Hub-Signature-256", bad);
+            assertUnauthorized(() -> Signatures.verify(delivery(headers), body, List.of(SECRET)), "malformed");
+        }
+    }
+
+    @Test
+    void githubPrefixIsCaseInsensitiveAndHexEitherCase() {
+        byte[] body = resource("github-push-branch.json");
+        Map<String, String> headers = headers(Forge.GITHUB, "push", body, SECRET);
+        headers.put("X-Hub-Signature-256", "SHA256=" + Signatures.sign(SECRET, body).toUpperCase(Locale.ROOT));
+        assertThat(Signatures.verify(delivery(headers), body, List.of(SECRET))).isZero();
+    }
+
+    @Test
+    void verifyTellsWhichSecretMatched() {
+        byte[] body = resource("gitea-push.json");
+        Delivery delivery = delivery(headers(Forge.GITEA, "push", body, OTHER_SECRET));
+        assertThat(Signatures.verify(delivery, body, List.of(SECRET, OTHER_SECRET))).isEqualTo(1);
+    }
+
+    @Test
+    void signatureMatchesAnIndependentHmac() throws Exception {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
+        assertThat(Signatures.sign("Jefe".getBytes(StandardCharsets.US_ASCII),
+                "what do ya want for nothing?".getBytes(StandardCharsets.US_ASCII)))
+                .isEqualTo("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    @Test
+    void malformedJsonIsMalformedOnlyAfterTheSignatureChecks() {
+        byte[] body = "{\"ref\": \"refs/heads/main\",".getBytes(StandardCharsets.UTF_8);
+        Delivery delivery = delivery(headers(Forge.GITEA, "push", body, SECRET));
+        Signatures.verify(delivery, body, List.of(SECRET));
+        assertThatThrownBy(() -> Events.parse(delivery, body))
+                .isInstanceOfSatisfying(WebhookException.class,
+                        e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.MALFORMED))
+                .hasMessageContaining("not JSON");
+    }
+
+    @Test
+    void missingFieldsAreNamed() {
+        byte[] body = "{\"ref\": \"refs/heads/main\", \"after\": \"bffeb74224043ba2feb48d137756c8a9331c449a\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITEA, "push", body)).hasMessageContaining("repository");
+        byte[] noCommit = new String(resource("gitea-push.json"), StandardCharsets.UTF_8)
+                .replace("\"after\": \"bffeb74224043ba2feb48d137756c8a9331c449a\"", "\"after\": \"HEAD\"")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITEA, "push", noCommit)).hasMessageContaining("after is not a commit");
+        assertThatThrownBy(() -> receive(Forge.GITHUB, "push", "[1, 2]".getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("not a JSON object");
+    }
+
+    @Test
+    void badDeliveryIdIsMalformed() {
+        byte[] body = resource("gitea-push.json");
+        Map<String, String> headers = headers(Forge.GITEA, "push", body, SECRET);
+        headers.put("X-Gitea-Delivery", "x".repeat(200));
+        assertThatThrownBy(() -> delivery(headers)).isInstanceOf(WebhookException.class)
+                .hasMessageContaining("X-Gitea-Delivery");
+    }
+
+    @Test
+    void bodiesOverTheLimitAreRefusedWithoutReadingThemWhole() {
+        byte[] big = new byte[1 << 20];
+        assertThat(Bodies.read(new ByteArrayInputStream(big), big.length)).hasSize(big.length);
+        int[] read = {0};
+        InputStream endless = new InputStream() {
+            @Override
+            public int read() {
+                read[0]++;
+                return 'x';
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                read[0] += len;
+                return len;
+            }
+        };
+        assertThatThrownBy(() -> Bodies.read(endless, 1 << 20))
+                .isInstanceOfSatisfying(WebhookException.class,
+                        e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.TOO_LARGE));
+        assertThat(read[0]).isLessThan((1 << 20) + 16384);
+    }
+
+    @Test
+    void repositoryMatchesProjectCloneUrls() {
+        Repository repo = new Repository("alice/shop", "https://codeberg.example/alice/shop.git",
+                "https://codeberg.example/alice/shop", Optional.of("git@codeberg.example:alice/shop.git"));
+        assertThat(repo.matches("https://codeberg.example/alice/shop.git")).isTrue();
+        assertThat(repo.matches("https://Codeberg.Example/alice/shop/")).isTrue();
+        assertThat(repo.matches("git@codeberg.example:alice/shop.git")).isTrue();
+        assertThat(repo.matches("file:///srv/git/alice/shop.git")).isTrue();
+        assertThat(repo.matches("https://codeberg.example/alice/shopping.git")).isFalse();
+        assertThat(repo.matches("https://codeberg.example/bob/shop.git")).isFalse();
+    }
+
+    private static void assertUnauthorized(Runnable call, String message) {
+        assertThatThrownBy(call::run)
+                .isInstanceOfSatisfying(WebhookException.class,
+                        e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.UNAUTHORIZED))
+                .hasMessageContaining(message);
+    }
+}
