@@ -1,5 +1,6 @@
 package dev.ferry.app;
 
+import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.ServerConfig;
 import java.nio.file.Path;
@@ -35,6 +36,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerConfig settings = ServerConfig.load(config, ServerConfig.Environment.current());
+        DeployerConfig deployer = DeployerConfig.load(config, ServerConfig.Environment.current(), settings.dataDir());
         var out = spec.commandLine().getOut();
         if (checkConfig) {
             out.println("ferry: configuration is valid (cache " + settings.cacheUri() + ", listening on "
@@ -49,6 +51,9 @@ final class ServeCommand implements Callable<Integer> {
         FerryServer server = FerryServer.start(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         out.println(server.startupLine());
+        if (deployer.enabled()) {
+            out.println(CoResidentDeployer.start(server, settings, deployer));
+        }
         out.flush();
         new CountDownLatch(1).await(); // until the JVM shuts down; the hook stops the server
         return 0;

@@ -20,12 +20,15 @@ public final class FerryServer implements AutoCloseable {
     private final Storage storage;
     private final ServerConfig config;
     private final ServedCache cache;
+    private final DeployerEndpoints deployer;
 
-    private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache) {
+    private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache,
+                        DeployerEndpoints deployer) {
         this.server = server;
         this.storage = storage;
         this.config = config;
         this.cache = cache;
+        this.deployer = deployer;
     }
 
     public static FerryServer start(ServerConfig config) {
@@ -41,16 +44,17 @@ public final class FerryServer implements AutoCloseable {
             BinaryCache binaryCache = new BinaryCache(storage);
             binaryCache.ensureCacheInfo();
             ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
+            DeployerEndpoints deployer = new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(storage));
             WebServer server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxUploadSize())
                     .directHandlers(FerryServer::directHandlers)
-                    .routing(routing -> Routes.routing(routing, cache))
+                    .routing(routing -> Routes.routing(routing, cache, deployer))
                     .build()
                     .start();
-            return new FerryServer(server, storage, config, cache);
+            return new FerryServer(server, storage, config, cache, deployer);
         } catch (RuntimeException e) {
             storage.close();
             throw e;
@@ -87,6 +91,16 @@ public final class FerryServer implements AutoCloseable {
     /** The substituter URL: {@code http://host:port/cache}. */
     public String cacheUrl() {
         return url() + "/cache";
+    }
+
+    /** The storage the cache (and its manifests) live in. */
+    public Storage storage() {
+        return storage;
+    }
+
+    /** The deployer's hooks: the notifier of new generations, and where a co-resident deployer is attached. */
+    public DeployerEndpoints deployer() {
+        return deployer;
     }
 
     public PublicKey publicKey() {

@@ -16,6 +16,10 @@ final class Routes {
     }
 
     static void routing(HttpRouting.Builder routing, ServedCache cache) {
+        routing(routing, cache, new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(cache.storage())));
+    }
+
+    static void routing(HttpRouting.Builder routing, ServedCache cache, DeployerEndpoints deployer) {
         ObjectDownload objects = new ObjectDownload(cache.storage());
         routing
                 .addFilter((chain, request, response) -> {
@@ -39,6 +43,9 @@ final class Routes {
                     cache.uploads().check(request);
                     throw Refusal.methodNotAllowed();
                 })
+                // the deployer's: new generations by long poll, and what the co-resident deployer runs
+                .get("/v1/manifest/wait", new ManifestWait(deployer))
+                .get("/v1/hosts", new HostsStatus(deployer))
                 .any("/cache/*", (request, response) -> {
                     throw Refusal.methodNotAllowed();
                 })

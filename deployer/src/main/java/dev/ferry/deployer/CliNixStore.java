@@ -60,7 +60,9 @@ final class CliNixStore implements NixStore {
         List<String> failures = new ArrayList<>();
         for (String substituter : substituters) {
             try {
-                runner.run(Command.of("nix", "copy", "--from", substituter, path.absolute(),
+                // nix copy is an "experimental" command: enable it here rather than rely on the host's nix.conf.
+                runner.run(Command.of("nix", "--extra-experimental-features", "nix-command", "copy",
+                        "--from", substituter, path.absolute(),
                         "--option", "trusted-public-keys", keys).timeout(COPY));
                 return;
             } catch (ProcessException e) {

@@ -82,7 +82,8 @@ public final class Deployer {
                 next.write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services());
             }
-            Desired desired = Desired.of(manifest.get(), settings.host());
+            Desired desired = LocalPins.apply(Desired.of(manifest.get(), settings.host()),
+                    LocalPins.read(settings.stateDir()));
             Map<String, String> failed = new HashMap<>(state.failed());
             // A spec that failed is retried only when the manifest changes the service.
             failed.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
