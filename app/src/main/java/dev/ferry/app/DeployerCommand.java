@@ -9,6 +9,7 @@ import dev.ferry.deployer.DeployerSettings;
 import dev.ferry.deployer.DeployerState;
 import dev.ferry.deployer.HttpStorage;
 import dev.ferry.deployer.LocalPins;
+import dev.ferry.deployer.LongPoll;
 import dev.ferry.deployer.NixStore;
 import dev.ferry.deployer.ReadyCheck;
 import dev.ferry.deployer.ServiceStatus;
@@ -19,17 +20,11 @@ import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.InvalidConfigException;
 import dev.ferry.server.ServerConfig;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -81,7 +76,7 @@ final class DeployerCommand implements Callable<Integer> {
             out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri());
             out.flush();
             if (overHttp) {
-                Thread.ofVirtual().name("ferry-manifest-wait").start(() -> longPoll(((HttpStorage) storage).server(),
+                Thread.ofVirtual().name("ferry-manifest-wait").start(() -> LongPoll.follow(((HttpStorage) storage).server(),
                         deployer));
             }
             Duration interval = overHttp ? settings.reconcileInterval()
@@ -94,36 +89,6 @@ final class DeployerCommand implements Callable<Integer> {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    private static final Pattern GENERATION = Pattern.compile("\"generation\"\\s*:\\s*(\\d+)");
-
-    /** Holds {@code GET /v1/manifest/wait?after=N} open; wakes the deployer the moment a newer generation exists. */
-    static void longPoll(URI server, Deployer deployer) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        long after = deployer.state().lastApplied();
-        while (true) {
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        server.resolve("/v1/manifest/wait?after=" + after)).timeout(Duration.ofSeconds(40)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                Matcher m = GENERATION.matcher(response.body());
-                if (response.statusCode() == 200 && m.find()) {
-                    after = Long.parseLong(m.group(1));
-                    deployer.wake();
-                } else if (response.statusCode() != 204) {
-                    Thread.sleep(1000);
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException x) {
-                    return;
-                }
-            }
-        }
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,

@@ -16,7 +16,7 @@ public interface ReadyCheck {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         return (port, path, timeout) -> {
             long deadline = System.nanoTime() + timeout.toNanos();
-            long pause = 25;
+            long pause = 10;
             URI uri = URI.create("http://127.0.0.1:" + port + path);
             while (true) {
                 try {
@@ -40,7 +40,7 @@ public interface ReadyCheck {
                     Thread.currentThread().interrupt();
                     return false;
                 }
-                pause = Math.min(pause * 2, 500);
+                pause = Math.min(pause * 2, 250);
             }
         };
     }
