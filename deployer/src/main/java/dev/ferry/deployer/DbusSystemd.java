@@ -173,10 +173,21 @@ final class DbusSystemd implements Systemd {
             DBusPath path = manager.GetUnit(name);
             Properties props = connection.getRemoteObject(DESTINATION, path.getPath(), Properties.class);
             Object value = props.Get(iface, property);
-            return Optional.ofNullable(value instanceof Variant<?> v ? v.getValue() : value);
+            return Optional.ofNullable(plain(value instanceof Variant<?> v ? v.getValue() : value));
         } catch (DBusException | DBusExecutionException e) {
             return Optional.empty();
         }
+    }
+
+    /** Structs arrive as {@code Object[]}: turn them (and lists of them) into lists, which print readably. */
+    private static Object plain(Object value) {
+        if (value instanceof Object[] array) {
+            return java.util.Arrays.stream(array).map(DbusSystemd::plain).toList();
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(DbusSystemd::plain).toList();
+        }
+        return value;
     }
 
     @Override

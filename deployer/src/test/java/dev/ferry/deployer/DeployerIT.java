@@ -32,7 +32,8 @@ class DeployerIT {
             Deployer deployer = h.deployer();
 
             // Generation 1: v1 through Caddy, in ferry.slice, hardened, no secrets in its environment.
-            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
+            Path envFile = java.nio.file.Files.writeString(dir.resolve("web.env"), "API_TOKEN=s3cret-value-42\n");
+            h.write("v1", m -> m.withService(Harness.withEnvFile(Harness.service("web", v1, DOMAIN), envFile)));
             Deployer.Report r1 = deployer.reconcile();
             assertThat(r1.errors()).isEmpty();
             assertThat(h.get(DOMAIN, "/")).isEqualTo(new Harness.Response(200, "v1"));
@@ -46,7 +47,12 @@ class DeployerIT {
             assertThat(h.systemd.property(unit1, svc, "ProtectSystem")).contains("strict");
             assertThat(h.systemd.property(unit1, svc, "NoNewPrivileges")).contains(true);
             assertThat(h.systemd.property(unit1, svc, "Environment").orElseThrow().toString())
-                    .contains("GREETING=hello").contains("PORT=");
+                    .contains("GREETING=hello").contains("PORT=").doesNotContain("s3cret-value-42");
+            assertThat(h.systemd.property(unit1, svc, "EnvironmentFiles").orElseThrow().toString())
+                    .contains(envFile.toString()).doesNotContain("s3cret-value-42");
+            // Under a user manager: no user switching and no ProtectHome (it fails with 226/NAMESPACE there).
+            assertThat(h.systemd.property(unit1, svc, "ProtectHome")).contains("no");
+            assertThat(h.systemd.property(unit1, svc, "DynamicUser")).contains(false);
             assertThat(r1.services().getFirst().state()).isEqualTo("serving");
 
             // The profile holds the path: it is a GC root, and Nix refuses to delete the path.
@@ -60,22 +66,26 @@ class DeployerIT {
             AtomicInteger ok = new AtomicInteger();
             AtomicInteger failures = new AtomicInteger();
             StringBuilder firstFailure = new StringBuilder();
-            Thread client = Thread.ofPlatform().start(() -> {
+            Runnable loop = () -> {
                 while (running.get()) {
                     Harness.Response response = h.get(DOMAIN, "/");
                     if (response.status() == 200 && (response.body().equals("v1") || response.body().equals("v2"))) {
                         ok.incrementAndGet();
-                    } else {
-                        if (failures.getAndIncrement() == 0) {
+                    } else if (failures.getAndIncrement() == 0) {
+                        synchronized (firstFailure) {
                             firstFailure.append(response);
                         }
                     }
                 }
-            });
+            };
+            List<Thread> clients = java.util.stream.IntStream.range(0, 4)
+                    .mapToObj(i -> Thread.ofPlatform().start(loop)).toList();
             Deployer.Report r2 = deployer.reconcile();
             Thread.sleep(300);
             running.set(false);
-            client.join();
+            for (Thread c : clients) {
+                c.join();
+            }
             assertThat(r2.errors()).isEmpty();
             assertThat(failures.get()).as("failed requests during the switch (first: %s)", firstFailure).isZero();
             assertThat(ok.get()).isGreaterThan(20);

@@ -227,6 +227,12 @@ final class Harness implements AutoCloseable {
                 Manifest.Hardening.DEFAULT, Optional.empty());
     }
 
+    /** The service with {@code envFile} (a file on the host holding secrets) as its environment file. */
+    static Manifest.Service withEnvFile(Manifest.Service s, Path envFile) {
+        return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(),
+                Optional.of(envFile.toString()), s.http(), s.ready(), s.systemd(), s.hardening(), s.revision());
+    }
+
     static Manifest.Service worker(String name, StorePath path) {
         return new Manifest.Service(name, Manifest.Artifact.nixClosure(path), List.of(HOST),
                 new Manifest.Exec("run", List.of(), Optional.empty(), Optional.empty()), Map.of(), Optional.empty(),
