@@ -19,6 +19,8 @@ import java.util.List;
  * otherwise, woken by every generation written in the process.
  */
 final class CoResidentDeployer {
+    private static final long WATCH_MILLIS = 250;
+
     private CoResidentDeployer() {
     }
 
@@ -32,11 +34,34 @@ final class CoResidentDeployer {
                 ReadyCheck.http());
         server.deployer().attach(settings.host(), deployer);
         Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(settings.reconcileInterval()));
+        Thread.ofVirtual().name("ferry-manifest-watch").start(() -> watch(ManifestStore.create(server.storage()),
+                deployer));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deployer.stop();
             systemd.close();
         }, "ferry-deployer-stop"));
         return "ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
                 + "*, Caddy " + settings.caddyAdminUrl() + ")";
+    }
+
+    /** Wakes the deployer when a generation appears that was written by another process (every 250 ms). */
+    private static void watch(ManifestStore manifests, Deployer deployer) {
+        long seen = -1;
+        while (true) {
+            try {
+                long top = manifests.top();
+                if (seen >= 0 && top > seen) {
+                    deployer.wake();
+                }
+                seen = top;
+            } catch (RuntimeException e) {
+                // Storage hiccup: the next look, or the reconcile interval, catches up.
+            }
+            try {
+                Thread.sleep(WATCH_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 }
