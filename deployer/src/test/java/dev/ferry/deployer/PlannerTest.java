@@ -168,4 +168,14 @@ class PlannerTest {
         assertThat(DeployerState.read(dir)).isEqualTo(state);
         assertThat(dir.toFile().list()).containsExactly("state.json");
     }
+
+    @Test
+    void localPinsReplaceTheStorePathOnlyForTheGenerationTheyWereMadeAgainst(
+            @org.junit.jupiter.api.io.TempDir Path dir) {
+        LocalPins.pin(dir, "web", 7, V1);
+        Desired seven = LocalPins.apply(desired(web(V2)), LocalPins.read(dir));
+        assertThat(seven.services().getFirst().artifact().storePath()).isEqualTo(V1);
+        Desired eight = LocalPins.apply(new Desired(8, List.of(web(V2)), List.of()), LocalPins.read(dir));
+        assertThat(eight.services().getFirst().artifact().storePath()).isEqualTo(V2);
+    }
 }
