@@ -18,14 +18,14 @@ import java.util.List;
  * server's own manifests, trusting the server's key and substituting from its {@code /cache} unless configured
  * otherwise, woken by every generation written in the process.
  */
-final class CoResidentDeployer {
+public final class CoResidentDeployer {
     private static final long WATCH_MILLIS = 250;
 
     private CoResidentDeployer() {
     }
 
     /** Starts the deployer's loop on its own thread; returns the line to print. */
-    static String start(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
+    public static String start(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
         DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(),
                 List.of(server.publicKey()), List.of(server.cacheUrl()));
         Systemd systemd = Systemd.connect(settings.systemdBus());
