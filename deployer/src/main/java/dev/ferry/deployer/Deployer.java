@@ -138,8 +138,11 @@ public final class Deployer {
                                     .mapToObj(p -> "127.0.0.1:" + p).findFirst()))
                     .reduce((a, b) -> b);
             boolean current = serving.map(u -> u.label().orElseThrow().spec().equals(spec)).orElse(false);
-            String state = spec.equals(failed.get(service.name())) ? "failed"
-                    : current ? (service.http().isPresent() ? "serving" : "active") : "pending";
+            // Failed: known not to get ready, or this pass's step for it failed (for example an untrusted closure;
+            // such a step is retried on the next pass, since a substituter may come back).
+            String state = current ? (service.http().isPresent() ? "serving" : "active")
+                    : spec.equals(failed.get(service.name())) || stepErrors.containsKey(service.name()) ? "failed"
+                    : "pending";
             Optional<String> error = Optional.ofNullable(stepErrors.get(service.name())).or(() ->
                     state.equals("failed") ? previous.services().stream().filter(s -> s.name().equals(service.name()))
                             .findFirst().flatMap(ServiceStatus::lastError) : Optional.empty());

@@ -10,14 +10,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The figures in docs/benchmarks.md, with real systemd, Caddy and Nix (no fakes): a reconcile pass over 100
  * unchanged services, and the time from a generation being written to the new version answering through Caddy,
- * minus the service's own start time. It prints the figures; its assertions check only correctness.
+ * minus the service's own start time. It prints the figures; its assertions check only correctness. It is an IT
+ * rather than a {@code ferry bench} command because it needs the isolated world {@link Harness} builds (its own unit
+ * prefix on the shared user manager, its own Caddy, profiles and cache); it runs only with {@code -Dferry.bench=true}.
  */
 @RequiresPrograms({"nix", "nix-build", "nix-store", "nix-env", "caddy", "systemctl"})
+@EnabledIfSystemProperty(named = "ferry.bench", matches = "true",
+        disabledReason = "a benchmark: run with -Dferry.bench=true (docs/benchmarks.md)")
 class DeployerBenchIT {
     @TempDir
     Path dir;

@@ -176,6 +176,12 @@ class DeployerIT {
             h.write("v6", m -> m.withService(Harness.service("web", v6, "web.test")));
             Deployer.Report r6 = deployer.reconcile();
             assertThat(String.join("\n", r6.errors())).contains("cannot realise " + v6);
+            assertThat(r6.services()).filteredOn(st -> st.name().equals("web")).singleElement()
+                    .satisfies(st -> {
+                        assertThat(st.state()).isEqualTo("failed");
+                        assertThat(st.runningPath()).contains(v5.absolute());
+                        assertThat(st.lastError().orElseThrow()).contains("lacks a valid signature");
+                    });
             assertThat(NixStore.cli(Harness.RUNNER, h.profilesDir).isValid(v6)).isFalse();
             assertThat(h.get("web.test", "/").body()).isEqualTo("v5");
         }
