@@ -8,6 +8,7 @@ import io.helidon.common.media.type.MediaTypes;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigException;
 import io.helidon.config.ConfigSources;
+import io.helidon.config.EnvironmentVariables;
 import io.helidon.config.yaml.YamlConfigParser;
 import java.net.InetAddress;
 import java.net.URI;
@@ -59,7 +60,14 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
 
     /** Loads the deployer's keys: environment variables first, then {@code file}, then the defaults. */
     public static DeployerConfig load(Optional<Path> file, ServerConfig.Environment environment, Path dataDir) {
-        Map<String, String> env = new HashMap<>();
+        // Both spellings, as for ServerConfig: Helidon's mapping (_dash_ for -), then the plain one, which wins.
+        Map<String, String> ferryVariables = new HashMap<>();
+        environment.variables().forEach((name, value) -> {
+            if (name.startsWith("FERRY_DEPLOYER_")) {
+                ferryVariables.put(name, value);
+            }
+        });
+        Map<String, String> env = new HashMap<>(EnvironmentVariables.expand(ferryVariables));
         for (String key : KEYS) {
             String value = environment.variables().get(ServerConfig.environmentName(key));
             if (value != null) {
@@ -83,12 +91,18 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
         } catch (ConfigException e) {
             throw new InvalidConfigException("--config", "cannot be read: " + e.getMessage(), e);
         }
-        config.get("ferry.deployer").traverse().filter(Config::isLeaf).forEach(leaf -> {
-            String key = leaf.key().toString();
-            if (KEYS.stream().noneMatch(k -> key.equals(k) || key.startsWith(k + "."))) {
-                throw new InvalidConfigException(key, "unknown setting (known: " + String.join(", ", KEYS) + ")");
-            }
-        });
+        // Unknown keys are refused in the file only: Helidon's reading of plain variable names invents keys.
+        file.map(f -> environment.workingDirectory().resolve(f)).ifPresent(f -> Config.builder()
+                .disableEnvironmentVariablesSource().disableSystemPropertiesSource().disableKeyResolving()
+                .disableValueResolving().addParser(YamlConfigParser.create())
+                .sources(List.of(ConfigSources.file(f).mediaType(MediaTypes.APPLICATION_YAML))).build()
+                .get("ferry.deployer").traverse().filter(Config::isLeaf).forEach(leaf -> {
+                    String key = leaf.key().toString();
+                    if (KEYS.stream().noneMatch(k -> key.equals(k) || key.startsWith(k + "."))) {
+                        throw new InvalidConfigException(key, "unknown setting (known: " + String.join(", ", KEYS)
+                                + ")");
+                    }
+                }));
         return from(config, environment, dataDir);
     }
 

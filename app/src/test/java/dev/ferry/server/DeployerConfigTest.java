@@ -48,7 +48,7 @@ class DeployerConfigTest {
     @Test
     void fileAndEnvironmentWithListsEitherWay() throws Exception {
         DeployerConfig c = load(Map.of("FERRY_DEPLOYER_TRUSTED_KEYS", key1 + ", " + key2,
-                "FERRY_DEPLOYER_RECONCILE_INTERVAL", "500ms"), Optional.of("""
+                "FERRY_DEPLOYER_RECONCILE_dash_INTERVAL", "500ms", "FERRY_DEPLOYER_UNIT_PREFIX", "ours-"), Optional.of("""
                 ferry:
                   deployer:
                     enabled: true
@@ -64,6 +64,7 @@ class DeployerConfigTest {
         assertThat(c.portRange()).containsExactly(21000, 21010);
         assertThat(c.reconcileInterval()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.pollInterval()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.unitPrefix()).isEqualTo("ours-");
     }
 
     @Test
