@@ -1,6 +1,8 @@
 package dev.ferry.app;
 
+import dev.ferry.builder.PipelineSettings;
 import dev.ferry.server.BuilderSettings;
+import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.PipelineFactory;
 import dev.ferry.server.ServerConfig;
@@ -38,7 +40,11 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServerConfig.Environment environment = ServerConfig.Environment.current();
         ServerConfig settings = ServerConfig.load(config, environment);
-        BuilderSettings builder = BuilderSettings.from(ServerConfig.read(config, environment), environment);
+        io.helidon.config.Config file = ServerConfig.read(config, environment);
+        BuilderSettings builder = BuilderSettings.from(file, environment);
+        PipelineSettings pipeline = PipelineSettings.from(settings.dataDir(), settings.compression(),
+                key -> file.get(key).asString().asOptional());
+        DeployerConfig deployer = DeployerConfig.load(config, environment, settings.dataDir());
         var out = spec.commandLine().getOut();
         if (checkConfig) {
             out.println("ferry: configuration is valid (cache " + settings.cacheUri() + ", listening on "
@@ -50,9 +56,12 @@ final class ServeCommand implements Callable<Integer> {
             // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
             HELIDON_LOGGER.setLevel(Level.WARNING);
         }
-        FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.unavailable());
+        FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.nix(pipeline));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         out.println(server.startupLine());
+        if (deployer.enabled()) {
+            out.println(CoResidentDeployer.start(server, settings, deployer));
+        }
         out.flush();
         new CountDownLatch(1).await(); // until the JVM shuts down; the hook stops the server
         return 0;

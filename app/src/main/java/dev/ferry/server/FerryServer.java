@@ -22,14 +22,16 @@ public final class FerryServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServedCache cache;
     private final Optional<Builds> builds;
+    private final DeployerEndpoints deployer;
 
     private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache,
-                        Optional<Builds> builds) {
+                        Optional<Builds> builds, DeployerEndpoints deployer) {
         this.server = server;
         this.storage = storage;
         this.config = config;
         this.cache = cache;
         this.builds = builds;
+        this.deployer = deployer;
     }
 
     /** The binary cache only: no database, no webhook, no API. */
@@ -57,6 +59,7 @@ public final class FerryServer implements AutoCloseable {
             BinaryCache binaryCache = new BinaryCache(storage);
             binaryCache.ensureCacheInfo();
             ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
+            DeployerEndpoints deployer = new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(storage));
             builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, pipelines,
                     BranchHeads.jgit()));
             Optional<Builds> started = builds;
@@ -66,10 +69,10 @@ public final class FerryServer implements AutoCloseable {
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxUploadSize())
                     .directHandlers(FerryServer::directHandlers)
-                    .routing(routing -> Routes.routing(routing, cache, started))
+                    .routing(routing -> Routes.routing(routing, cache, started, deployer))
                     .build()
                     .start();
-            return new FerryServer(server, storage, config, cache, builds);
+            return new FerryServer(server, storage, config, cache, builds, deployer);
         } catch (RuntimeException e) {
             builds.ifPresent(Builds::close);
             storage.close();
@@ -107,6 +110,16 @@ public final class FerryServer implements AutoCloseable {
     /** The substituter URL: {@code http://host:port/cache}. */
     public String cacheUrl() {
         return url() + "/cache";
+    }
+
+    /** The storage the cache (and its manifests) live in. */
+    public Storage storage() {
+        return storage;
+    }
+
+    /** The deployer's hooks: the notifier of new generations, and where a co-resident deployer is attached. */
+    public DeployerEndpoints deployer() {
+        return deployer;
     }
 
     public PublicKey publicKey() {

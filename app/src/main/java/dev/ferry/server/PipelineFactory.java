@@ -3,13 +3,16 @@ package dev.ferry.server;
 import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
+import dev.ferry.builder.BuildPipelines;
 import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
 import dev.ferry.builder.DeploymentStore;
+import dev.ferry.builder.PipelineSettings;
 import dev.ferry.builder.Project;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.SecretKey;
+import dev.ferry.process.ProcessRunner;
 import java.util.OptionalLong;
 
 /** Makes the {@link BuildPipeline} the server's queue runs, from what the server opened. */
@@ -25,6 +28,12 @@ public interface PipelineFactory {
     }
 
     BuildPipeline create(Resources resources);
+
+    /** The real pipeline (checkout, evaluation, nix build, publish, release) with {@code settings}. */
+    static PipelineFactory nix(PipelineSettings settings) {
+        return resources -> BuildPipelines.create(settings, resources.storage(), resources.signingKey(),
+                resources.deployments(), ProcessRunner.local());
+    }
 
     /** Until the pipeline is wired in: every build fails saying so, teardowns change nothing. */
     static PipelineFactory unavailable() {

@@ -17,11 +17,16 @@ final class Routes {
     }
 
     static void routing(HttpRouting.Builder routing, ServedCache cache) {
-        routing(routing, cache, Optional.empty());
+        routing(routing, cache, Optional.empty(),
+                new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(cache.storage())));
     }
 
-    /** The cache routes, and with {@code builds} the webhook and the JSON API (docs/api.md). */
-    static void routing(HttpRouting.Builder routing, ServedCache cache, Optional<Builds> builds) {
+    /**
+     * The cache routes, the deployer's ({@code /v1/manifest/wait}, {@code /v1/hosts}), and with {@code builds} the
+     * webhook and the JSON API (docs/api.md).
+     */
+    static void routing(HttpRouting.Builder routing, ServedCache cache, Optional<Builds> builds,
+                        DeployerEndpoints deployer) {
         ObjectDownload objects = new ObjectDownload(cache.storage());
         routing
                 .addFilter((chain, request, response) -> {
@@ -45,6 +50,9 @@ final class Routes {
                     cache.uploads().check(request);
                     throw Refusal.methodNotAllowed();
                 })
+                // the deployer's: new generations by long poll, and what the co-resident deployer runs
+                .get("/v1/manifest/wait", new ManifestWait(deployer))
+                .get("/v1/hosts", new HostsStatus(deployer))
                 .any("/cache/*", (request, response) -> {
                     throw Refusal.methodNotAllowed();
                 });

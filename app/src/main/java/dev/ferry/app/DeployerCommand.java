@@ -1,0 +1,151 @@
+package dev.ferry.app;
+
+import dev.ferry.cache.CacheUri;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.Storage;
+import dev.ferry.deployer.Caddy;
+import dev.ferry.deployer.Deployer;
+import dev.ferry.deployer.DeployerSettings;
+import dev.ferry.deployer.DeployerState;
+import dev.ferry.deployer.HttpStorage;
+import dev.ferry.deployer.LocalPins;
+import dev.ferry.deployer.LongPoll;
+import dev.ferry.deployer.NixStore;
+import dev.ferry.deployer.ReadyCheck;
+import dev.ferry.deployer.ServiceStatus;
+import dev.ferry.deployer.Systemd;
+import dev.ferry.nix.StorePath;
+import dev.ferry.process.ProcessRunner;
+import dev.ferry.server.DeployerConfig;
+import dev.ferry.server.InvalidConfigException;
+import dev.ferry.server.ServerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code ferry deployer}: the agent, its status and a local rollback (docs/deployer.md). */
+@Command(name = "deployer", mixinStandardHelpOptions = true,
+        description = {"Run the deployer agent: converge the signed manifest (ferry.deployer.manifest-uri) into "
+                + "systemd units and Caddy routes on this host, at start, on every new generation and every "
+                + "ferry.deployer.reconcile-interval.", "See docs/deployer.md."},
+        subcommands = {DeployerCommand.Status.class, DeployerCommand.Rollback.class})
+final class DeployerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys under ferry.deployer).")
+    Optional<Path> config;
+
+    @Option(names = "--once", description = "Converge once and exit: 0 if everything converged, 1 if anything failed.")
+    boolean once;
+
+    static DeployerConfig load(Optional<Path> config) {
+        ServerConfig.Environment env = ServerConfig.Environment.current();
+        return DeployerConfig.load(config, env, ServerConfig.load(config, env).dataDir());
+    }
+
+    @Override
+    public Integer call() {
+        DeployerConfig dc = load(config);
+        String uri = dc.manifestUri().orElseThrow(() -> new InvalidConfigException("ferry.deployer.manifest-uri",
+                "is required for the agent (file://, s3:// or http(s)://HOST/cache)"));
+        boolean overHttp = uri.startsWith("http://") || uri.startsWith("https://");
+        DeployerSettings settings = dc.settings(uri, List.of(), overHttp ? List.of(uri) : List.of());
+        Storage storage = overHttp ? HttpStorage.of(uri) : CacheUri.parse(uri).open();
+        PrintWriter out = spec.commandLine().getOut();
+        try (Systemd systemd = Systemd.connect(settings.systemdBus())) {
+            Deployer deployer = Deployer.create(settings, ManifestStore.create(storage), systemd,
+                    Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(), settings.profilesDir()),
+                    ReadyCheck.http());
+            if (once) {
+                Deployer.Report report = deployer.reconcile();
+                report.steps().forEach(s -> out.println("ferry: " + s));
+                report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
+                out.println("ferry: generation " + report.generation() + ": " + (report.ok() ? "converged" : "FAILED"));
+                out.flush();
+                return report.ok() ? 0 : 1;
+            }
+            out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri());
+            out.flush();
+            if (overHttp) {
+                Thread.ofVirtual().name("ferry-manifest-wait").start(() -> LongPoll.follow(((HttpStorage) storage).server(),
+                        deployer));
+            }
+            Duration interval = overHttp ? settings.reconcileInterval()
+                    : min(settings.reconcileInterval(), settings.pollInterval());
+            Runtime.getRuntime().addShutdownHook(new Thread(deployer::stop, "ferry-deployer-stop"));
+            deployer.run(interval);
+            return 0;
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Print each service's state as the last pass recorded it: desired and running store path, "
+                    + "unit and its state, port, route, last error.")
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+        Optional<Path> config;
+
+        @Override
+        public Integer call() {
+            DeployerConfig dc = load(config);
+            DeployerState state = DeployerState.read(dc.stateDir());
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("generation " + state.lastApplied() + " (state in " + dc.stateDir() + ")");
+            for (ServiceStatus s : state.services()) {
+                out.println(s.name() + ": " + s.state());
+                out.println("  desired  " + s.desiredPath());
+                out.println("  running  " + s.runningPath().orElse("-"));
+                out.println("  unit     " + s.unit().orElse("-") + s.unitState().map(u -> " (" + u + ")").orElse(""));
+                out.println("  port     " + (s.port().isPresent() ? Integer.toString(s.port().getAsInt()) : "-"));
+                out.println("  route    " + s.route().orElse("-"));
+                s.lastError().ifPresent(e -> out.println("  error    " + e));
+            }
+            state.errors().forEach(e -> out.println("error: " + e));
+            out.flush();
+            return state.services().stream().anyMatch(ServiceStatus::failed) ? 1 : 0;
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true,
+            description = {"Switch SERVICE back to its previous Nix profile generation, on this host only (for when "
+                    + "the server is unreachable). The deployer runs that store path until the next manifest "
+                    + "generation arrives; run 'ferry deployer --once' to apply it now."})
+    static final class Rollback implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+        Optional<Path> config;
+
+        @Parameters(paramLabel = "SERVICE")
+        String service;
+
+        @Override
+        public Integer call() {
+            DeployerConfig dc = load(config);
+            StorePath path = NixStore.cli(ProcessRunner.local(), dc.profilesDir()).rollback(service);
+            long generation = DeployerState.read(dc.stateDir()).lastApplied();
+            LocalPins.pin(dc.stateDir(), service, generation, path);
+            spec.commandLine().getOut().println("ferry: " + service + " rolled back to " + path
+                    + " (until the generation after " + generation + ")");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package dev.ferry.server;
+
+import dev.ferry.deployer.DeployerException;
+import dev.ferry.deployer.DeployerSettings;
+import dev.ferry.nix.NixFormatException;
+import dev.ferry.nix.PublicKey;
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigException;
+import io.helidon.config.ConfigSources;
+import io.helidon.config.EnvironmentVariables;
+import io.helidon.config.yaml.YamlConfigParser;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The {@code ferry.deployer.*} settings (docs/configuration.md) read from the same YAML file and {@code FERRY_}
+ * environment variables as {@link ServerConfig}, into the deployer's own {@link DeployerSettings}. Lists can be YAML
+ * lists or, in one variable, separated by commas or spaces ({@code FERRY_DEPLOYER_TRUSTED_KEYS="a:.. b:.."}).
+ *
+ * @param enabled       {@code ferry.deployer.enabled}: whether {@code ferry serve} runs a deployer in-process
+ * @param manifestUri   {@code ferry.deployer.manifest-uri}, if set (the co-resident deployer defaults to the server's cache)
+ * @param trustedKeys   {@code ferry.deployer.trusted-keys}, possibly empty (co-resident: the server's own key)
+ * @param substituters  {@code ferry.deployer.substituters}, possibly empty (co-resident: the server's /cache)
+ */
+public record DeployerConfig(boolean enabled, Optional<String> manifestUri, String host, List<PublicKey> trustedKeys,
+                             List<String> substituters, Path profilesDir, int keepGenerations, Path stateDir,
+                             String systemdBus, String unitPrefix, int[] portRange, URI caddyAdminUrl,
+                             String caddyListen, Duration pollInterval, Duration reconcileInterval) {
+    static final String PREFIX = "ferry.deployer.";
+    public static final List<String> KEYS = List.of("enabled", "manifest-uri", "host", "trusted-keys",
+            "substituters", "profiles-dir", "keep-generations", "state-dir", "systemd-bus", "unit-prefix",
+            "port-range", "caddy-admin-url", "caddy-listen", "poll-interval", "reconcile-interval").stream()
+            .map(k -> PREFIX + k).toList();
+
+    /** The settings for a deployer, with the co-resident defaults filled from the running server where unset. */
+    public DeployerSettings settings(String defaultManifestUri, List<PublicKey> defaultKeys,
+                                     List<String> defaultSubstituters) {
+        try {
+            return new DeployerSettings(manifestUri.orElse(defaultManifestUri), host,
+                    trustedKeys.isEmpty() ? defaultKeys : trustedKeys,
+                    substituters.isEmpty() ? defaultSubstituters : substituters, profilesDir, keepGenerations,
+                    stateDir, systemdBus, unitPrefix, portRange[0], portRange[1], caddyAdminUrl, caddyListen,
+                    pollInterval, reconcileInterval);
+        } catch (DeployerException e) {
+            throw new InvalidConfigException("ferry.deployer", e.getMessage(), e);
+        }
+    }
+
+    /** Loads the deployer's keys: environment variables first, then {@code file}, then the defaults. */
+    public static DeployerConfig load(Optional<Path> file, ServerConfig.Environment environment, Path dataDir) {
+        // Both spellings, as for ServerConfig: Helidon's mapping (_dash_ for -), then the plain one, which wins.
+        Map<String, String> ferryVariables = new HashMap<>();
+        environment.variables().forEach((name, value) -> {
+            if (name.startsWith("FERRY_DEPLOYER_")) {
+                ferryVariables.put(name, value);
+            }
+        });
+        Map<String, String> env = new HashMap<>(EnvironmentVariables.expand(ferryVariables));
+        for (String key : KEYS) {
+            String value = environment.variables().get(ServerConfig.environmentName(key));
+            if (value != null) {
+                env.put(key, value);
+            }
+        }
+        Config.Builder builder = Config.builder().disableEnvironmentVariablesSource().disableSystemPropertiesSource()
+                .disableKeyResolving().disableValueResolving().addParser(YamlConfigParser.create());
+        List<java.util.function.Supplier<? extends io.helidon.config.spi.ConfigSource>> sources = new ArrayList<>();
+        sources.add(ConfigSources.create(env, "environment variables"));
+        file.map(f -> environment.workingDirectory().resolve(f)).ifPresent(f -> {
+            if (!Files.isRegularFile(f)) {
+                throw new InvalidConfigException("--config", f + " is not a readable file");
+            }
+            sources.add(ConfigSources.file(f).mediaType(MediaTypes.APPLICATION_YAML));
+        });
+        Config config;
+        try {
+            config = builder.sources(sources).build();
+            config.traverse().forEach(node -> { });
+        } catch (ConfigException e) {
+            throw new InvalidConfigException("--config", "cannot be read: " + e.getMessage(), e);
+        }
+        // Unknown keys are refused in the file only: Helidon's reading of plain variable names invents keys.
+        file.map(f -> environment.workingDirectory().resolve(f)).ifPresent(f -> Config.builder()
+                .disableEnvironmentVariablesSource().disableSystemPropertiesSource().disableKeyResolving()
+                .disableValueResolving().addParser(YamlConfigParser.create())
+                .sources(List.of(ConfigSources.file(f).mediaType(MediaTypes.APPLICATION_YAML))).build()
+                .get("ferry.deployer").traverse().filter(Config::isLeaf).forEach(leaf -> {
+                    String key = leaf.key().toString();
+                    if (KEYS.stream().noneMatch(k -> key.equals(k) || key.startsWith(k + "."))) {
+                        throw new InvalidConfigException(key, "unknown setting (known: " + String.join(", ", KEYS)
+                                + ")");
+                    }
+                }));
+        return from(config, environment, dataDir);
+    }
+
+    static DeployerConfig from(Config config, ServerConfig.Environment environment, Path dataDir) {
+        boolean enabled = string(config, "enabled").map(v -> bool("enabled", v)).orElse(false);
+        List<PublicKey> keys = new ArrayList<>();
+        for (String text : list(config, "trusted-keys")) {
+            try {
+                keys.add(PublicKey.parse(text));
+            } catch (NixFormatException | IllegalArgumentException e) {
+                throw new InvalidConfigException(PREFIX + "trusted-keys", "'" + text + "' is not name:base64 ("
+                        + e.getMessage() + ")");
+            }
+        }
+        int[] ports;
+        try {
+            ports = DeployerSettings.parsePortRange(string(config, "port-range").orElse("20000-29999"));
+        } catch (DeployerException e) {
+            throw new InvalidConfigException(PREFIX + "port-range", e.getMessage());
+        }
+        URI caddy;
+        try {
+            caddy = URI.create(string(config, "caddy-admin-url").orElse("http://127.0.0.1:2019"));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(PREFIX + "caddy-admin-url", "not a URL: " + e.getMessage());
+        }
+        return new DeployerConfig(enabled, string(config, "manifest-uri"),
+                string(config, "host").orElseGet(DeployerConfig::hostname), keys, list(config, "substituters"),
+                path(config, "profiles-dir", environment).orElse(Path.of("/nix/var/nix/profiles/ferry")),
+                string(config, "keep-generations").map(v -> integer("keep-generations", v)).orElse(5),
+                path(config, "state-dir", environment).orElse(dataDir.resolve("deployer")),
+                string(config, "systemd-bus").orElse("system"), string(config, "unit-prefix").orElse("ferry-"),
+                ports, caddy, string(config, "caddy-listen").orElse(":80"),
+                string(config, "poll-interval").map(v -> duration("poll-interval", v)).orElse(Duration.ofSeconds(30)),
+                string(config, "reconcile-interval").map(v -> duration("reconcile-interval", v))
+                        .orElse(Duration.ofSeconds(30)));
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+        }
+    }
+
+    private static Optional<String> string(Config config, String key) {
+        Config node = config.get(PREFIX + key);
+        if (!node.exists()) {
+            return Optional.empty();
+        }
+        if (!node.isLeaf()) {
+            throw new InvalidConfigException(PREFIX + key, "expected a single value, found a section or list");
+        }
+        return node.asString().asOptional().map(String::strip);
+    }
+
+    private static List<String> list(Config config, String key) {
+        Config node = config.get(PREFIX + key);
+        if (!node.exists()) {
+            return List.of();
+        }
+        if (node.isLeaf()) {
+            return List.of(node.asString().get().strip().split("[,\\s]+")).stream().filter(s -> !s.isEmpty())
+                    .toList();
+        }
+        return node.asList(String.class).get().stream().map(String::strip).toList();
+    }
+
+    private static Optional<Path> path(Config config, String key, ServerConfig.Environment environment) {
+        return string(config, key).map(text -> environment.workingDirectory().resolve(text).normalize());
+    }
+
+    private static boolean bool(String key, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new InvalidConfigException(PREFIX + key, "'" + value + "' is not true or false");
+        };
+    }
+
+    private static int integer(String key, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(PREFIX + key, "'" + value + "' is not a whole number");
+        }
+    }
+
+    /** {@code 30s}, {@code 500ms}, {@code 2m}, or ISO-8601 ({@code PT30S}). */
+    static Duration duration(String key, String value) {
+        try {
+            String v = value.toLowerCase(Locale.ROOT);
+            if (v.endsWith("ms")) {
+                return positive(key, Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))));
+            }
+            if (v.endsWith("s")) {
+                return positive(key, Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1))));
+            }
+            if (v.endsWith("m")) {
+                return positive(key, Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1))));
+            }
+            return positive(key, Duration.parse(value));
+        } catch (NumberFormatException | DateTimeParseException e) {
+            throw new InvalidConfigException(PREFIX + key, "'" + value + "' is not a duration (e.g. 30s, 500ms, 2m)");
+        }
+    }
+
+    private static Duration positive(String key, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new InvalidConfigException(PREFIX + key, "must be positive");
+        }
+        return d;
+    }
+}

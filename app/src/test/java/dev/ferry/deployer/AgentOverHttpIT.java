@@ -1,0 +1,91 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.nix.StorePath;
+import dev.ferry.process.ProcessRunner;
+import dev.ferry.server.FerryServer;
+import dev.ferry.server.ServerConfig;
+import dev.ferry.testkit.RequiresPrograms;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An agent on "another host" reading a Ferry server over HTTP: manifests through {@code /cache}, closures substituted
+ * from {@code /cache}, new generations learned through the long poll ({@code GET /v1/manifest/wait}) with a
+ * reconcile interval far too long to be what finds them. Real systemd, Caddy and Nix.
+ */
+@RequiresPrograms({"nix", "nix-build", "nix-store", "nix-env", "caddy", "systemctl"})
+class AgentOverHttpIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAgentOverHttpPicksUpANewGenerationAtOnceAndSubstitutesFromTheServer() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Path keyFile = Files.writeString(dir.resolve("cache.sec"), h.key.render());
+            ServerConfig config = ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
+                    "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
+                    "FERRY_CACHE_URI", "file://" + h.cacheDir, "FERRY_CACHE_SECRET_KEY_FILE", keyFile.toString()),
+                    false, dir));
+            StorePath v1 = h.buildService("v1", true);
+            StorePath v2 = h.buildService("v2", true);
+            List.of(v1, v2).forEach(h::publish);
+            try (FerryServer server = FerryServer.start(config)) {
+                HttpStorage storage = HttpStorage.of(server.cacheUrl());
+                DeployerSettings base = h.settings();
+                DeployerSettings settings = new DeployerSettings(server.cacheUrl(), base.host(), base.trustedKeys(),
+                        List.of(server.cacheUrl()), base.profilesDir(), base.keepGenerations(), base.stateDir(),
+                        base.systemdBus(), base.unitPrefix(), base.portFirst(), base.portLast(),
+                        base.caddyAdminUrl(), base.caddyListen(), Duration.ofMinutes(10), Duration.ofMinutes(10));
+                Deployer agent = Deployer.create(settings, ManifestStore.create(storage), h.systemd,
+                        Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(),
+                                settings.profilesDir()), ReadyCheck.http(), Duration.ofMillis(500), unit -> { });
+
+                h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));
+                Thread loop = Thread.ofPlatform().start(() -> agent.run(settings.reconcileInterval()));
+                Thread ear = Thread.ofPlatform().start(() -> LongPoll.follow(storage.server(), agent));
+                try {
+                    awaitBody(h, "v1", Duration.ofSeconds(20));
+
+                    // v2 is not in this host's store: it comes from the server's /cache, signed by the trusted key.
+                    Harness.nix("nix-store", "--delete", v2.absolute());
+                    long written = System.nanoTime();
+                    h.write("v2", m -> m.withService(Harness.service("web", v2, "web.test")));
+                    awaitBody(h, "v2", Duration.ofSeconds(20));
+                    long millis = Duration.ofNanos(System.nanoTime() - written).toMillis();
+                    System.out.printf("AgentOverHttpIT: v2 answering through Caddy %d ms after its generation was "
+                            + "written (reconcile interval 10 min; includes substituting v2 over HTTP)%n", millis);
+                    assertThat(NixStore.cli(ProcessRunner.local(), settings.profilesDir()).isValid(v2)).isTrue();
+                    // The pass records generation 2 once the old unit has drained and stopped.
+                    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (agent.state().lastApplied() != 2 && System.nanoTime() < deadline) {
+                        Thread.sleep(20);
+                    }
+                    assertThat(agent.state().lastApplied()).isEqualTo(2);
+                    assertThat(h.units()).hasSize(1);
+                } finally {
+                    ear.interrupt();
+                    agent.stop();
+                    loop.join();
+                    ear.join();
+                }
+            }
+        }
+    }
+
+    private static void awaitBody(Harness h, String body, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!h.get("web.test", "/").body().equals(body)) {
+            assertThat(System.nanoTime() - deadline).as("%s answering within %s", body, max).isNegative();
+            Thread.sleep(10);
+        }
+    }
+}

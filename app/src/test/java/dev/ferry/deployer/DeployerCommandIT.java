@@ -1,0 +1,95 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.app.Main;
+import dev.ferry.nix.StorePath;
+import dev.ferry.testkit.RequiresPrograms;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ferry deployer --once}, {@code status} and {@code rollback} against real systemd, Caddy and Nix. */
+@RequiresPrograms({"nix", "nix-build", "nix-store", "nix-env", "caddy", "systemctl"})
+class DeployerCommandIT {
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run ferry(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void onceStatusAndLocalRollback() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            StorePath v2 = h.buildService("v2", true);
+            StorePath never = h.buildService("v3", false);
+            List.of(v1, v2, never).forEach(h::publish);
+            DeployerSettings s = h.settings();
+            Path config = Files.writeString(dir.resolve("deployer.yaml"), """
+                    ferry:
+                      data-dir: %s
+                      deployer:
+                        manifest-uri: file://%s
+                        host: %s
+                        trusted-keys: [ "%s" ]
+                        substituters: [ "file://%s" ]
+                        profiles-dir: %s
+                        state-dir: %s
+                        systemd-bus: "%s"
+                        unit-prefix: %s
+                        port-range: 21000-29999
+                        caddy-admin-url: %s
+                        caddy-listen: "%s"
+                    """.formatted(dir.resolve("data"), h.cacheDir, s.host(), h.key.publicKey().render(), h.cacheDir,
+                    s.profilesDir(), s.stateDir(), s.systemdBus(), s.unitPrefix(), s.caddyAdminUrl(),
+                    s.caddyListen()));
+            String c = config.toString();
+
+            h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));
+            Run once = ferry("deployer", "--config", c, "--once");
+            assertThat(once.exit()).as(once.err()).isZero();
+            assertThat(once.out()).contains("generation 1: converged");
+            h.write("v2", m -> m.withService(Harness.service("web", v2, "web.test")));
+            assertThat(ferry("deployer", "--config", c, "--once").exit()).isZero();
+            assertThat(h.get("web.test", "/").body()).isEqualTo("v2");
+
+            Run status = ferry("deployer", "status", "--config", c);
+            assertThat(status.exit()).isZero();
+            assertThat(status.out()).contains("web: serving", "desired  " + v2.absolute(),
+                    "running  " + v2.absolute(), "route    127.0.0.1:");
+
+            // Local rollback: the previous profile generation, applied by the next pass, until a new generation.
+            Run rollback = ferry("deployer", "rollback", "web", "--config", c);
+            assertThat(rollback.exit()).as(rollback.err()).isZero();
+            assertThat(rollback.out()).contains("rolled back to " + v1.absolute());
+            assertThat(ferry("deployer", "--config", c, "--once").exit()).isZero();
+            assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+
+            // A generation that fails: --once and status exit 1, and say why.
+            h.write("never", m -> m.withService(Harness.service("web", never, "web.test")));
+            Run failing = ferry("deployer", "--config", c, "--once");
+            assertThat(failing.exit()).isEqualTo(1);
+            assertThat(failing.err()).contains("never got ready");
+            Run failedStatus = ferry("deployer", "status", "--config", c);
+            assertThat(failedStatus.exit()).isEqualTo(1);
+            assertThat(failedStatus.out()).contains("web: failed", "running  " + v1.absolute(), "never got ready");
+            assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.ferry.deployer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@link Caddy} through its admin API with the JDK's HTTP client. Ferry's routes live in the server named
+ * {@value #SERVER}; each carries an {@code @id}, so one route is replaced in place without touching the others.
+ */
+final class AdminApiCaddy implements Caddy {
+    static final String SERVER = "ferry";
+    private static final String SERVER_PATH = "/config/apps/http/servers/" + SERVER;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final URI admin;
+    private final HttpClient http;
+
+    private AdminApiCaddy(URI admin) {
+        this.admin = admin;
+        this.http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    }
+
+    static Caddy create(URI admin) {
+        return new AdminApiCaddy(admin);
+    }
+
+    @Override
+    public void ensureServer(String listen) {
+        ObjectNode server = JSON.createObjectNode();
+        server.putArray("listen").add(listen);
+        server.putArray("routes");
+        // Ferry's routes match on host names; certificates are the operator's concern (docs/deployer.md).
+        server.putObject("automatic_https").put("disable", true);
+        // Create only the missing level: posting a whole config would also replace Caddy's admin settings.
+        if (get("/config/apps").isNull()) {
+            ObjectNode apps = JSON.createObjectNode();
+            apps.putObject("http").putObject("servers").set(SERVER, server);
+            send("PUT", "/config/apps", apps);
+        } else if (get("/config/apps/http").isNull()) {
+            ObjectNode httpApp = JSON.createObjectNode();
+            httpApp.putObject("servers").set(SERVER, server);
+            send("PUT", "/config/apps/http", httpApp);
+        } else if (get("/config/apps/http/servers").isNull()) {
+            ObjectNode servers = JSON.createObjectNode();
+            servers.set(SERVER, server);
+            send("PUT", "/config/apps/http/servers", servers);
+        } else if (get(SERVER_PATH).isNull()) {
+            send("PUT", SERVER_PATH, server);
+        } else if (get(SERVER_PATH + "/routes").isNull()) {
+            send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
+        }
+    }
+
+    @Override
+    public List<Route> routes(String idPrefix) {
+        JsonNode routes = get(SERVER_PATH + "/routes");
+        List<Route> found = new ArrayList<>();
+        for (JsonNode node : routes) {
+            String id = node.path("@id").asText("");
+            if (id.startsWith(idPrefix)) {
+                found.add(parse(id, node));
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public void put(Route route) {
+        List<Route> existing = routes(route.id()).stream().filter(r -> r.id().equals(route.id())).toList();
+        if (existing.size() > 1) {
+            delete(route.id());
+            existing = List.of();
+        }
+        if (existing.isEmpty()) {
+            send("POST", SERVER_PATH + "/routes", render(route));
+        } else {
+            send("PATCH", "/id/" + route.id(), render(route));
+        }
+    }
+
+    @Override
+    public void delete(String id) {
+        // Caddy 2.6 accepts duplicate ids; DELETE /id/<id> removes one, so repeat until none is left.
+        for (int i = 0; i < 100 && routes(id).stream().anyMatch(r -> r.id().equals(id)); i++) {
+            send("DELETE", "/id/" + id, null);
+        }
+    }
+
+    static ObjectNode render(Route route) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("@id", route.id());
+        ObjectNode match = node.putArray("match").addObject();
+        ArrayNode hosts = match.putArray("host");
+        route.hosts().forEach(hosts::add);
+        String prefix = trimSlash(route.path());
+        if (!prefix.isEmpty()) {
+            match.putArray("path").add(prefix).add(prefix + "/*");
+        }
+        ArrayNode handle = node.putArray("handle");
+        if (route.upstream().isPresent()) {
+            handle.addObject().put("handler", "reverse_proxy").putArray("upstreams").addObject()
+                    .put("dial", route.upstream().get());
+        } else {
+            String root = route.root().orElseThrow();
+            if (!prefix.isEmpty()) {
+                handle.addObject().put("handler", "rewrite").put("strip_path_prefix", prefix);
+            }
+            if (route.spa()) {
+                ObjectNode fallback = handle.addObject().put("handler", "subroute").putArray("routes").addObject();
+                ObjectNode file = fallback.putArray("match").addObject().putObject("file");
+                file.put("root", root);
+                file.putArray("try_files").add("{http.request.uri.path}").add("/index.html");
+                fallback.putArray("handle").addObject().put("handler", "rewrite")
+                        .put("uri", "{http.matchers.file.relative}");
+            }
+            handle.addObject().put("handler", "file_server").put("root", root);
+        }
+        node.put("terminal", true);
+        return node;
+    }
+
+    /** Reads a route back; anything Ferry would not have written reads as a route that differs. */
+    static Route parse(String id, JsonNode node) {
+        List<String> hosts = new ArrayList<>();
+        node.path("match").path(0).path("host").forEach(h -> hosts.add(h.asText()));
+        String path = node.path("match").path(0).path("path").path(0).asText("/");
+        Optional<String> upstream = Optional.empty();
+        Optional<String> root = Optional.empty();
+        boolean spa = false;
+        for (JsonNode handler : node.path("handle")) {
+            switch (handler.path("handler").asText()) {
+                case "reverse_proxy" -> upstream = Optional.of(handler.path("upstreams").path(0).path("dial").asText());
+                case "file_server" -> root = Optional.of(handler.path("root").asText());
+                case "subroute" -> spa = true;
+                default -> { }
+            }
+        }
+        Route parsed = new Route(id, hosts, path.isEmpty() ? "/" : path, upstream, root, spa);
+        // Compare by rendering: a route Ferry wrote renders back to exactly the JSON Caddy holds.
+        return render(parsed).equals(node) ? parsed
+                : new Route(id, hosts, "(foreign)", upstream, root, spa);
+    }
+
+    private static String trimSlash(String path) {
+        String p = path.strip();
+        while (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        return p;
+    }
+
+    private JsonNode get(String path) {
+        String body = send("GET", path, null);
+        try {
+            return body.isBlank() ? JSON.nullNode() : JSON.readTree(body);
+        } catch (IOException e) {
+            throw new DeployerException("Caddy's admin API answered GET " + path + " with something not JSON", e);
+        }
+    }
+
+    private String send(String method, String path, JsonNode body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(admin.resolve(path)).timeout(TIMEOUT)
+                .header("Content-Type", "application/json");
+        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body.toString()));
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 != 2) {
+                throw new DeployerException("Caddy's admin API answered " + method + " " + path + " with "
+                        + response.statusCode() + ": " + response.body().strip());
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new DeployerException("Caddy's admin API at " + admin + " is unreachable (" + method + " " + path
+                    + "): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeployerException("interrupted while talking to Caddy", e);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.ferry.deployer;
+
+import dev.ferry.cache.Manifest;
+import dev.ferry.cache.ManifestException;
+import dev.ferry.cache.ManifestGeneration;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.ManifestVerifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Converges the newest verified manifest generation into this host's units and routes: observe, plan, execute, then
+ * record. One pass at a time (a generation arriving during a pass is applied by the next one), so a service never
+ * has two activations in flight.
+ */
+public final class Deployer {
+    private static final System.Logger LOG = System.getLogger(Deployer.class.getName());
+    static final Duration DEFAULT_DRAIN = Duration.ofSeconds(2);
+
+    private final DeployerSettings settings;
+    private final ManifestStore manifests;
+    private final ManifestVerifier verifier;
+    private final Systemd systemd;
+    private final Caddy caddy;
+    private final NixStore nix;
+    private final Planner planner;
+    private final Executor executor;
+    private final ReentrantLock pass = new ReentrantLock();
+    private final ReentrantLock wakeLock = new ReentrantLock();
+    private final Condition woken = wakeLock.newCondition();
+    private boolean wakeRequested;
+    private volatile boolean stopped;
+
+    private Deployer(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy, NixStore nix,
+                     ReadyCheck ready, Duration drain, Consumer<String> afterUnitStarted) {
+        this.settings = settings;
+        this.manifests = manifests;
+        this.verifier = ManifestVerifier.trusting(settings.trustedKeys());
+        this.systemd = systemd;
+        this.caddy = caddy;
+        this.nix = nix;
+        this.planner = new Planner(settings.unitPrefix());
+        this.executor = new Executor(settings, systemd, caddy, nix, ready, drain, afterUnitStarted);
+    }
+
+    public static Deployer create(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy,
+                                  NixStore nix, ReadyCheck ready) {
+        return new Deployer(settings, manifests, systemd, caddy, nix, ready, DEFAULT_DRAIN, unit -> { });
+    }
+
+    /** For tests: a shorter drain, and a hook run right after a new unit started (before its route switch). */
+    static Deployer create(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy,
+                           NixStore nix, ReadyCheck ready, Duration drain, Consumer<String> afterUnitStarted) {
+        return new Deployer(settings, manifests, systemd, caddy, nix, ready, drain, afterUnitStarted);
+    }
+
+    /** What one pass did. {@code ok()} when nothing failed and the generation was trusted. */
+    public record Report(long generation, List<String> steps, List<String> errors, List<ServiceStatus> services) {
+        public boolean ok() {
+            return errors.isEmpty() && services.stream().noneMatch(ServiceStatus::failed);
+        }
+    }
+
+    /** One pass: newest trusted generation, observe, plan, execute, record. */
+    public Report reconcile() {
+        pass.lock();
+        try {
+            DeployerState state = DeployerState.read(settings.stateDir());
+            List<String> errors = new ArrayList<>();
+            Optional<Manifest> manifest = trustedManifest(state, errors);
+            if (manifest.isEmpty()) {
+                DeployerState next = new DeployerState(state.lastApplied(), state.failed(), state.services(), errors);
+                next.write(settings.stateDir());
+                return new Report(state.lastApplied(), List.of(), errors, state.services());
+            }
+            Desired desired = LocalPins.apply(Desired.of(manifest.get(), settings.host()),
+                    LocalPins.read(settings.stateDir()));
+            Map<String, String> failed = new HashMap<>(state.failed());
+            // A spec that failed is retried only when the manifest changes the service.
+            failed.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
+                    s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue())));
+            caddy.ensureServer(settings.caddyListen());
+            Actual actual = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            Plan plan = planner.plan(desired, actual, failed);
+            Map<String, String> stepErrors = executor.execute(plan, failed, new TreeMap<>());
+            stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
+            Actual after = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
+            new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
+            return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
+                    statuses);
+        } finally {
+            pass.unlock();
+        }
+    }
+
+    private Optional<Manifest> trustedManifest(DeployerState state, List<String> errors) {
+        try {
+            Optional<ManifestGeneration> newest = manifests.newest(verifier);
+            return Optional.of(newest.map(ManifestGeneration::manifest).orElse(Manifest.empty()));
+        } catch (ManifestException e) {
+            errors.add("refused the newest manifest generation: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "deployer: refused the newest manifest generation: {0}",
+                    e.getMessage());
+        }
+        if (state.lastApplied() == 0) {
+            return Optional.empty();
+        }
+        try {
+            // Keep converging what was last applied (a Caddy restart must still get its routes back).
+            return manifests.read(state.lastApplied(), verifier).map(ManifestGeneration::manifest);
+        } catch (ManifestException e) {
+            errors.add("generation " + state.lastApplied() + " cannot be read back: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private List<ServiceStatus> statuses(Desired desired, Actual actual, Map<String, String> failed,
+                                         Map<String, String> stepErrors, DeployerState previous) {
+        List<ServiceStatus> list = new ArrayList<>();
+        for (Manifest.Service service : desired.services()) {
+            String spec = Desired.spec(service);
+            Optional<Caddy.Route> route = actual.routes().stream()
+                    .filter(r -> r.id().equals(planner.routeId(service))).findFirst();
+            Optional<Actual.RunningUnit> serving = actual.units().stream()
+                    .filter(u -> u.of(service.name()) && u.active())
+                    .filter(u -> service.http().isEmpty() || route.flatMap(Caddy.Route::upstream)
+                            .equals(u.label().orElseThrow().port().stream()
+                                    .mapToObj(p -> "127.0.0.1:" + p).findFirst()))
+                    .reduce((a, b) -> b);
+            boolean current = serving.map(u -> u.label().orElseThrow().spec().equals(spec)).orElse(false);
+            // Failed: known not to get ready, or this pass's step for it failed (for example an untrusted closure;
+            // such a step is retried on the next pass, since a substituter may come back).
+            String state = current ? (service.http().isPresent() ? "serving" : "active")
+                    : spec.equals(failed.get(service.name())) || stepErrors.containsKey(service.name()) ? "failed"
+                    : "pending";
+            Optional<String> error = Optional.ofNullable(stepErrors.get(service.name())).or(() ->
+                    state.equals("failed") ? previous.services().stream().filter(s -> s.name().equals(service.name()))
+                            .findFirst().flatMap(ServiceStatus::lastError) : Optional.empty());
+            list.add(new ServiceStatus(service.name(), state, desired.generation(),
+                    service.artifact().storePath().absolute(),
+                    serving.flatMap(Actual.RunningUnit::label).map(UnitLabel::storePath),
+                    serving.map(Actual.RunningUnit::name), serving.map(Actual.RunningUnit::activeState),
+                    serving.flatMap(Actual.RunningUnit::label).map(UnitLabel::port).orElse(OptionalInt.empty()),
+                    route.flatMap(Caddy.Route::upstream), error));
+        }
+        for (Manifest.Site site : desired.sites()) {
+            Optional<Caddy.Route> route = actual.routes().stream()
+                    .filter(r -> r.id().equals(planner.routeId(site))).findFirst();
+            boolean current = route.flatMap(Caddy.Route::root)
+                    .equals(Optional.of(site.artifact().storePath().absolute()));
+            list.add(new ServiceStatus(site.name(), current ? "site" : "pending", desired.generation(),
+                    site.artifact().storePath().absolute(), route.flatMap(Caddy.Route::root), Optional.empty(),
+                    Optional.empty(), OptionalInt.empty(), route.flatMap(Caddy.Route::root),
+                    Optional.ofNullable(stepErrors.get(site.name()))));
+        }
+        return list;
+    }
+
+    /** The status recorded by the last pass. */
+    public DeployerState state() {
+        return DeployerState.read(settings.stateDir());
+    }
+
+    /** Asks the running loop for a pass now (a new generation was written). */
+    public void wake() {
+        wakeLock.lock();
+        try {
+            wakeRequested = true;
+            woken.signalAll();
+        } finally {
+            wakeLock.unlock();
+        }
+    }
+
+    /**
+     * Reconciles at start, when woken and every {@code interval} (the reconcile interval; an agent reading storage
+     * passes the poll interval if it is shorter), until {@link #stop()}.
+     */
+    public void run(Duration interval) {
+        while (!stopped) {
+            try {
+                Report report = reconcile();
+                if (!report.errors().isEmpty()) {
+                    LOG.log(System.Logger.Level.WARNING, "deployer: generation {0}: {1}", report.generation(),
+                            String.join("; ", report.errors()));
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "deployer: reconcile pass failed: {0}", e.getMessage());
+            }
+            awaitWake(interval);
+        }
+    }
+
+    private void awaitWake(Duration interval) {
+        wakeLock.lock();
+        try {
+            long nanos = interval.toNanos();
+            while (!wakeRequested && !stopped && nanos > 0) {
+                nanos = woken.awaitNanos(nanos);
+            }
+            wakeRequested = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopped = true;
+        } finally {
+            wakeLock.unlock();
+        }
+    }
+
+    public void stop() {
+        stopped = true;
+        wake();
+    }
+
+}

@@ -1,0 +1,108 @@
+package dev.ferry.deployer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+
+/**
+ * The deployer's local bookkeeping in {@code <state-dir>/state.json}: the last generation applied, the specs that
+ * failed (not retried until the manifest changes them), the status of each service and the last pass's errors.
+ * Everything else is observed afresh. Written to a temporary file and moved into place.
+ */
+public record DeployerState(long lastApplied, Map<String, String> failed, List<ServiceStatus> services,
+                            List<String> errors) {
+    static final String FILE = "state.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public DeployerState {
+        failed = Map.copyOf(failed);
+        services = List.copyOf(services);
+        errors = List.copyOf(errors);
+    }
+
+    static DeployerState empty() {
+        return new DeployerState(0, Map.of(), List.of(), List.of());
+    }
+
+    /** Reads the state file; a missing one is the empty state. */
+    public static DeployerState read(Path stateDir) {
+        Path file = stateDir.resolve(FILE);
+        if (!Files.exists(file)) {
+            return empty();
+        }
+        try {
+            JsonNode root = JSON.readTree(file.toFile());
+            Map<String, String> failed = new TreeMap<>();
+            root.path("failed").properties().forEach(e -> failed.put(e.getKey(), e.getValue().asText()));
+            List<ServiceStatus> services = new ArrayList<>();
+            for (JsonNode s : root.path("services")) {
+                services.add(new ServiceStatus(s.path("name").asText(), s.path("state").asText(),
+                        s.path("generation").asLong(), s.path("desiredPath").asText(), text(s, "runningPath"),
+                        text(s, "unit"), text(s, "unitState"),
+                        s.has("port") ? OptionalInt.of(s.path("port").asInt()) : OptionalInt.empty(),
+                        text(s, "route"), text(s, "lastError")));
+            }
+            List<String> errors = new ArrayList<>();
+            root.path("errors").forEach(e -> errors.add(e.asText()));
+            return new DeployerState(root.path("lastApplied").asLong(), failed, services, errors);
+        } catch (IOException e) {
+            throw new DeployerException("cannot read the deployer state " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Optional<String> text(JsonNode node, String field) {
+        return node.hasNonNull(field) ? Optional.of(node.path(field).asText()) : Optional.empty();
+    }
+
+    void write(Path stateDir) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("lastApplied", lastApplied);
+        ObjectNode f = root.putObject("failed");
+        new TreeMap<>(failed).forEach(f::put);
+        ArrayNode list = root.putArray("services");
+        for (ServiceStatus s : services) {
+            ObjectNode n = list.addObject();
+            n.put("name", s.name());
+            n.put("state", s.state());
+            n.put("generation", s.generation());
+            n.put("desiredPath", s.desiredPath());
+            s.runningPath().ifPresent(v -> n.put("runningPath", v));
+            s.unit().ifPresent(v -> n.put("unit", v));
+            s.unitState().ifPresent(v -> n.put("unitState", v));
+            s.port().ifPresent(v -> n.put("port", v));
+            s.route().ifPresent(v -> n.put("route", v));
+            s.lastError().ifPresent(v -> n.put("lastError", v));
+        }
+        ArrayNode e = root.putArray("errors");
+        errors.forEach(e::add);
+        try {
+            Files.createDirectories(stateDir);
+            Path tmp = Files.createTempFile(stateDir, ".state", ".tmp");
+            try {
+                JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
+                try {
+                    Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException x) {
+                    Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException x) {
+            throw new UncheckedIOException("writing the deployer state to " + stateDir + " failed", x);
+        }
+    }
+}

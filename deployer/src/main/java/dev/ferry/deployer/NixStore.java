@@ -1,0 +1,39 @@
+package dev.ferry.deployer;
+
+import dev.ferry.nix.PublicKey;
+import dev.ferry.nix.StorePath;
+import dev.ferry.process.ProcessRunner;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** The Nix seam: closures realised from trusted substituters and pinned in one profile per service. */
+public interface NixStore {
+    boolean isValid(StorePath path);
+
+    /**
+     * Copies {@code path}'s closure from the first substituter that has it, accepting only paths signed by one of
+     * {@code trustedKeys}; a no-op if the path is valid already.
+     */
+    void realise(StorePath path, List<String> substituters, List<PublicKey> trustedKeys);
+
+    /** Points the service's profile at {@code path} (a new profile generation if it changed); keeps {@code keep}. */
+    void pin(String service, StorePath path, int keep);
+
+    /** The store path the service's profile points at now. */
+    Optional<StorePath> pinned(String service);
+
+    /** Switches the profile to its previous generation and returns the path it now points at. */
+    StorePath rollback(String service);
+
+    /** Removes the service's profile and all its generations (their paths become garbage). */
+    void remove(String service);
+
+    /** The services that have a profile. */
+    List<String> services();
+
+    /** Real Nix ({@code nix copy}, {@code nix-env --profile}) with profiles under {@code profilesDir}. */
+    static NixStore cli(ProcessRunner runner, Path profilesDir) {
+        return CliNixStore.create(runner, profilesDir);
+    }
+}

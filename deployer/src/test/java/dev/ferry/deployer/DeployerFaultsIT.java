@@ -1,0 +1,141 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.nix.StorePath;
+import dev.ferry.testkit.RequiresPrograms;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Faults: a restarted Caddy, a deployer that dies mid-switch, tampered and unsigned manifests. */
+@RequiresPrograms({"nix", "nix-build", "nix-store", "nix-env", "caddy", "systemctl"})
+class DeployerFaultsIT {
+    private static final String DOMAIN = "web.test";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void caddyRestartedEmptyGetsItsRoutesBackWithinOneInterval() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            h.publish(v1);
+            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
+            Deployer deployer = h.deployer();
+            assertThat(deployer.reconcile().errors()).isEmpty();
+
+            // A duplicate @id slipped in (Caddy 2.6 accepts them): the next pass leaves exactly one.
+            HttpClient client = HttpClient.newHttpClient();
+            String route = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.adminPort
+                    + "/id/" + h.prefix + "web")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.adminPort
+                            + "/config/apps/http/servers/ferry/routes")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(route)).build(), HttpResponse.BodyHandlers.discarding());
+            Caddy caddy = Caddy.admin(URI.create("http://127.0.0.1:" + h.adminPort));
+            assertThat(caddy.routes(h.prefix)).hasSize(2);
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            assertThat(caddy.routes(h.prefix)).hasSize(1);
+
+            Duration interval = Duration.ofSeconds(2);
+            Thread loop = Thread.ofPlatform().start(() -> deployer.run(interval));
+            try {
+                Harness.sleep(300);
+                h.stopCaddy();
+                h.startCaddy();
+                long restarted = System.nanoTime();
+                assertThat(h.get(DOMAIN, "/").body()).as("nothing serves v1 right after the restart")
+                        .isNotEqualTo("v1");
+                while (!h.get(DOMAIN, "/").body().equals("v1")
+                        && System.nanoTime() - restarted < interval.toNanos() + Duration.ofSeconds(3).toNanos()) {
+                    Harness.sleep(50);
+                }
+                long back = Duration.ofNanos(System.nanoTime() - restarted).toMillis();
+                System.out.printf("DeployerFaultsIT: routes back %d ms after Caddy restarted (interval %d ms)%n",
+                        back, interval.toMillis());
+                assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+                assertThat(back).as("within one reconcile interval (plus a pass)").isLessThan(
+                        interval.toMillis() + 1500);
+                assertThat(h.units()).hasSize(1);
+            } finally {
+                deployer.stop();
+                loop.join();
+            }
+        }
+    }
+
+    @Test
+    void deployerKilledBetweenStartAndSwitchConvergesWithoutDuplicates() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            StorePath v2 = h.buildService("v2", true);
+            List.of(v1, v2).forEach(h::publish);
+            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
+            assertThat(h.deployer().reconcile().errors()).isEmpty();
+
+            h.write("v2", m -> m.withService(Harness.service("web", v2, DOMAIN)));
+            Deployer dying = h.deployer(unit -> {
+                throw new IllegalStateException("simulated crash after starting " + unit);
+            });
+            assertThatThrownBy(dying::reconcile).hasMessageContaining("simulated crash");
+            assertThat(h.units()).hasSize(2);
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+
+            Deployer fresh = h.deployer();
+            Deployer.Report report = fresh.reconcile();
+            assertThat(report.errors()).isEmpty();
+            assertThat(report.steps()).singleElement().asString().startsWith("switch web");
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v2");
+            assertThat(h.units()).singleElement().matches(u -> u.description().contains(v2.absolute()));
+            assertThat(fresh.reconcile().steps()).isEmpty();
+        }
+    }
+
+    @Test
+    void tamperedAndUnsignedGenerationsChangeNothingAndAreReported() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            h.publish(v1);
+            long g1 = h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
+            Deployer deployer = h.deployer();
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            String unit = h.units().getFirst().name();
+
+            // Generation 2: generation 1's text with another store path and generation number, under 1's signature.
+            Path manifests = h.cacheDir.resolve("manifests");
+            String json = Files.readString(h.cacheDir.resolve(ManifestStore.jsonKey(g1)));
+            String tampered = json.replace("\"generation\": " + g1, "\"generation\": " + (g1 + 1))
+                    .replace("\"GREETING\": \"hello\"", "\"GREETING\": \"pwned\"");
+            assertThat(tampered).isNotEqualTo(json);
+            Files.writeString(h.cacheDir.resolve(ManifestStore.signatureKey(g1 + 1)),
+                    Files.readString(h.cacheDir.resolve(ManifestStore.signatureKey(g1))));
+            Files.writeString(h.cacheDir.resolve(ManifestStore.jsonKey(g1 + 1)), tampered, StandardCharsets.UTF_8);
+            assertThat(manifests).isDirectory();
+
+            Deployer.Report report = deployer.reconcile();
+            assertThat(report.ok()).isFalse();
+            assertThat(String.join("\n", report.errors())).contains("refused").contains("does not match");
+            assertThat(report.steps()).isEmpty();
+            assertThat(h.units()).singleElement().matches(u -> u.name().equals(unit));
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+            assertThat(deployer.state().errors()).anyMatch(e -> e.contains("refused"));
+
+            // Generation 3 without any signature.
+            Files.writeString(h.cacheDir.resolve(ManifestStore.jsonKey(g1 + 2)),
+                    tampered.replace("\"generation\": " + (g1 + 1), "\"generation\": " + (g1 + 2)));
+            Deployer.Report unsigned = deployer.reconcile();
+            assertThat(String.join("\n", unsigned.errors())).contains("unsigned");
+            assertThat(h.units()).singleElement().matches(u -> u.name().equals(unit));
+        }
+    }
+}
