@@ -96,8 +96,9 @@ public final class HttpStorage implements Storage {
         throw readOnly(key);
     }
 
+    /** A server lists nothing over HTTP: readers go through {@code manifest.json}. */
     @Override
-    public List<String> list(String prefix) {
+    public List<dev.ferry.cache.ObjectInfo> listInfo(String prefix) {
         return List.of();
     }
 
