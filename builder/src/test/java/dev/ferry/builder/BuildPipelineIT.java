@@ -70,6 +70,8 @@ class BuildPipelineIT {
 
         BuildResult result = build(new BuildRef.Branch("main"), commit, context);
 
+        context.finish();
+        System.out.println("first build, phases: " + new TreeMap<>(context.durations()));
         // The outputs are what nix build gives for this commit (built here from the clone, with git semantics).
         Map<String, String> expected = nixBuild(repo.work, "web", "worker", "docs");
         assertThat(result.outputs()).isEqualTo(expected);
@@ -77,7 +79,8 @@ class BuildPipelineIT {
         assertThat(context.phases()).containsExactly(Phase.FETCH, Phase.EVAL, Phase.BUILD, Phase.PUBLISH,
                 Phase.RELEASE);
         assertThat(context.logText()).contains("building '/nix/store/").contains("-hello-worker.drv'")
-                .contains("released generation 1");
+                .contains("ferry: publishing: ").contains("ferry: published /nix/store/")
+                .contains("released generation 1").contains("reachable at http://hello-main.ferry.test/");
 
         // Every path of every output's closure has a narinfo in the cache.
         BinaryCache binaryCache = new BinaryCache(cache);
