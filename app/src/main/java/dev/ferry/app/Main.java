@@ -18,8 +18,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
-        subcommands = {ServeCommand.class, DeployerCommand.class, PublishCommand.class, ManifestCommand.class, NarCommand.class,
-                KeygenCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, DeployerCommand.class, PublishCommand.class, ManifestCommand.class,
+                NarCommand.class, KeygenCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
