@@ -41,7 +41,8 @@ final class DeployerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys under ferry.deployer).")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration file (keys under ferry.deployer).")
     Optional<Path> config;
 
     @Option(names = "--once", description = "Converge once and exit: 0 if everything converged, 1 if anything failed.")
@@ -76,8 +77,8 @@ final class DeployerCommand implements Callable<Integer> {
             out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri());
             out.flush();
             if (overHttp) {
-                Thread.ofVirtual().name("ferry-manifest-wait").start(() -> LongPoll.follow(((HttpStorage) storage).server(),
-                        deployer));
+                HttpStorage server = (HttpStorage) storage;
+                Thread.ofVirtual().name("ferry-manifest-wait").start(() -> LongPoll.follow(server.server(), deployer));
             }
             Duration interval = overHttp ? settings.reconcileInterval()
                     : min(settings.reconcileInterval(), settings.pollInterval());

@@ -30,7 +30,7 @@ import java.util.Optional;
  * lists or, in one variable, separated by commas or spaces ({@code FERRY_DEPLOYER_TRUSTED_KEYS="a:.. b:.."}).
  *
  * @param enabled       {@code ferry.deployer.enabled}: whether {@code ferry serve} runs a deployer in-process
- * @param manifestUri   {@code ferry.deployer.manifest-uri}, if set (the co-resident deployer defaults to the server's cache)
+ * @param manifestUri   {@code ferry.deployer.manifest-uri}, if set (co-resident default: the server's cache)
  * @param trustedKeys   {@code ferry.deployer.trusted-keys}, possibly empty (co-resident: the server's own key)
  * @param substituters  {@code ferry.deployer.substituters}, possibly empty (co-resident: the server's /cache)
  */

@@ -48,7 +48,8 @@ class DeployerConfigTest {
     @Test
     void fileAndEnvironmentWithListsEitherWay() throws Exception {
         DeployerConfig c = load(Map.of("FERRY_DEPLOYER_TRUSTED_KEYS", key1 + ", " + key2,
-                "FERRY_DEPLOYER_RECONCILE_dash_INTERVAL", "500ms", "FERRY_DEPLOYER_UNIT_PREFIX", "ours-"), Optional.of("""
+                "FERRY_DEPLOYER_RECONCILE_dash_INTERVAL", "500ms", "FERRY_DEPLOYER_UNIT_PREFIX", "ours-"),
+                Optional.of("""
                 ferry:
                   deployer:
                     enabled: true

@@ -60,7 +60,8 @@ class ManifestWaitIT {
                 System.out.printf("ManifestWaitIT: learned of generation %d %d ms after it was written (%s)%n",
                         after + 1, millis, notify ? "notified" : "storage re-check");
                 assertThat(answer.statusCode()).isEqualTo(200);
-                assertThat(new String(answer.body(), StandardCharsets.UTF_8)).contains("\"generation\": " + (after + 1));
+                assertThat(new String(answer.body(), StandardCharsets.UTF_8))
+                        .contains("\"generation\": " + (after + 1));
                 assertThat(millis).isLessThan(1000);
             }
         }

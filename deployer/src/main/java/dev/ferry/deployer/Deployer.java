@@ -88,8 +88,17 @@ public final class Deployer {
             // A spec that failed is retried only when the manifest changes the service.
             failed.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
                     s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue())));
-            caddy.ensureServer(settings.caddyListen());
-            Actual actual = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            Actual actual;
+            try {
+                caddy.ensureServer(settings.caddyListen());
+                actual = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            } catch (DeployerException | java.io.UncheckedIOException e) {
+                // Without the whole picture nothing is changed; the next pass tries again.
+                errors.add("cannot observe this host: " + e.getMessage());
+                new DeployerState(state.lastApplied(), state.failed(), state.services(), errors)
+                        .write(settings.stateDir());
+                return new Report(state.lastApplied(), List.of(), errors, state.services());
+            }
             Plan plan = planner.plan(desired, actual, failed);
             Map<String, String> stepErrors = executor.execute(plan, failed, new TreeMap<>());
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));

@@ -47,6 +47,14 @@ class DeployerFaultsIT {
             assertThat(deployer.reconcile().errors()).isEmpty();
             assertThat(caddy.routes(h.prefix)).hasSize(1);
 
+            // Caddy down: the pass changes nothing and says why.
+            h.stopCaddy();
+            Deployer.Report down = deployer.reconcile();
+            assertThat(String.join("\n", down.errors())).contains("cannot observe this host", "unreachable");
+            assertThat(down.steps()).isEmpty();
+            assertThat(h.units()).hasSize(1);
+            h.startCaddy();
+
             Duration interval = Duration.ofSeconds(2);
             Thread loop = Thread.ofPlatform().start(() -> deployer.run(interval));
             try {
