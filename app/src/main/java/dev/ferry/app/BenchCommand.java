@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @picocli.CommandLine.Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against the reference tool (nix; caddy for serving), in one run, alternating.",
         subcommands = {BenchCommand.NarHash.class, BenchCommand.Publish.class, BenchServeCommand.Substitute.class,
-                BenchServeCommand.NarinfoLoad.class})
+                BenchServeCommand.NarinfoLoad.class, BenchWebhookCommand.class})
 final class BenchCommand {
 
     @picocli.CommandLine.Command(name = "nar-hash", mixinStandardHelpOptions = true,

@@ -363,6 +363,28 @@ class BuildsRoutesTest {
     }
 
     @Test
+    void aManualBuildWithoutACommitBuildsTheBranchHeadOfTheRepository() throws Exception {
+        Path repo = temp.resolve("repo");
+        String head;
+        try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.init().setDirectory(repo.toFile())
+                .setInitialBranch("trunk").call()) {
+            Files.writeString(repo.resolve("flake.nix"), "{ outputs = _: { }; }\n");
+            git.add().addFilepattern("flake.nix").call();
+            head = git.commit().setMessage("first").setAuthor("t", "t@example.org")
+                    .setCommitter("t", "t@example.org").setSign(false).call().getName();
+        }
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"local\", \"cloneUrl\": \"" + repo.toUri()
+                + "\", \"productionBranch\": \"trunk\"}").statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> build = admin("POST", "/v1/projects/local/builds", "{}");
+        assertThat(build.statusCode()).as(Http.text(build)).isEqualTo(202);
+        assertThat(json(build).get("commit").asText()).isEqualTo(head);
+        assertThat(json(build).get("branch").asText()).isEqualTo("trunk");
+        HttpResponse<byte[]> missing = admin("POST", "/v1/projects/local/builds", "{\"branch\": \"nope\"}");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(Http.text(missing)).contains("has no branch nope");
+    }
+
+    @Test
     void theLogIsFollowedUntilTheBuildEnds() throws Exception {
         pipeline.hold = new CountDownLatch(1);
         long id = json(deliver("push", push("main", commit(1)), "log-1")).get("build").get("id").asLong();

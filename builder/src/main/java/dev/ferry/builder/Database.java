@@ -48,7 +48,7 @@ public final class Database implements AutoCloseable {
         } catch (IOException e) {
             throw new StateException("cannot create the directory of " + file + ": " + e.getMessage(), e);
         }
-        String url = "jdbc:sqlite:" + file.toAbsolutePath() + "?journal_mode=WAL&busy_timeout=5000&foreign_keys=true";
+        String url = "jdbc:sqlite:" + file.toAbsolutePath() + "?journal_mode=WAL&synchronous=NORMAL&busy_timeout=5000&foreign_keys=true";
         DbClient client;
         try {
             client = DbClient.create(Config.just(ConfigSources.create(Map.of(

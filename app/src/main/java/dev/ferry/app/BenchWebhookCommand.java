@@ -1,0 +1,242 @@
+package dev.ferry.app;
+
+import dev.ferry.builder.BuildContext;
+import dev.ferry.builder.BuildFailedException;
+import dev.ferry.builder.BuildPipeline;
+import dev.ferry.builder.BuildRef;
+import dev.ferry.builder.BuildRequest;
+import dev.ferry.builder.BuildResult;
+import dev.ferry.builder.Phase;
+import dev.ferry.builder.Project;
+import dev.ferry.cache.CacheUri;
+import dev.ferry.cache.Compression;
+import dev.ferry.server.BuilderSettings;
+import dev.ferry.server.FerryServer;
+import dev.ferry.server.ServerConfig;
+import dev.ferry.webhook.Signatures;
+import java.io.IOException;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry bench webhook}: the response time of {@code POST /webhook} under concurrent signed deliveries.
+ * The server is started in this JVM through {@link FerryServer#start}, as {@code ferry serve} starts it, with a
+ * throwaway data directory and a stand-in pipeline whose builds sleep (so the queue, the database and cancellations
+ * are real, nix is not). Clients run in this JVM too, over HTTP on 127.0.0.1.
+ */
+@Command(name = "webhook", mixinStandardHelpOptions = true,
+        description = {"POST /webhook latency under concurrent signed Gitea push deliveries, against the server "
+                + "started in-process with a stand-in pipeline (builds sleep --build-ms).",
+                "Each round sends --concurrency deliveries at once (distinct delivery ids, commits, --branches "
+                        + "branches); the first round is a warm-up. Prints p50/p99/max and how the builds ended."})
+final class BenchWebhookCommand implements Callable<Integer> {
+    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
+    private static final String SECRET = "bench-webhook-secret-0123456789";
+
+    @Option(names = "--concurrency", defaultValue = "50", description = "Deliveries in flight at once (default ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--rounds", defaultValue = "20", description = "Measured rounds, 1 to 1000 (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--branches", defaultValue = "10", description = "Branches the pushes spread over (default ${DEFAULT-VALUE}).")
+    int branches;
+
+    @Option(names = "--build-ms", defaultValue = "200", description = "How long each stand-in build sleeps (default ${DEFAULT-VALUE}).")
+    long buildMillis;
+
+    @Override
+    public Integer call() throws Exception {
+        if (concurrency < 1 || concurrency > 1000 || rounds < 1 || rounds > 1000 || branches < 1) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--concurrency 1..1000, --rounds 1..1000, --branches >= 1");
+        }
+        if (System.getenv("FERRY_DEBUG") == null) {
+            HELIDON_LOGGER.setLevel(Level.WARNING);
+        }
+        Path dir = Files.createTempDirectory("ferry-bench-webhook");
+        try {
+            return run(dir);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private int run(Path dir) throws Exception {
+        Path secret = Files.writeString(dir.resolve("webhook.secret"), SECRET);
+        Path data = dir.resolve("data");
+        ServerConfig config = new ServerConfig(data, "127.0.0.1", 0, CacheUri.parse(data.resolve("cache").toUri()
+                .toString()), data.resolve("keys/cache.sec"), true, Compression.ZSTD, Optional.empty(), 1L << 30);
+        String cloneUrl = "https://git.example.org/bench/shop.git";
+        BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
+                new Project("shop", cloneUrl, "main"), Optional.empty())), Optional.of(secret), 1L << 20,
+                Optional.empty(), true, 2, Optional.empty());
+        AtomicInteger released = new AtomicInteger();
+        BuildPipeline pipeline = new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                context.enter(Phase.BUILD);
+                try {
+                    Thread.sleep(buildMillis);
+                } catch (InterruptedException e) {
+                    throw new BuildFailedException("killed");
+                }
+                if (!context.beginRelease()) {
+                    throw new BuildFailedException("cancelled");
+                }
+                released.incrementAndGet();
+                return new BuildResult(Map.of(), OptionalLong.empty());
+            }
+
+            @Override
+            public OptionalLong teardown(Project project, BuildRef ref) {
+                return OptionalLong.empty();
+            }
+        };
+        List<Double> millis = new ArrayList<>();
+        int failures = 0;
+        try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
+             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Connection> connections = new ArrayList<>();
+            for (int i = 0; i < concurrency; i++) {
+                connections.add(new Connection(server.port()));
+            }
+            int sequence = 0;
+            for (int round = 0; round <= rounds; round++) {
+                List<Future<long[]>> inFlight = new ArrayList<>();
+                for (int i = 0; i < concurrency; i++) {
+                    int n = ++sequence;
+                    Connection connection = connections.get(i);
+                    inFlight.add(pool.submit(() -> deliver(connection, cloneUrl, n)));
+                }
+                for (Future<long[]> f : inFlight) {
+                    long[] result = f.get();
+                    if (round > 0) {
+                        millis.add(result[0] / 1e6);
+                        if (result[1] != 202) {
+                            failures++;
+                        }
+                    }
+                }
+            }
+            for (Connection connection : connections) {
+                connection.close();
+            }
+            Thread.sleep(buildMillis * 3);
+            Collections.sort(millis);
+            System.out.printf(Locale.ROOT, "ferry bench webhook: %d deliveries (%d rounds of %d concurrent, %d "
+                            + "branches, builds %d ms), %d not answered 202%n", millis.size(), rounds, concurrency,
+                    branches, buildMillis, failures);
+            System.out.printf(Locale.ROOT, "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (target p99 < 50: %s)%n",
+                    percentile(millis, 50), percentile(millis, 90), percentile(millis, 99), millis.getLast(),
+                    percentile(millis, 99) < 50 ? "met" : "MISSED");
+            System.out.printf(Locale.ROOT, "builds released: %d of %d recorded (the rest superseded while queued or "
+                    + "running)%n", released.get(), sequence);
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    /**
+     * Sends one delivery on a kept-alive connection, the whole request in one write with TCP_NODELAY, as forges'
+     * HTTP clients do (Go's sets no-delay on every connection). The JDK's HttpClient writes a POST's headers and body
+     * separately, which with Nagle's algorithm and delayed ACKs adds up to 40 ms that are the client's, not Ferry's.
+     */
+    private long[] deliver(Connection connection, String cloneUrl, int n) throws IOException {
+        String body = """
+                {"ref": "refs/heads/b-%d", "before": "%040x", "after": "%040x",
+                 "repository": {"full_name": "bench/shop", "clone_url": "%s", "html_url": "https://git.example.org/bench/shop"}}
+                """.formatted(n % branches, 0, n, cloneUrl);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String head = "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "X-Gitea-Event: push\r\nX-Gitea-Delivery: bench-" + n + "\r\nX-Gitea-Signature: "
+                + Signatures.sign(SECRET.getBytes(StandardCharsets.UTF_8), bytes) + "\r\nContent-Length: "
+                + bytes.length + "\r\n\r\n";
+        byte[] request = new byte[head.length() + bytes.length];
+        System.arraycopy(head.getBytes(StandardCharsets.US_ASCII), 0, request, 0, head.length());
+        System.arraycopy(bytes, 0, request, head.length(), bytes.length);
+        long t0 = System.nanoTime();
+        int status = connection.exchange(request);
+        return new long[] {System.nanoTime() - t0, status};
+    }
+
+    /** One kept-alive HTTP/1.1 connection: writes a request, reads the status line, headers and body. */
+    private static final class Connection implements AutoCloseable {
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        Connection(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(30_000);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+        }
+
+        int exchange(byte[] request) throws IOException {
+            out.write(request);
+            out.flush();
+            String status = line();
+            long length = 0;
+            for (String header; !(header = line()).isEmpty(); ) {
+                if (header.regionMatches(true, 0, "content-length:", 0, 15)) {
+                    length = Long.parseLong(header.substring(15).strip());
+                }
+            }
+            in.skipNBytes(length);
+            return Integer.parseInt(status.split(" ")[1]);
+        }
+
+        private String line() throws IOException {
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    throw new IOException("connection closed");
+                }
+                if (c != '\r') {
+                    line.append((char) c);
+                }
+            }
+            return line.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private static double percentile(List<Double> sorted, int p) {
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
