@@ -33,10 +33,11 @@ final class Builds implements AutoCloseable {
     final AdminAuth auth;
     final WebhookSecrets secrets;
     final BranchHeads heads;
+    final GenerationNotifier notifier;
 
     private Builds(BuilderSettings settings, Database database, ProjectStore projects, BuildStore builds,
                    BuildQueue queue, DeploymentStore deployments, ManifestStore manifests, SecretKey signingKey,
-                   AdminAuth auth, WebhookSecrets secrets, BranchHeads heads) {
+                   AdminAuth auth, WebhookSecrets secrets, BranchHeads heads, GenerationNotifier notifier) {
         this.settings = settings;
         this.database = database;
         this.projects = projects;
@@ -49,6 +50,7 @@ final class Builds implements AutoCloseable {
         this.auth = auth;
         this.secrets = secrets;
         this.heads = heads;
+        this.notifier = notifier;
     }
 
     /** {@code <data-dir>/ferry.db}. */
@@ -58,10 +60,11 @@ final class Builds implements AutoCloseable {
 
     /**
      * Reads the secret files, opens and migrates the database, syncs the configured projects, and starts the queue
-     * (which first recovers builds a previous process left running).
+     * (which first recovers builds a previous process left running). Every generation a build, a teardown or a
+     * rollback writes is announced to {@code notifier} (the co-resident deployer and the long poll wake at once).
      */
     static Builds start(ServerConfig config, BuilderSettings settings, Storage storage, SecretKey signingKey,
-                        PipelineFactory pipelines, BranchHeads heads) {
+                        PipelineFactory pipelines, BranchHeads heads, GenerationNotifier notifier) {
         AdminAuth auth = AdminAuth.from(settings);
         WebhookSecrets secrets = WebhookSecrets.load(settings);
         Database database = Database.open(databaseFile(config));
@@ -72,13 +75,13 @@ final class Builds implements AutoCloseable {
                     .toList());
             BuildStore builds = BuildStore.create(database);
             DeploymentStore deployments = SqliteDeploymentStore.create(database);
-            var pipeline = pipelines.create(new PipelineFactory.Resources(config, settings, storage, signingKey,
-                    deployments));
+            var pipeline = PipelineFactory.announcing(pipelines.create(new PipelineFactory.Resources(config, settings,
+                    storage, signingKey, deployments)), notifier);
             BuildQueue queue = BuildQueue.start(builds, pipeline,
                     name -> projects.find(name).map(ProjectStore.StoredProject::project),
                     settings.maxConcurrentBuilds(), config.dataDir().resolve("builds"));
             return new Builds(settings, database, projects, builds, queue, deployments,
-                    ManifestStore.create(storage), signingKey, auth, secrets, heads);
+                    ManifestStore.create(storage), signingKey, auth, secrets, heads, notifier);
         } catch (RuntimeException e) {
             database.close();
             throw e;

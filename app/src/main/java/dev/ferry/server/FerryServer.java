@@ -61,7 +61,7 @@ public final class FerryServer implements AutoCloseable {
             ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
             DeployerEndpoints deployer = new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(storage));
             builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, pipelines,
-                    BranchHeads.jgit()));
+                    BranchHeads.jgit(), deployer.notifier()));
             Optional<Builds> started = builds;
             WebServer server = WebServer.builder()
                     .host(config.host())

@@ -35,6 +35,25 @@ public interface PipelineFactory {
                 resources.deployments(), ProcessRunner.local());
     }
 
+    /** {@code pipeline}, telling {@code notifier} of every generation its builds and teardowns write. */
+    static BuildPipeline announcing(BuildPipeline pipeline, GenerationNotifier notifier) {
+        return new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                BuildResult result = pipeline.build(request, context);
+                result.generation().ifPresent(notifier::written);
+                return result;
+            }
+
+            @Override
+            public OptionalLong teardown(Project project, BuildRef ref) {
+                OptionalLong written = pipeline.teardown(project, ref);
+                written.ifPresent(notifier::written);
+                return written;
+            }
+        };
+    }
+
     /** Until the pipeline is wired in: every build fails saying so, teardowns change nothing. */
     static PipelineFactory unavailable() {
         return resources -> new BuildPipeline() {

@@ -76,6 +76,9 @@ final class ReleaseEndpoints {
         } catch (ManifestException e) {
             throw Refusal.conflict("cannot roll back to generation " + to + ": it is abandoned or does not verify");
         }
+        if (update.written()) {
+            builds.notifier.written(update.generation().generation());
+        }
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("generation", update.generation().generation());
         answer.put("written", update.written());
