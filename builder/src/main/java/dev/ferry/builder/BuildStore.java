@@ -166,8 +166,8 @@ public final class BuildStore {
 
     /**
      * After a restart: every build left {@code running} was interrupted. It ends {@code failed} with error
-     * {@code interrupted}, and a build (not a teardown) on its first attempt is recorded again as attempt 2, queued.
-     * Returns the new builds.
+     * {@code interrupted}, and one on its first attempt (a build or a teardown: a deployment must not stay up because
+     * its teardown was interrupted) is recorded again as attempt 2, queued. Returns the new rows.
      */
     List<BuildRecord> recoverInterrupted() {
         return db.transaction(tx -> {
