@@ -54,6 +54,20 @@ final class Health implements Handler {
         deployer.set(Optional.of(new Deployer(clock.instant(), interval)));
     }
 
+    /**
+     * Empty when no deployer is watched or its last good pass (or, before one, the start of watching) is younger than
+     * three reconcile intervals; else why not.
+     */
+    Optional<String> deployerProblem() {
+        return deployer.get().flatMap(d -> {
+            Instant last = metrics.lastGoodReconcile().orElse(d.since());
+            Duration age = Duration.between(last, clock.instant());
+            return age.compareTo(d.interval().multipliedBy(3)) < 0 ? Optional.empty()
+                    : Optional.of("no good reconcile pass for " + age.toSeconds() + "s (interval "
+                    + d.interval().toSeconds() + "s)");
+        });
+    }
+
     @Override
     public void handle(ServerRequest request, ServerResponse response) {
         ObjectNode root = JSON.createObjectNode();
@@ -68,16 +82,8 @@ final class Health implements Handler {
         }
         up &= check(checks, "cache", () -> storage.exists(BinaryCache.CACHE_INFO_KEY) ? Optional.empty()
                 : Optional.of(BinaryCache.CACHE_INFO_KEY + " is missing"));
-        Optional<Deployer> watched = deployer.get();
-        if (watched.isPresent()) {
-            Deployer d = watched.get();
-            up &= check(checks, "deployer", () -> {
-                Instant last = metrics.lastGoodReconcile().orElse(d.since());
-                Duration age = Duration.between(last, clock.instant());
-                return age.compareTo(d.interval().multipliedBy(3)) < 0 ? Optional.empty()
-                        : Optional.of("no good reconcile pass for " + age.toSeconds() + "s (interval "
-                        + d.interval().toSeconds() + "s)");
-            });
+        if (deployer.get().isPresent()) {
+            up &= check(checks, "deployer", this::deployerProblem);
         }
         root.put("status", up ? "up" : "down");
         root.set("checks", checks);
