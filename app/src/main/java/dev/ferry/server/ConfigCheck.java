@@ -87,7 +87,7 @@ public final class ConfigCheck {
             // Only the file's keys: environment variables that are no setting are not the file's mistakes.
             Config fileOnly = ServerConfig.read(file, new ServerConfig.Environment(Map.of(), environment.root(),
                     environment.workingDirectory()), false);
-            fileOnly.get("ferry").traverse().filter(Config::isLeaf).map(leaf -> leaf.key().toString())
+            fileOnly.get("ferry").traverse().filter(Config::isLeaf).map(leaf -> leaf.key().toString()).sorted()
                     .forEach(key -> unknown(key).ifPresent(reason -> {
                         problems.add(new Problem(key, reason));
                         values.remove(key);
