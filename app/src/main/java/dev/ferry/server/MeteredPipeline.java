@@ -45,8 +45,10 @@ final class MeteredPipeline implements BuildPipeline {
             return result;
         } catch (RuntimeException e) {
             timed.close();
-            String status = e instanceof BuildFailedException && Thread.currentThread().isInterrupted() ? "cancelled"
-                    : "failed";
+            // The pipeline ends a cancelled build with "cancelled ..." (or is interrupted); the queue decides the
+            // recorded status the same way.
+            String status = e instanceof BuildFailedException failed && (Thread.currentThread().isInterrupted()
+                    || failed.getMessage().startsWith("cancelled")) ? "cancelled" : "failed";
             metrics.buildEnded(status);
             LOG.log(System.Logger.Level.INFO, what + ": " + status + ": " + e.getMessage());
             throw e;
