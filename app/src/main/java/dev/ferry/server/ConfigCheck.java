@@ -60,9 +60,10 @@ public final class ConfigCheck {
         /** The loaded sections, or an {@link InvalidConfigException} listing every problem, one per line. */
         public Loaded orThrow() {
             if (!problems.isEmpty() || loaded.isEmpty()) {
-                String first = problems.isEmpty() ? "--config" : problems.getFirst().key();
-                throw new InvalidConfigException(first, problems.size() == 1 ? problems.getFirst().reason()
-                        : problems.size() + " problems:\n  " + String.join("\n  ",
+                if (problems.size() == 1) {
+                    throw new InvalidConfigException(problems.getFirst().key(), problems.getFirst().reason());
+                }
+                throw new InvalidConfigException("--config", problems.size() + " problems:\n  " + String.join("\n  ",
                         problems.stream().map(Problem::toString).toList()));
             }
             return loaded.get();
