@@ -33,7 +33,10 @@ public final class CoResidentDeployer {
                 Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(), settings.profilesDir()),
                 ReadyCheck.http());
         server.deployer().attach(settings.host(), deployer);
-        Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(settings.reconcileInterval()));
+        server.watchDeployer(settings.reconcileInterval());
+        Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(settings.reconcileInterval(),
+                (report, elapsed) -> server.metrics().reconciled(report.map(Deployer.Report::ok).orElse(false),
+                        report.map(r -> !r.steps().isEmpty()).orElse(false), elapsed)));
         Thread.ofVirtual().name("ferry-manifest-watch").start(() -> watch(ManifestStore.create(server.storage()),
                 deployer));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
