@@ -201,6 +201,134 @@ class BuildLoopIT {
         assertThat(ferry.get("/v1/builds").get("builds")).hasSize(1);
     }
 
+    @Test
+    void aStormOfTwentyPushesBuildsAtMostTwoAndDeploysTheLast() throws Exception {
+        ferry.commitExample("hello 1.0.0");
+        List<String> commits = new java.util.ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            commits.add(ferry.repo.edit("site/index.html", "</body>", "<p>" + i + "</p></body>")
+                    .commit("storm " + i));
+        }
+        ferry.repo.push("refs/heads/main");
+        // A ping first, so that the figures below are not of the server's first request (class loading, JIT).
+        ObjectNode ping = BuildLoopHarness.payload("github-ping.json", ferry.repo.url());
+        assertThat(ferry.deliver("GitHub", "ping", ping.toString()).statusCode()).isEqualTo(200);
+        // One after another, as a forge sends the pushes of one branch (so "the last" is well defined).
+        List<Long> ids = new java.util.ArrayList<>();
+        List<Long> latencies = new java.util.ArrayList<>();
+        long start = System.nanoTime();
+        for (String commit : commits) {
+            long sent = System.nanoTime();
+            ids.add(ferry.deliverQueued("Forgejo", "push", ferry.push("main", commit)));
+            latencies.add(java.time.Duration.ofNanos(System.nanoTime() - sent).toMillis());
+        }
+        long deliveredMillis = java.time.Duration.ofNanos(System.nanoTime() - start).toMillis();
+        System.out.println("storm: 20 signed pushes delivered in " + deliveredMillis + " ms, each (ms): "
+                + latencies);
+
+        Map<String, Integer> statuses = new TreeMap<>();
+        for (long id : ids) {
+            statuses.merge(ferry.awaitEnd(id, java.time.Duration.ofMinutes(5)).get("status").asText(), 1,
+                    Integer::sum);
+        }
+        System.out.println("storm: " + statuses);
+        assertThat(statuses.keySet()).isSubsetOf("succeeded", "cancelled");
+        assertThat(statuses.getOrDefault("succeeded", 0)).isBetween(1, 2);
+        assertThat(ferry.get("/v1/builds/" + ids.get(19)).get("status").asText()).isEqualTo("succeeded");
+
+        String last = commits.get(19);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(last);
+        Manifest manifest = ManifestStore.create(ferry.server.storage()).newest().orElseThrow().manifest();
+        assertThat(manifest.service("shop-main-web").orElseThrow().revision()).hasValueSatisfying(
+                revision -> assertThat(revision).contains(last));
+        assertThat(manifest.site("shop-main-docs").orElseThrow().artifact().storePath().absolute())
+                .isEqualTo(ferry.nixBuild("docs").get("docs"));
+        assertNothingRunning();
+    }
+
+    @Test
+    void anEvaluationErrorAndABuildErrorFailWithNixsMessageAndReleaseNothing() throws Exception {
+        String marker = java.util.UUID.randomUUID().toString();
+        ferry.commitExample("hello 1.0.0");
+        String evalError = ferry.repo.edit("flake.nix", "ferry = {", "ferry = throw \"eval-error-" + marker
+                + "\"; unused = {").commit("an evaluation error");
+        ferry.repo.push("refs/heads/main");
+        long eval = ferry.deliverQueued("Forgejo", "push", ferry.push("main", evalError));
+        JsonNode evalBuild = ferry.awaitStatus(eval, "failed");
+        assertThat(ferry.log(eval)).contains("eval-error-" + marker);
+        assertThat(evalBuild.get("phase").asText()).isEqualTo("eval");
+
+        String buildError = ferry.repo.edit("flake.nix", "ferry = throw \"eval-error-" + marker + "\"; unused = {",
+                "ferry = {").edit("flake.nix", "cp ${./worker/worker.sh} $out/bin/hello-worker",
+                "echo build-error-" + marker + " >&2; exit 3").commit("a build error");
+        ferry.repo.push("refs/heads/main");
+        long build = ferry.deliverQueued("Forgejo", "push", ferry.push("main", buildError));
+        JsonNode failed = ferry.awaitStatus(build, "failed");
+        assertThat(failed.get("phase").asText()).isEqualTo("build");
+        assertThat(ferry.log(build)).contains("build-error-" + marker);
+
+        assertThat(ferry.generationCount()).isZero();
+        assertThat(ferry.get("/v1/deployments").get("deployments")).isEmpty();
+        assertNothingRunning();
+    }
+
+    @Test
+    void aRestartDuringABuildFailsItAsInterruptedAndRunsItAgainOnce() throws Exception {
+        // The worker's builder sleeps while a file outside the sandbox exists (sandbox = false in the tests).
+        // Not under @TempDir: that is private to root, and nix builds as a nixbld user.
+        Path slow = Path.of("/tmp", "ferry-e2e-slow-" + java.util.UUID.randomUUID());
+        Files.writeString(slow, "");
+        try {
+            restartDuringABuild(slow);
+        } finally {
+            Files.deleteIfExists(slow);
+        }
+    }
+
+    private void restartDuringABuild(Path slow) throws Exception {
+        ferry.commitExample("hello 1.0.0");
+        String commit = ferry.repo.edit("flake.nix", "cp ${./worker/worker.sh} $out/bin/hello-worker",
+                "while [ -e " + slow + " ]; do sleep 0.2; done; cp ${./worker/worker.sh} $out/bin/hello-worker")
+                .commit("a slow build");
+        ferry.repo.push("refs/heads/main");
+        long id = ferry.deliverQueued("Forgejo", "push", ferry.push("main", commit));
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+        while (!ferry.get("/v1/builds/" + id).get("phase").asText().equals("build")) {
+            assertThat(System.nanoTime()).as("build %d reaches nix build", id).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        Thread.sleep(1000);
+        assertThat(ferry.get("/v1/builds/" + id).get("status").asText()).isEqualTo("running");
+
+        ferry.close();
+        Files.delete(slow);
+        ferry.start();
+
+        JsonNode interrupted = ferry.get("/v1/builds/" + id);
+        assertThat(interrupted.get("status").asText()).isEqualTo("failed");
+        assertThat(interrupted.get("error").asText()).contains("interrupted");
+        JsonNode builds = ferry.get("/v1/builds").get("builds");
+        assertThat(builds).hasSize(2);
+        long retry = -1;
+        for (JsonNode build : builds) {
+            if (build.get("id").asLong() != id) {
+                retry = build.get("id").asLong();
+                assertThat(build.get("retryOf").asLong()).isEqualTo(id);
+                assertThat(build.get("attempt").asInt()).isEqualTo(2);
+            }
+        }
+        JsonNode rerun = ferry.awaitStatus(retry, "succeeded");
+        assertThat(rerun.get("commit").asText()).isEqualTo(commit);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(commit);
+        assertThat(ferry.get("/v1/builds").get("builds")).hasSize(2);
+        assertNothingRunning();
+    }
+
+    private void assertNothingRunning() {
+        ferry.get("/v1/builds?limit=500").get("builds").forEach(build -> assertThat(build.get("status").asText())
+                .as(build.toString()).isIn("succeeded", "failed", "cancelled"));
+    }
+
     /** A Forgejo delivery with {@code signature} as given ("" for none), and a fixed delivery id if one is given. */
     private java.net.http.HttpResponse<byte[]> raw(String body, String forge, String event, String signature,
                                                    String... delivery) {
