@@ -305,7 +305,9 @@ class BuildLoopIT {
         Thread.sleep(1000);
         assertThat(ferry.get("/v1/builds/" + id).get("status").asText()).isEqualTo("running");
 
+        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("nix running in the checkout").isNotEmpty();
         ferry.close();
+        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("processes left after the close").isEmpty();
         Files.delete(slow);
         ferry.start();
 
@@ -327,6 +329,17 @@ class BuildLoopIT {
         assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(commit);
         assertThat(ferry.get("/v1/builds").get("builds")).hasSize(2);
         assertNothingRunning();
+    }
+
+    /** Processes whose working directory is under {@code directory} (nix runs in the build's checkout). */
+    private static List<ProcessHandle> processesIn(Path directory) {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).startsWith(directory);
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }).toList();
     }
 
     private void assertNothingRunning() {
@@ -357,7 +370,7 @@ class BuildLoopIT {
 
     static Map<String, String> outputs(JsonNode build) {
         Map<String, String> outputs = new TreeMap<>();
-        build.get("outputs").fields().forEachRemaining(e -> outputs.put(e.getKey(), e.getValue().asText()));
+        build.get("outputs").properties().forEach(e -> outputs.put(e.getKey(), e.getValue().asText()));
         return outputs;
     }
 
