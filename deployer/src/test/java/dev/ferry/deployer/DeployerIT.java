@@ -174,6 +174,19 @@ class DeployerIT {
                     .orElse(""))).doesNotContain(secret);
             assertThat(new String(h.manifests.newest().orElseThrow().manifest().toJson(),
                     java.nio.charset.StandardCharsets.US_ASCII)).contains(token.toString()).doesNotContain(secret);
+
+            // A credential whose file is missing: the new unit fails before the program runs (243/CREDENTIALS), the
+            // failure is reported, the running version keeps serving, no stray unit remains.
+            h.write("missing credential", m -> m.withService(m.service("cred").orElseThrow()
+                    .withCredentials(java.util.Map.of("token", dir.resolve("no-such-file").toString()))));
+            Deployer.Report missing = h.deployer().reconcile();
+            assertThat(missing.ok()).isFalse();
+            assertThat(missing.services().getFirst().state()).isEqualTo("failed");
+            // (with Restart=on-failure the unit is restarting, not failed, when the deployer's start wait ends)
+            assertThat(missing.services().getFirst().lastError().orElseThrow())
+                    .containsAnyOf("failed to start", "did not become active");
+            assertThat(h.get(DOMAIN, "/credential")).isEqualTo(new Harness.Response(200, expected));
+            assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(unit);
         }
     }
 
