@@ -16,7 +16,7 @@ import java.util.TreeMap;
 /**
  * One generation of the deployment manifest (schema version 1, see {@code docs/manifest.md}): the services and
  * static sites that should run, each pinned to a Nix store path. Manifests hold no secrets: {@code env} values are
- * non-secret by definition and {@code envFile} names a file on the host.
+ * non-secret by definition, and {@code envFile} and {@code credentials} name files on the host.
  *
  * <p>The records hold values as parsed, with defaults filled in; {@link #parse} checks every rule and
  * {@link #toJson} writes the canonical bytes that are signed. Services and sites are kept sorted by name.
@@ -97,10 +97,14 @@ public record Manifest(int version, long generation, Instant createdAt, String r
         return services.equals(other.services) && sites.equals(other.sites);
     }
 
-    /** A long-running program, started from its store path as a systemd unit. */
+    /**
+     * A long-running program, started from its store path as a systemd unit. {@code credentials} maps a systemd
+     * credential name to a file on the host (systemd {@code LoadCredential=}): the service reads the secret at
+     * {@code $CREDENTIALS_DIRECTORY/<name>}, and only the path is ever written down.
+     */
     public record Service(String name, Artifact artifact, List<String> hosts, Exec exec, Map<String, String> env,
-                          Optional<String> envFile, Optional<Http> http, Optional<Ready> ready, Systemd systemd,
-                          Hardening hardening, Optional<String> revision) {
+                          Optional<String> envFile, Map<String, String> credentials, Optional<Http> http,
+                          Optional<Ready> ready, Systemd systemd, Hardening hardening, Optional<String> revision) {
         public Service {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(artifact, "artifact");
@@ -108,11 +112,25 @@ public record Manifest(int version, long generation, Instant createdAt, String r
             Objects.requireNonNull(exec, "exec");
             env = sorted(env);
             Objects.requireNonNull(envFile, "envFile");
+            credentials = sorted(credentials);
             Objects.requireNonNull(http, "http");
             Objects.requireNonNull(ready, "ready");
             Objects.requireNonNull(systemd, "systemd");
             Objects.requireNonNull(hardening, "hardening");
             Objects.requireNonNull(revision, "revision");
+        }
+
+        /** A service without credentials (the shape before {@code credentials} existed). */
+        public Service(String name, Artifact artifact, List<String> hosts, Exec exec, Map<String, String> env,
+                       Optional<String> envFile, Optional<Http> http, Optional<Ready> ready, Systemd systemd,
+                       Hardening hardening, Optional<String> revision) {
+            this(name, artifact, hosts, exec, env, envFile, Map.of(), http, ready, systemd, hardening, revision);
+        }
+
+        /** This service with {@code credentials} (name to host path) instead of its own. */
+        public Service withCredentials(Map<String, String> credentials) {
+            return new Service(name, artifact, hosts, exec, env, envFile, credentials, http, ready, systemd,
+                    hardening, revision);
         }
 
         /** Parses one service object (as {@code ferry manifest set-service --file} takes it). */

@@ -126,6 +126,11 @@ final class ManifestJson {
         ObjectNode env = o.putObject("env");
         s.env().forEach(env::put);
         s.envFile().ifPresent(file -> o.put("envFile", file));
+        if (!s.credentials().isEmpty()) {
+            // only when there are some, so generations signed before the field existed re-render byte-identically
+            ObjectNode credentials = o.putObject("credentials");
+            s.credentials().forEach(credentials::put);
+        }
         s.http().ifPresent(http -> {
             ObjectNode h = o.putObject("http");
             h.put("domain", http.domain());

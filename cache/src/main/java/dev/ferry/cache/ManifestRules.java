@@ -38,12 +38,14 @@ import java.util.regex.Pattern;
  */
 final class ManifestRules {
     static final List<String> TOP_FIELDS = List.of("version", "generation", "createdAt", "reason", "services", "sites");
-    static final List<String> SERVICE_FIELDS = List.of("name", "artifact", "hosts", "exec", "env", "envFile", "http",
-            "ready", "systemd", "hardening", "revision");
+    static final List<String> SERVICE_FIELDS = List.of("name", "artifact", "hosts", "exec", "env", "envFile",
+            "credentials", "http", "ready", "systemd", "hardening", "revision");
     static final List<String> SITE_FIELDS = List.of("name", "artifact", "hosts", "http", "spa");
 
     static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final Pattern ENV_KEY = Pattern.compile("[A-Z_][A-Z0-9_]*");
+    /** What systemd accepts as a credential name (it must also be a valid file name: not . or ..). */
+    static final Pattern CREDENTIAL = Pattern.compile("(?!\\.{1,2}$)[A-Za-z0-9_.-]{1,255}");
     static final Pattern DOMAIN = Pattern.compile(
             "(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
     static final Pattern ACCOUNT = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
@@ -132,6 +134,7 @@ final class ManifestRules {
                 });
         Map<String, String> env = o.env("env");
         Optional<String> envFile = o.string("envFile", ManifestRules::checkEnvFile);
+        Map<String, String> credentials = o.credentials("credentials");
         Optional<Http> http = o.object("http", List.of("domain", "aliases", "path", "internalPort")).map(h -> new Http(
                 h.requiredString("domain", ManifestRules::checkDomain),
                 h.strings("aliases", ManifestRules::checkDomain, true),
@@ -171,7 +174,8 @@ final class ManifestRules {
         }
         Optional<String> revision = o.string("revision", v -> REVISION.matcher(v).matches() ? Optional.empty()
                 : Optional.of("must be 1 to 200 printable ASCII characters without spaces"));
-        return new Service(name, artifact, hosts, exec, env, envFile, http, ready, systemd, hardening, revision);
+        return new Service(name, artifact, hosts, exec, env, envFile, credentials, http, ready, systemd, hardening,
+                revision);
     }
 
     private Site site(JsonNode node, String path) {
@@ -330,7 +334,7 @@ final class ManifestRules {
         return v.indexOf('\0') >= 0 ? Optional.of("contains a NUL character") : Optional.empty();
     }
 
-    /** A host path: absolute, normalised, outside the world-readable store. */
+    /** A host path for secrets ({@code envFile}, a credential): absolute, normalised, outside the store. */
     static Optional<String> checkEnvFile(String v) {
         Optional<String> path = checkHostPath(v);
         if (path.isPresent()) {
@@ -547,6 +551,32 @@ final class ManifestRules {
                 });
             });
             return env;
+        }
+
+        /** An object of systemd credentials: names [A-Za-z0-9_.-]+, values host paths outside the store. */
+        Map<String, String> credentials(String field) {
+            Map<String, String> credentials = new TreeMap<>();
+            get(field).ifPresent(value -> {
+                if (!value.isObject()) {
+                    problem(at(field), "must be an object of name: \"/host/path\" strings, not " + describe(value));
+                    return;
+                }
+                Map<String, JsonNode> entries = new LinkedHashMap<>();
+                value.properties().forEach(e -> entries.put(e.getKey(), e.getValue()));
+                entries.forEach((key, v) -> {
+                    String at = at(field) + "." + printable(key);
+                    if (!CREDENTIAL.matcher(key).matches()) {
+                        problem(at(field), "credential name '" + printable(key)
+                                + "' must be 1 to 255 of [A-Za-z0-9_.-], and not . or ..");
+                    } else if (!v.isTextual()) {
+                        problem(at, "must be a string (a path on the host), not " + describe(v));
+                    } else {
+                        checkEnvFile(v.textValue()).ifPresentOrElse(reason -> problem(at, reason),
+                                () -> credentials.put(key, v.textValue()));
+                    }
+                });
+            });
+            return credentials;
         }
     }
 

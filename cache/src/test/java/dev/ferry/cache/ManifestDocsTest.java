@@ -107,6 +107,14 @@ class ManifestDocsTest {
                 "/nix/store/00000000000000000000000000000000-x/secrets.env"));
         breakages.put("relative envFile", m -> service(m, 0).put("envFile", "secrets.env"));
         breakages.put("envFile with ..", m -> service(m, 0).put("envFile", "/var/../etc/shadow"));
+        breakages.put("credential in the store", m -> service(m, 0).withObjectProperty("credentials").put("db",
+                "/nix/store/00000000000000000000000000000000-x/db"));
+        breakages.put("relative credential", m -> service(m, 0).withObjectProperty("credentials").put("db", "db.pass"));
+        breakages.put("credential name with colon", m -> service(m, 0).withObjectProperty("credentials")
+                .put("db:x", "/run/keys/db"));
+        breakages.put("credential name ..", m -> service(m, 0).withObjectProperty("credentials")
+                .put("..", "/run/keys/db"));
+        breakages.put("credentials as array", m -> service(m, 0).putArray("credentials").add("/run/keys/db"));
         breakages.put("command with ..", m -> service(m, 0).withObjectProperty("exec").put("command", "../../bin/sh"));
         breakages.put("no exec", m -> service(m, 0).remove("exec"));
         breakages.put("fixed user missing", m -> service(m, 0).withObjectProperty("exec").remove("user"));

@@ -175,6 +175,31 @@ class ManifestJsonTest {
     }
 
     @Test
+    void credentialsAreWrittenSortedAfterEnvFileAndOnlyWhenThereAreSome() {
+        String json = """
+                {"version": 1, "generation": 1, "createdAt": "2026-01-01T00:00:00Z", "reason": "r",
+                 "services": [{"name": "a", "artifact": {"storePath": "%s"}, "exec": {"command": "a"},
+                               "credentials": {"token": "/run/keys/token", "db": "/run/keys/db"},
+                               "envFile": "/run/keys/a.env"}]}
+                """.formatted(storePath("a"));
+        Manifest manifest = parse(json);
+        assertThat(text(manifest.toJson())).contains(String.join("\n",
+                "      \"envFile\": \"/run/keys/a.env\",",
+                "      \"credentials\": {",
+                "        \"db\": \"/run/keys/db\",",
+                "        \"token\": \"/run/keys/token\"",
+                "      },",
+                "      \"systemd\": {"));
+        assertThat(Manifest.parse(manifest.toJson())).isEqualTo(manifest);
+
+        // an explicitly empty object means the same as none, and renders as before the field existed
+        Manifest none = parse(json.replaceAll("\"credentials\": \\{[^}]*}", "\"credentials\": {}"));
+        assertThat(none.services().getFirst().credentials()).isEmpty();
+        assertThat(text(none.toJson())).doesNotContain("credentials");
+        assertThat(none.toJson()).isEqualTo(parse(json.replaceAll("\"credentials\": \\{[^}]*},", "")).toJson());
+    }
+
+    @Test
     void fractionalSecondsSurviveTheRoundTrip() {
         Manifest manifest = new Manifest(1, 1, Instant.parse("2026-01-01T00:00:00.250Z"), "r", List.of(), List.of());
         assertThat(text(manifest.toJson())).contains("\"createdAt\": \"2026-01-01T00:00:00.250Z\"");

@@ -205,6 +205,38 @@ class ManifestRulesTest {
     }
 
     @Test
+    void credentialsMapSystemdNamesToHostPathsOutsideTheStore() {
+        Manifest m = Manifest.parse(manifest(svc("web", ", \"credentials\": {\"token\": \"/run/keys/web-token\", "
+                + "\"db.pass_2-x\": \"/var/lib/ferry-secrets/db\"}"), "").getBytes(StandardCharsets.UTF_8));
+        assertThat(m.services().getFirst().credentials()).containsExactly(
+                java.util.Map.entry("db.pass_2-x", "/var/lib/ferry-secrets/db"),
+                java.util.Map.entry("token", "/run/keys/web-token"));
+        assertThat(serviceProblems(", \"credentials\": {\"db\": \"secrets/db\"}")).containsExactly(
+                "services[0].credentials.db: 'secrets/db' must be an absolute path without control characters");
+        assertThat(serviceProblems(", \"credentials\": {\"db\": \"/var/lib/./db\"}")).containsExactly(
+                "services[0].credentials.db: '/var/lib/./db' must be a normalised absolute path (no //, . or ..)");
+        assertThat(serviceProblems(", \"credentials\": {\"db\": \"" + storePath("secrets") + "/db\"}"))
+                .singleElement().asString()
+                .startsWith("services[0].credentials.db: ")
+                .contains("is in the Nix store, which every local user can read");
+        assertThat(serviceProblems(", \"credentials\": {\"db\": 42}")).containsExactly(
+                "services[0].credentials.db: must be a string (a path on the host), not a number");
+        assertThat(serviceProblems(", \"credentials\": {\"db\": null}")).containsExactly(
+                "services[0].credentials.db: must be a string (a path on the host), not null");
+        assertThat(serviceProblems(", \"credentials\": {\"a:b\": \"/k\", \"..\": \"/k\", \"a/b\": \"/k\"}"))
+                .containsExactly(
+                        "services[0].credentials: credential name 'a:b' must be 1 to 255 of [A-Za-z0-9_.-], and not . or ..",
+                        "services[0].credentials: credential name '..' must be 1 to 255 of [A-Za-z0-9_.-], and not . or ..",
+                        "services[0].credentials: credential name 'a/b' must be 1 to 255 of [A-Za-z0-9_.-], and not . or ..");
+        assertThat(serviceProblems(", \"credentials\": {\"\": \"/k\"}")).containsExactly(
+                "services[0].credentials: credential name '' must be 1 to 255 of [A-Za-z0-9_.-], and not . or ..");
+        assertThat(serviceProblems(", \"credentials\": [\"/k\"]")).containsExactly(
+                "services[0].credentials: must be an object of name: \"/host/path\" strings, not an array");
+        assertThat(serviceProblems(", \"credentials\": null")).containsExactly(
+                "services[0].credentials: must not be null (leave the field out instead)");
+    }
+
+    @Test
     void nullIsNeverAValue() {
         assertThat(serviceProblems(", \"envFile\": null")).containsExactly(
                 "services[0].envFile: must not be null (leave the field out instead)");

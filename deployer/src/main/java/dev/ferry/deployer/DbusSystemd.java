@@ -108,6 +108,12 @@ final class DbusSystemd implements Systemd {
         }
         unit.environmentFile().ifPresent(file -> p.add(new Property("EnvironmentFiles",
                 new Variant<>(List.of(new SystemdBus.EnvironmentFile(file, false)), "a(sb)"))));
+        if (!unit.credentials().isEmpty()) {
+            // name and host path only: systemd reads the file when the unit starts, the value never crosses the bus
+            List<SystemdBus.LoadCredential> credentials = new ArrayList<>();
+            unit.credentials().forEach((id, path) -> credentials.add(new SystemdBus.LoadCredential(id, path)));
+            p.add(new Property("LoadCredential", new Variant<>(credentials, "a(ss)")));
+        }
         unit.user().ifPresent(user -> p.add(new Property("User", new Variant<>(user))));
         unit.group().ifPresent(group -> p.add(new Property("Group", new Variant<>(group))));
         if (unit.dynamicUser()) {

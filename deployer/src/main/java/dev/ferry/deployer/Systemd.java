@@ -1,8 +1,10 @@
 package dev.ferry.deployer;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** The systemd seam: transient units started, listed and stopped over D-Bus. */
 public interface Systemd extends AutoCloseable {
@@ -37,16 +39,19 @@ public interface Systemd extends AutoCloseable {
 
     /**
      * A transient service: {@code execStart} argv (absolute program first), non-secret environment, an optional
-     * {@code EnvironmentFile=}, and the sandboxing that the bus supports (see {@code docs/deployer.md}).
+     * {@code EnvironmentFile=}, {@code LoadCredential=} entries (credential name to host path), and the sandboxing
+     * that the bus supports (see {@code docs/deployer.md}).
      */
     record TransientUnit(String name, String description, String slice, List<String> execStart,
                          Map<String, String> environment, Optional<String> environmentFile,
+                         Map<String, String> credentials,
                          Optional<String> user, Optional<String> group, boolean dynamicUser, boolean privateTmp,
                          String protectSystem, boolean protectHome, boolean noNewPrivileges, String restart,
                          int restartSec) {
         public TransientUnit {
             execStart = List.copyOf(execStart);
             environment = Map.copyOf(environment);
+            credentials = Collections.unmodifiableSortedMap(new TreeMap<>(credentials));
         }
     }
 

@@ -103,6 +103,27 @@ public final class SystemdBus {
         }
     }
 
+    /** {@code (ss)}: one LoadCredential= entry: the credential's name, the host file it is read from. */
+    public static final class LoadCredential extends Struct {
+        @Position(0)
+        private final String id;
+        @Position(1)
+        private final String path;
+
+        public LoadCredential(String id, String path) {
+            this.id = id;
+            this.path = path;
+        }
+
+        public String getId() {
+            return id;
+        }
+
+        public String getPath() {
+            return path;
+        }
+    }
+
     /** {@code (sb)}: one EnvironmentFile= entry: path, whether a missing file is fine. */
     public static final class EnvironmentFile extends Struct {
         @Position(0)

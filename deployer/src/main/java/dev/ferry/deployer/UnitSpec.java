@@ -28,7 +28,7 @@ final class UnitSpec {
         // A user manager cannot switch users and cannot set up ProtectHome's namespace (exit 226/NAMESPACE):
         // those are applied only on the system bus (docs/deployer.md).
         return new Systemd.TransientUnit(unit, label.render(), DeployerSettings.SLICE, argv, env,
-                service.envFile(), user ? Optional.empty() : service.exec().user(),
+                service.envFile(), service.credentials(), user ? Optional.empty() : service.exec().user(),
                 user ? Optional.empty() : service.exec().group(), !user && h.dynamicUser()
                         && service.exec().user().isEmpty(),
                 h.privateTmp(), h.protectSystem(), !user && h.protectHome(), true,

@@ -138,6 +138,59 @@ class DeployerIT {
     }
 
     @Test
+    void credentialsArriveThroughLoadCredentialAndTheirValuesAppearInNoProperty() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            h.publish(v1);
+            String secret = "tok-" + java.util.UUID.randomUUID();
+            Path token = dir.resolve("web-token");
+            java.nio.file.Files.writeString(token, secret);
+            java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions
+                    .fromString("rw-------"));
+            h.write("v1 with a credential", m -> m.withService(Harness.service("cred", v1, DOMAIN)
+                    .withCredentials(java.util.Map.of("token", token.toString()))));
+            Deployer.Report report = h.deployer().reconcile();
+            assertThat(report.errors()).isEmpty();
+
+            // The service read $CREDENTIALS_DIRECTORY/token: it answers the secret's hash, never the value.
+            String expected = "sha256=" + java.util.HexFormat.of().formatHex(java.security.MessageDigest
+                    .getInstance("SHA-256").digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            Harness.Response answer = h.get(DOMAIN, "/credential");
+            assertThat(answer).as("the credential reached the service (if the directory is empty, run "
+                    + "scripts/test-env start: systemd's credential mount needs a shared mount under $XDG_RUNTIME_DIR"
+                    + "/credentials)").isEqualTo(new Harness.Response(200, expected));
+
+            // Over D-Bus the unit names the credential and its file; the value is in no property.
+            String unit = h.units().getFirst().name();
+            String svc = "org.freedesktop.systemd1.Service";
+            assertThat(h.systemd.property(unit, svc, "LoadCredential").orElseThrow())
+                    .isEqualTo(List.of(List.of("token", token.toString())));
+            for (String property : List.of("Environment", "EnvironmentFiles", "ExecStart", "LoadCredential",
+                    "SetCredential", "PassEnvironment")) {
+                assertThat(String.valueOf(h.systemd.property(unit, svc, property).orElse("")))
+                        .as(property).doesNotContain(secret);
+            }
+            assertThat(String.valueOf(h.systemd.property(unit, "org.freedesktop.systemd1.Unit", "Description")
+                    .orElse(""))).doesNotContain(secret);
+            assertThat(new String(h.manifests.newest().orElseThrow().manifest().toJson(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).contains(token.toString()).doesNotContain(secret);
+
+            // A credential whose file is missing: the new unit fails before the program runs (243/CREDENTIALS), the
+            // failure is reported, the running version keeps serving, no stray unit remains.
+            h.write("missing credential", m -> m.withService(m.service("cred").orElseThrow()
+                    .withCredentials(java.util.Map.of("token", dir.resolve("no-such-file").toString()))));
+            Deployer.Report missing = h.deployer().reconcile();
+            assertThat(missing.ok()).isFalse();
+            assertThat(missing.services().getFirst().state()).isEqualTo("failed");
+            // (with Restart=on-failure the unit is restarting, not failed, when the deployer's start wait ends)
+            assertThat(missing.services().getFirst().lastError().orElseThrow())
+                    .containsAnyOf("failed to start", "did not become active");
+            assertThat(h.get(DOMAIN, "/credential")).isEqualTo(new Harness.Response(200, expected));
+            assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(unit);
+        }
+    }
+
+    @Test
     void workersSitesOrphansAndSubstitution() throws Exception {
         try (Harness h = new Harness(dir)) {
             StorePath w1 = h.buildSleeper("1");
@@ -146,7 +199,7 @@ class DeployerIT {
             List.of(w1, w2, site).forEach(h::publish);
             // An orphan: a unit with this deployer's prefix that no manifest asked for.
             h.systemd.start(new Systemd.TransientUnit(h.prefix + "stray.service", "stray", "ferry.slice",
-                    List.of("/bin/sleep", "600"), java.util.Map.of(), Optional.empty(), Optional.empty(),
+                    List.of("/bin/sleep", "600"), java.util.Map.of(), Optional.empty(), java.util.Map.of(), Optional.empty(),
                     Optional.empty(), false, false, "no", false, false, "no", 1));
             Deployer deployer = h.deployer();
 

@@ -152,16 +152,27 @@ final class Harness implements AutoCloseable {
         return RUNNER.run(Command.of(argv).environment(TestEnv.nixEnvironment()).timeout(Duration.ofMinutes(5)));
     }
 
-    /** A service that serves {@code version} on $PORT; /healthz answers 200, or 500 forever when not ready. */
+    /**
+     * A service that serves {@code version} on $PORT; /healthz answers 200, or 500 forever when not ready;
+     * /credential answers {@code sha256=<hex>} of {@code $CREDENTIALS_DIRECTORY/token} (never the value), or 404.
+     */
     StorePath buildService(String version, boolean ready) {
         String expression = """
                 let py = builtins.toFile "serve-%3$s.py" ''
-                  import http.server, os, sys
+                  import hashlib, http.server, os, sys
                   version, ready = sys.argv[1], sys.argv[2] == "ready"
+                  def credential():
+                      try:
+                          with open(os.path.join(os.environ["CREDENTIALS_DIRECTORY"], "token"), "rb") as f:
+                              return 200, ("sha256=" + hashlib.sha256(f.read()).hexdigest()).encode()
+                      except (KeyError, OSError) as e:
+                          return 404, ("no credential: " + type(e).__name__).encode()
                   class H(http.server.BaseHTTPRequestHandler):
                       protocol_version = "HTTP/1.1"
                       def do_GET(self):
                           code, body = (500, b"never") if self.path == "/healthz" and not ready else (200, version.encode())
+                          if self.path == "/credential":
+                              code, body = credential()
                           self.send_response(code)
                           self.send_header("Content-Length", str(len(body)))
                           self.end_headers()
