@@ -12,6 +12,8 @@ import dev.ferry.server.ServerConfig;
 import dev.ferry.webhook.Signatures;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -75,6 +77,17 @@ final class DemoCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         if (System.getenv("FERRY_DEBUG") == null) {
             HELIDON_LOGGER.setLevel(Level.WARNING);
+            System.setProperty("slf4j.internal.verbosity", "ERROR"); // JGit's "no SLF4J providers" notice
+        }
+        // The deployer's and builder's log lines, one line each, indented under the demo's own.
+        for (java.util.logging.Handler handler : Logger.getLogger("").getHandlers()) {
+            handler.setFormatter(new java.util.logging.SimpleFormatter() {
+                @Override
+                public String format(java.util.logging.LogRecord record) {
+                    return "    " + record.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
+                            + formatMessage(record) + System.lineSeparator();
+                }
+            });
         }
         Path source = example.orElseGet(DemoCommand::bundledExample).toAbsolutePath();
         if (!Files.isRegularFile(source.resolve("flake.nix"))) {
@@ -160,13 +173,18 @@ final class DemoCommand implements Callable<Integer> {
         String output = build.path("outputs").path("web").asText();
         say("published: " + narinfos + " narinfos in " + s.dir.resolve("data/cache") + ", generation "
                 + build.path("generation").asText());
-        say("fetch it as any Nix host would: nix copy --from " + server.cacheUrl() + " --option trusted-public-keys '"
+        say("fetch it as any Nix host would: nix --extra-experimental-features nix-command copy --from " + server.cacheUrl() + " --option trusted-public-keys '"
                 + server.publicKey().render() + "' " + output);
 
         String page = "";
         if (deploy) {
             page = awaitPage(listenPort);
-            say("deployed: http://hello-main-web.localhost:" + listenPort + "/ answers: " + page.strip());
+            if (page.isEmpty()) {
+                say("the page did not answer within 2 minutes; the deployer reports (GET /v1/hosts):");
+                get(server.url() + "/v1/hosts").lines().forEach(line -> out.println("    " + line));
+            } else {
+                say("deployed: http://hello-main-web.localhost:" + listenPort + "/ answers: " + page.strip());
+            }
         }
         printNext(server, deploy, listenPort, s.dir);
         if (exitAfterDeploy) {
@@ -308,24 +326,34 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Waits (up to two minutes) until Caddy routes hello-main-web.localhost to the running service. */
     private String awaitPage(int listenPort) throws Exception {
-        URI uri = URI.create("http://127.0.0.1:" + listenPort + "/");
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         say("waiting for the deployer to start the units and route them in Caddy...");
         while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri)
-                                .header("Host", "hello-main-web.localhost").timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().contains("hello-web")) {
-                    return response.body();
-                }
-            } catch (IOException e) {
-                // Caddy not routing yet
+            String body = getThroughCaddy(listenPort, "hello-main-web.localhost");
+            if (body.contains("hello-web")) { // Caddy answers 200 with an empty body while no route matches
+                return body;
             }
             Thread.sleep(250);
         }
-        say("the page did not answer within 2 minutes; see " + "/v1/hosts and the deployer's log above");
         return "";
+    }
+
+    /**
+     * GET / with {@code host} as Host header, as curl -H 'Host: ...' does: the body of a 200, else empty. A plain
+     * socket, because the JDK's HttpClient refuses to set Host.
+     */
+    private static String getThroughCaddy(int port, String host) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int split = response.indexOf("\r\n\r\n");
+            return response.startsWith("HTTP/1.1 200") && split >= 0 ? response.substring(split + 4) : "";
+        } catch (IOException e) {
+            return ""; // Caddy not listening yet
+        }
     }
 
     private void printNext(FerryServer server, boolean deploy, int listenPort, Path dir) {
