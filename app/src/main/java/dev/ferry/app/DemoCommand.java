@@ -173,8 +173,8 @@ final class DemoCommand implements Callable<Integer> {
         String output = build.path("outputs").path("web").asText();
         say("published: " + narinfos + " narinfos in " + s.dir.resolve("data/cache") + ", generation "
                 + build.path("generation").asText());
-        say("fetch it as any Nix host would: nix --extra-experimental-features nix-command copy --from " + server.cacheUrl() + " --option trusted-public-keys '"
-                + server.publicKey().render() + "' " + output);
+        say("fetch it as any Nix host would: nix --extra-experimental-features nix-command copy --from "
+                + server.cacheUrl() + " --option trusted-public-keys '" + server.publicKey().render() + "' " + output);
 
         String page = "";
         if (deploy) {
@@ -230,6 +230,17 @@ final class DemoCommand implements Callable<Integer> {
     private Path writeConfig(Session s, String cloneUrl, boolean deploy, int adminPort, int listenPort)
             throws IOException {
         Path secret = Files.writeString(s.dir.resolve("webhook.secret"), SECRET);
+        Optional<DeployTo> to = deploy ? Optional.of(new DeployTo(s.host.bus(), s.prefix, adminPort, listenPort))
+                : Optional.empty();
+        return Files.writeString(s.dir.resolve("ferry.yaml"), configYaml(s.dir, cloneUrl, secret, to));
+    }
+
+    /** Where the co-resident deployer runs units and routes: its bus, unit prefix and Caddy's two ports. */
+    record DeployTo(String bus, String unitPrefix, int caddyAdminPort, int caddyListenPort) {
+    }
+
+    /** The demo's ferry.yaml: everything under {@code dir}; the API readable without a token. */
+    static String configYaml(Path dir, String cloneUrl, Path webhookSecret, Optional<DeployTo> deploy) {
         StringBuilder yaml = new StringBuilder("""
                 ferry:
                   data-dir: "%s"
@@ -239,20 +250,19 @@ final class DemoCommand implements Callable<Integer> {
                   webhook: {secret-file: "%s"}
                   api: {public-read: true}
                   domains: {ephemeral: localhost}
-                """.formatted(s.dir.resolve("data"), cloneUrl, secret));
-        if (deploy) {
-            yaml.append("""
-                      deployer:
-                        enabled: true
-                        host: demo
-                        profiles-dir: "%s"
-                        systemd-bus: "%s"
-                        unit-prefix: "%s"
-                        caddy-admin-url: "http://127.0.0.1:%d"
-                        caddy-listen: "127.0.0.1:%d"
-                    """.formatted(s.dir.resolve("profiles"), s.host.bus(), s.prefix, adminPort, listenPort));
-        }
-        return Files.writeString(s.dir.resolve("ferry.yaml"), yaml);
+                """.formatted(dir.resolve("data"), cloneUrl, webhookSecret));
+        deploy.ifPresent(d -> yaml.append("""
+                  deployer:
+                    enabled: true
+                    host: demo
+                    profiles-dir: "%s"
+                    systemd-bus: "%s"
+                    unit-prefix: "%s"
+                    caddy-admin-url: "http://127.0.0.1:%d"
+                    caddy-listen: "127.0.0.1:%d"
+                """.formatted(dir.resolve("profiles"), d.bus(), d.unitPrefix(), d.caddyAdminPort(),
+                d.caddyListenPort())));
+        return yaml.toString();
     }
 
     private FerryServer startServer(Session s, Path config, boolean deploy) {
