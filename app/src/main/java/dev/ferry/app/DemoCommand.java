@@ -56,7 +56,8 @@ import picocli.CommandLine.Spec;
 final class DemoCommand implements Callable<Integer> {
     private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SECRET = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String SECRET = randomHex(16);
 
     @Spec
     CommandSpec spec;
@@ -93,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         if (!Files.isRegularFile(source.resolve("flake.nix"))) {
             throw new IllegalArgumentException("no flake.nix in " + source + " (give the project with --example DIR)");
         }
-        String id = HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+        String id = randomHex(3);
         String prefix = "ferry-demo-" + id + "-";
         DemoHost host = new DemoHost(ProcessRunner.local(), out);
         Path dir = Files.createTempDirectory("ferry-demo-");
@@ -426,6 +427,12 @@ final class DemoCommand implements Callable<Integer> {
         } catch (java.net.URISyntaxException | RuntimeException e) {
             return Path.of("examples/hello");
         }
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] random = new byte[bytes];
+        RANDOM.nextBytes(random);
+        return HexFormat.of().formatHex(random);
     }
 
     private void say(String line) {
