@@ -11,6 +11,7 @@ import dev.ferry.process.ProcessRunner;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.ServerConfig;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -24,8 +25,19 @@ public final class CoResidentDeployer {
     private CoResidentDeployer() {
     }
 
-    /** Starts the deployer's loop on its own thread; returns the line to print. */
+    /** A started co-resident deployer: the line to print, and how to stop its loop and close its bus connection. */
+    record Started(String line, Runnable stop) {
+    }
+
+    /** Starts the deployer's loop on its own thread; returns the line to print. Stopped when the JVM shuts down. */
     public static String start(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
+        Started started = launch(server, config, deployerConfig);
+        Runtime.getRuntime().addShutdownHook(new Thread(started.stop(), "ferry-deployer-stop"));
+        return started.line();
+    }
+
+    /** Starts the deployer's loop on its own thread; the caller stops it. */
+    static Started launch(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
         DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(),
                 List.of(server.publicKey()), List.of(server.cacheUrl()));
         Systemd systemd = Systemd.connect(settings.systemdBus());
@@ -34,17 +46,24 @@ public final class CoResidentDeployer {
                 ReadyCheck.http());
         server.deployer().attach(settings.host(), deployer);
         server.watchDeployer(settings.reconcileInterval());
-        Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(settings.reconcileInterval(),
+        Thread loop = Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(
+                settings.reconcileInterval(),
                 (report, elapsed) -> server.metrics().reconciled(report.map(Deployer.Report::ok).orElse(false),
                         report.map(r -> !r.steps().isEmpty()).orElse(false), elapsed)));
-        Thread.ofVirtual().name("ferry-manifest-watch").start(() -> watch(ManifestStore.create(server.storage()),
-                deployer));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread watch = Thread.ofVirtual().name("ferry-manifest-watch").start(
+                () -> watch(ManifestStore.create(server.storage()), deployer));
+        Runnable stop = () -> {
             deployer.stop();
+            watch.interrupt();
+            try {
+                loop.join(Duration.ofSeconds(30)); // a pass in progress finishes its step
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             systemd.close();
-        }, "ferry-deployer-stop"));
-        return "ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
-                + "*, Caddy " + settings.caddyAdminUrl() + ")";
+        };
+        return new Started("ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
+                + "*, Caddy " + settings.caddyAdminUrl() + ")", stop);
     }
 
     /** Wakes the deployer when a generation appears that was written by another process (every 250 ms). */

@@ -7,12 +7,19 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
-/** A verified manifest generation, filtered to the services and sites that this host runs. */
+/**
+ * A verified manifest generation, filtered to the services and sites that this host runs: those whose {@code hosts}
+ * name it, or is empty (every host, as docs/manifest.md says).
+ */
 record Desired(long generation, List<Manifest.Service> services, List<Manifest.Site> sites) {
     static Desired of(Manifest manifest, String host) {
         return new Desired(manifest.generation(),
-                manifest.services().stream().filter(s -> s.hosts().contains(host)).toList(),
-                manifest.sites().stream().filter(s -> s.hosts().contains(host)).toList());
+                manifest.services().stream().filter(s -> runsOn(s.hosts(), host)).toList(),
+                manifest.sites().stream().filter(s -> runsOn(s.hosts(), host)).toList());
+    }
+
+    private static boolean runsOn(List<String> hosts, String host) {
+        return hosts.isEmpty() || hosts.contains(host);
     }
 
     static Desired none() {

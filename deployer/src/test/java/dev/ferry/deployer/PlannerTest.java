@@ -126,6 +126,16 @@ class PlannerTest {
     }
 
     @Test
+    void emptyHostsMeanEveryHost() {
+        Manifest.Service everywhere = new Manifest.Service("all", Manifest.Artifact.nixClosure(V1), List.of(),
+                web(V1).exec(), Map.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Manifest.Systemd.DEFAULT, Manifest.Hardening.DEFAULT, Optional.empty());
+        Manifest m = Manifest.empty().withService(everywhere);
+        assertThat(Desired.of(m, Harness.HOST).services()).extracting(Manifest.Service::name).containsExactly("all");
+        assertThat(Desired.of(m, "another-host").services()).extracting(Manifest.Service::name).containsExactly("all");
+    }
+
+    @Test
     void unitLabelsRoundTripAndForeignDescriptionsAreNotOurs() {
         UnitLabel label = new UnitLabel("web", 3, "0123456789ab", OptionalInt.of(20001), V1.absolute());
         assertThat(UnitLabel.parse(label.render())).contains(label);
