@@ -16,7 +16,7 @@ import java.util.Optional;
  * An agent reading a Ferry server over HTTP posts its status after every pass ({@code POST /v1/hosts/{host}}, bearer
  * token from {@code ferry.deployer.report-token-file}). A report that fails is logged and never fails the pass.
  */
-final class HostReporter implements Deployer.PassListener {
+public final class HostReporter implements Deployer.PassListener {
     private static final System.Logger LOG = System.getLogger(HostReporter.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
@@ -32,7 +32,7 @@ final class HostReporter implements Deployer.PassListener {
     }
 
     /** Reports {@code deployer}'s state for {@code host} to the server at {@code server} ({@code http://HOST:PORT/}). */
-    static HostReporter to(URI server, String host, String token, Deployer deployer) {
+    public static HostReporter to(URI server, String host, String token, Deployer deployer) {
         return new HostReporter(deployer, server.resolve("/v1/hosts/"
                 + URLEncoder.encode(host, StandardCharsets.UTF_8)), token);
     }
