@@ -79,7 +79,8 @@ final class DeployerCommand implements Callable<Integer> {
                 out.flush();
                 return report.ok() ? 0 : 1;
             }
-            out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri());
+            out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri()
+                    + (reportToken.isPresent() ? ", reporting its status to the server (/v1/hosts)" : ""));
             out.flush();
             if (overHttp) {
                 HttpStorage server = (HttpStorage) storage;
