@@ -18,6 +18,7 @@ import dev.ferry.nix.StorePath;
 import dev.ferry.process.ProcessRunner;
 import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
+import dev.ferry.server.HostReports;
 import dev.ferry.server.InvalidConfigException;
 import dev.ferry.server.ServerConfig;
 import java.io.PrintWriter;
@@ -64,6 +65,7 @@ final class DeployerCommand implements Callable<Integer> {
         boolean overHttp = uri.startsWith("http://") || uri.startsWith("https://");
         DeployerSettings settings = dc.settings(uri, List.of(), overHttp ? List.of(uri) : List.of());
         Storage storage = overHttp ? HttpStorage.of(uri) : CacheUri.parse(uri).open();
+        Optional<String> reportToken = overHttp ? dc.reportTokenFile().map(HostReports::readToken) : Optional.empty();
         PrintWriter out = spec.commandLine().getOut();
         try (Systemd systemd = Systemd.connect(settings.systemdBus())) {
             Deployer deployer = Deployer.create(settings, ManifestStore.create(storage), systemd,
@@ -77,7 +79,8 @@ final class DeployerCommand implements Callable<Integer> {
                 out.flush();
                 return report.ok() ? 0 : 1;
             }
-            out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri());
+            out.println("ferry: deployer for host " + settings.host() + " reading " + storage.uri()
+                    + (reportToken.isPresent() ? ", reporting its status to the server (/v1/hosts)" : ""));
             out.flush();
             if (overHttp) {
                 HttpStorage server = (HttpStorage) storage;
@@ -86,7 +89,9 @@ final class DeployerCommand implements Callable<Integer> {
             Duration interval = overHttp ? settings.reconcileInterval()
                     : min(settings.reconcileInterval(), settings.pollInterval());
             Runtime.getRuntime().addShutdownHook(new Thread(deployer::stop, "ferry-deployer-stop"));
-            deployer.run(interval);
+            deployer.run(interval, reportToken.<Deployer.PassListener>map(token -> HostReporter.to(
+                    ((HttpStorage) storage).server(), settings.host(), token, deployer))
+                    .orElse((report, elapsed) -> { }));
             return 0;
         }
     }

@@ -5,6 +5,7 @@ import dev.ferry.server.BuilderSettings;
 import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.FerryServer;
+import dev.ferry.server.HostReports;
 import dev.ferry.server.PipelineFactory;
 import dev.ferry.server.ServerConfig;
 import java.nio.file.Path;
@@ -57,7 +58,9 @@ final class ServeCommand implements Callable<Integer> {
             HELIDON_LOGGER.setLevel(Level.WARNING);
             HIKARI_LOGGER.setLevel(Level.WARNING); // the connection pool's start and stop lines
         }
+        Optional<HostReports> reports = deployer.reportTokenFile().map(HostReports::fromFile);
         FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.nix(pipeline));
+        reports.ifPresent(server.deployer()::acceptReports);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));
         out.println(server.startupLine());
         if (deployer.enabled()) {

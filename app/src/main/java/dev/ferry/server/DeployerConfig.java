@@ -33,15 +33,20 @@ import java.util.Optional;
  * @param manifestUri   {@code ferry.deployer.manifest-uri}, if set (co-resident default: the server's cache)
  * @param trustedKeys   {@code ferry.deployer.trusted-keys}, possibly empty (co-resident: the server's own key)
  * @param substituters  {@code ferry.deployer.substituters}, possibly empty (co-resident: the server's /cache)
+ * @param reportTokenFile {@code ferry.deployer.report-token-file}: on the server, the token agents' reports must
+ *                      carry; on an agent reading a server over HTTP, the token it reports with
  */
 public record DeployerConfig(boolean enabled, Optional<String> manifestUri, String host, List<PublicKey> trustedKeys,
                              List<String> substituters, Path profilesDir, int keepGenerations, Path stateDir,
                              String systemdBus, String unitPrefix, int[] portRange, URI caddyAdminUrl,
-                             String caddyListen, Duration pollInterval, Duration reconcileInterval) {
+                             String caddyListen, Duration pollInterval, Duration reconcileInterval,
+                             Optional<Path> reportTokenFile) {
     static final String PREFIX = "ferry.deployer.";
+    public static final String REPORT_TOKEN_FILE = PREFIX + "report-token-file";
     public static final List<String> KEYS = List.of("enabled", "manifest-uri", "host", "trusted-keys",
             "substituters", "profiles-dir", "keep-generations", "state-dir", "systemd-bus", "unit-prefix",
-            "port-range", "caddy-admin-url", "caddy-listen", "poll-interval", "reconcile-interval").stream()
+            "port-range", "caddy-admin-url", "caddy-listen", "poll-interval", "reconcile-interval",
+            "report-token-file").stream()
             .map(k -> PREFIX + k).toList();
 
     /** The settings for a deployer, with the co-resident defaults filled from the running server where unset. */
@@ -138,7 +143,8 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
                 ports, caddy, string(config, "caddy-listen").orElse(":80"),
                 string(config, "poll-interval").map(v -> duration("poll-interval", v)).orElse(Duration.ofSeconds(30)),
                 string(config, "reconcile-interval").map(v -> duration("reconcile-interval", v))
-                        .orElse(Duration.ofSeconds(30)));
+                        .orElse(Duration.ofSeconds(30)),
+                path(config, "report-token-file", environment));
     }
 
     private static String hostname() {

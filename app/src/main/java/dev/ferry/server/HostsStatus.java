@@ -1,54 +1,51 @@
 package dev.ferry.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ferry.deployer.DeployerState;
-import dev.ferry.deployer.ServiceStatus;
 import io.helidon.http.HeaderValues;
-import io.helidon.webserver.http.Handler;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
- * {@code GET /v1/hosts}: each host's deployer and the status of its services. For now only the co-resident deployer
- * (agents do not report to the server yet); an empty list when none runs here.
+ * {@code GET /v1/hosts}: each host's deployer and the status of its services: the co-resident deployer (mode
+ * {@code co-resident}, read from its state now) and every agent that reported (mode {@code reporting}, its last
+ * report with {@code reportedAt} and {@code ageSeconds}). {@code POST /v1/hosts/{host}}: an agent's report.
  */
-final class HostsStatus implements Handler {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
+final class HostsStatus {
     private final DeployerEndpoints endpoints;
 
     HostsStatus(DeployerEndpoints endpoints) {
         this.endpoints = endpoints;
     }
 
-    @Override
-    public void handle(ServerRequest request, ServerResponse response) {
-        ObjectNode root = JSON.createObjectNode();
+    void list(ServerRequest request, ServerResponse response) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
         ArrayNode hosts = root.putArray("hosts");
         endpoints.deployer().ifPresent(d -> {
-            DeployerState state = d.deployer().state();
             ObjectNode host = hosts.addObject();
             host.put("host", d.host());
             host.put("mode", "co-resident");
-            host.put("generation", state.lastApplied());
-            ArrayNode services = host.putArray("services");
-            for (ServiceStatus s : state.services()) {
-                ObjectNode n = services.addObject();
-                n.put("name", s.name());
-                n.put("state", s.state());
-                n.put("desiredPath", s.desiredPath());
-                s.runningPath().ifPresent(v -> n.put("runningPath", v));
-                s.unit().ifPresent(v -> n.put("unit", v));
-                s.unitState().ifPresent(v -> n.put("unitState", v));
-                s.port().ifPresent(v -> n.put("port", v));
-                s.route().ifPresent(v -> n.put("route", v));
-                s.lastError().ifPresent(v -> n.put("lastError", v));
-            }
-            ArrayNode errors = host.putArray("errors");
-            state.errors().forEach(errors::add);
+            host.setAll(HostStatusJson.of(d.deployer().state()));
         });
+        Instant now = endpoints.reports().now();
+        for (HostReports.Reported r : endpoints.reports().all()) {
+            ObjectNode host = hosts.addObject();
+            host.put("host", r.host());
+            host.put("mode", "reporting");
+            host.put("reportedAt", r.at().toString());
+            host.put("ageSeconds", Math.max(0, Duration.between(r.at(), now).toSeconds()));
+            host.setAll(r.status());
+        }
         response.header(HeaderValues.CONTENT_TYPE_JSON).send(root.toPrettyString() + "\n");
+    }
+
+    void report(ServerRequest request, ServerResponse response) {
+        endpoints.reports().authorize(request.headers().first(io.helidon.http.HeaderNames.AUTHORIZATION));
+        String host = request.path().pathParameters().get("host");
+        endpoints.reports().accept(host, Json.readObject(request));
+        response.status(Status.NO_CONTENT_204).send();
     }
 }

@@ -29,6 +29,7 @@ final class Routes {
     static void routing(HttpRouting.Builder routing, ServedCache cache, Optional<Builds> builds,
                         DeployerEndpoints deployer, Health health) {
         ObjectDownload objects = new ObjectDownload(cache.storage(), cache.metrics());
+        HostsStatus hosts = new HostsStatus(deployer);
         routing
                 .addFilter((chain, request, response) -> {
                     // Helidon routes on the normalised path (/cache/../x is routed as /x): refuse such paths first.
@@ -51,9 +52,10 @@ final class Routes {
                     cache.uploads().check(request);
                     throw Refusal.methodNotAllowed();
                 })
-                // the deployer's: new generations by long poll, and what the co-resident deployer runs
+                // the deployer's: new generations by long poll, what the co-resident deployer runs and agents report
                 .get("/v1/manifest/wait", new ManifestWait(deployer))
-                .get("/v1/hosts", new HostsStatus(deployer))
+                .get("/v1/hosts", hosts::list)
+                .post("/v1/hosts/{host}", hosts::report)
                 // monitoring: open to all, like the cache (no secrets in either)
                 .get("/metrics", (request, response) -> response
                         .header(io.helidon.http.HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")

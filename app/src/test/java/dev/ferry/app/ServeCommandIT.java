@@ -105,7 +105,8 @@ class ServeCommandIT {
         String expected = String.join("\n", "ferry.colour: unknown setting",
                 "ferry.deployer.enabld: unknown setting (known in ferry.deployer: enabled, manifest-uri, host, "
                         + "trusted-keys, substituters, profiles-dir, keep-generations, state-dir, systemd-bus, "
-                        + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval)",
+                        + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval, "
+                        + "report-token-file)",
                 "ferry.server.port: 'eighty' is not a port number (0 to 65535; 0 picks a free port)",
                 "ferry.deployer.reconcile-interval: 'soon' is not a duration (e.g. 30s, 500ms, 2m)",
                 "ferry.log.format: 'xml' is not text or json",

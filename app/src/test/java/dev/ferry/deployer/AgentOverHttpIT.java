@@ -2,12 +2,20 @@ package dev.ferry.deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.app.HostReporter;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.nix.StorePath;
 import dev.ferry.process.ProcessRunner;
 import dev.ferry.server.FerryServer;
+import dev.ferry.server.HostReports;
 import dev.ferry.server.ServerConfig;
 import dev.ferry.testkit.RequiresPrograms;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An agent on "another host" reading a Ferry server over HTTP: manifests through {@code /cache}, closures substituted
  * from {@code /cache}, new generations learned through the long poll ({@code GET /v1/manifest/wait}) with a
- * reconcile interval far too long to be what finds them. Real systemd, Caddy and Nix.
+ * reconcile interval far too long to be what finds them; after every pass it reports its status, which the server
+ * lists in {@code GET /v1/hosts}. Real systemd, Caddy and Nix.
  */
 @RequiresPrograms({"nix", "nix-build", "nix-store", "nix-env", "caddy", "systemctl"})
 class AgentOverHttpIT {
@@ -38,7 +47,10 @@ class AgentOverHttpIT {
             StorePath v1 = h.buildService("v1", true);
             StorePath v2 = h.buildService("v2", true);
             List.of(v1, v2).forEach(h::publish);
+            String token = "agent-report-token-0123456789";
+            Path tokenFile = Files.writeString(dir.resolve("report.token"), token + "\n");
             try (FerryServer server = FerryServer.start(config)) {
+                server.deployer().acceptReports(HostReports.fromFile(tokenFile));
                 HttpStorage storage = HttpStorage.of(server.cacheUrl());
                 DeployerSettings base = h.settings();
                 DeployerSettings settings = new DeployerSettings(server.cacheUrl(), base.host(), base.trustedKeys(),
@@ -50,7 +62,9 @@ class AgentOverHttpIT {
                                 settings.profilesDir()), ReadyCheck.http(), Duration.ofMillis(500), unit -> { });
 
                 h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));
-                Thread loop = Thread.ofPlatform().start(() -> agent.run(settings.reconcileInterval()));
+                HostReporter reporter = HostReporter.to(storage.server(), settings.host(),
+                        HostReports.readToken(tokenFile), agent);
+                Thread loop = Thread.ofPlatform().start(() -> agent.run(settings.reconcileInterval(), reporter));
                 Thread ear = Thread.ofPlatform().start(() -> LongPoll.follow(storage.server(), agent));
                 try {
                     awaitBody(h, "v1", Duration.ofSeconds(20));
@@ -71,6 +85,11 @@ class AgentOverHttpIT {
                     }
                     assertThat(agent.state().lastApplied()).isEqualTo(2);
                     assertThat(h.units()).hasSize(1);
+
+                    // The agent reported its pass: the server lists its host with web serving v2.
+                    JsonNode web = awaitReported(server, settings.host(), v2, Duration.ofSeconds(10));
+                    assertThat(web.path("state").asText()).isEqualTo("serving");
+                    assertThat(web.path("unit").asText()).isEqualTo(h.units().getFirst().name());
                 } finally {
                     ear.interrupt();
                     agent.stop();
@@ -78,6 +97,35 @@ class AgentOverHttpIT {
                     ear.join();
                 }
             }
+        }
+    }
+
+    /** Polls {@code GET /v1/hosts} until {@code host} reports web running {@code path}; returns web's entry. */
+    private static JsonNode awaitReported(FerryServer server, String host, StorePath path, Duration max)
+            throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + max.toNanos();
+        JsonNode hosts;
+        while (true) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(server.url()
+                    + "/v1/hosts")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            hosts = new ObjectMapper().readTree(response.body()).path("hosts");
+            for (JsonNode h : hosts) {
+                if (h.path("host").asText().equals(host) && h.path("mode").asText().equals("reporting")) {
+                    assertThat(h.path("reportedAt").asText()).isNotEmpty();
+                    assertThat(h.path("ageSeconds").asLong()).isBetween(0L, 60L);
+                    for (JsonNode s : h.path("services")) {
+                        if (s.path("name").asText().equals("web")
+                                && s.path("runningPath").asText().equals(path.absolute())) {
+                            return s;
+                        }
+                    }
+                }
+            }
+            assertThat(System.nanoTime() - deadline).as("host %s reported in %s: %s", host, max, hosts)
+                    .isNegative();
+            Thread.sleep(50);
         }
     }
 

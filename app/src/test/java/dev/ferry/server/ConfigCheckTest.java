@@ -81,7 +81,8 @@ class ConfigCheckTest {
                         + "nix-timeout, system)",
                 "ferry.deployer.enabld: unknown setting (known in ferry.deployer: enabled, manifest-uri, host, "
                         + "trusted-keys, substituters, profiles-dir, keep-generations, state-dir, systemd-bus, "
-                        + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval)",
+                        + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval, "
+                        + "report-token-file)",
                 "ferry.log.level: unknown setting (known in ferry.log: format)",
                 "ferry.projects.0.branch: unknown setting (known in a project: name, clone-url, production-branch, "
                         + "webhook-secret-file)");

@@ -54,7 +54,8 @@ public final class Deployer {
 
     public static Deployer create(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy,
                                   NixStore nix, ReadyCheck ready) {
-        return new Deployer(settings, manifests, systemd, caddy, nix, ready, DEFAULT_DRAIN, unit -> { });
+        return new Deployer(settings, manifests, systemd, caddy, nix, ready, DEFAULT_DRAIN,
+                TestPause.fromEnvironment());
     }
 
     /** For tests: a shorter drain, and a hook run right after a new unit started (before its route switch). */

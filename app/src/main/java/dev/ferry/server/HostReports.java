@@ -1,0 +1,165 @@
+package dev.ferry.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.nix.HashAlgorithm;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The last status each reporting agent posted ({@code POST /v1/hosts/{host}}), with the time it arrived. Observed
+ * state, kept in memory only: a restarted server lists an agent again after its next pass. Agents present the token
+ * of {@code ferry.deployer.report-token-file} as a bearer token, compared as SHA-256 digests with
+ * {@link MessageDigest#isEqual}; without a token file reports are refused (403).
+ */
+public final class HostReports {
+    static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+    static final int MAX_SERVICES = 1000;
+
+    /** One host's last report: its status JSON (generation, services, errors) and when it arrived. */
+    record Reported(String host, ObjectNode status, Instant at) {
+    }
+
+    private final Optional<byte[]> tokenDigest;
+    private final Clock clock;
+    private final Map<String, Reported> reports = new ConcurrentHashMap<>();
+
+    private HostReports(Optional<byte[]> tokenDigest, Clock clock) {
+        this.tokenDigest = tokenDigest;
+        this.clock = clock;
+    }
+
+    /** Reports refused: no token file. */
+    static HostReports disabled() {
+        return new HostReports(Optional.empty(), Clock.systemUTC());
+    }
+
+    static HostReports token(String token, Clock clock) {
+        if (token.length() < UploadAuth.MIN_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+            throw new IllegalArgumentException("a report token must be at least " + UploadAuth.MIN_TOKEN_LENGTH
+                    + " printable ASCII characters without spaces");
+        }
+        return new HostReports(Optional.of(digest(token)), clock);
+    }
+
+    /** Reads {@code ferry.deployer.report-token-file}: its content without surrounding whitespace. */
+    public static HostReports fromFile(Path file) {
+        try {
+            return token(readToken(file), Clock.systemUTC());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(DeployerConfig.REPORT_TOKEN_FILE, file + ": " + e.getMessage());
+        }
+    }
+
+    /** The token in {@code file} (for the agent, which sends it), without surrounding whitespace. */
+    public static String readToken(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new InvalidConfigException(DeployerConfig.REPORT_TOKEN_FILE, file + " cannot be read ("
+                    + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    /** Refuses a report without the token (401), or any report when there is no token file (403). */
+    void authorize(Optional<String> authorization) {
+        if (tokenDigest.isEmpty()) {
+            throw Refusal.forbidden("host reports are disabled on this server (no ferry.deployer.report-token-file)");
+        }
+        Optional<String> presented = authorization.flatMap(HostReports::bearer);
+        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), digest(presented.get()))) {
+            throw Refusal.unauthorized("the report token is required (Authorization: Bearer TOKEN)");
+        }
+    }
+
+    /** Checks the report's shape (400 naming the problem) and keeps it as {@code host}'s last, stamped now. */
+    void accept(String host, JsonNode body) {
+        if (!HOST.matcher(host).matches()) {
+            throw Refusal.badRequest("host name '" + abbreviate(host) + "' is not letters, digits, '.', '_', '-'");
+        }
+        JsonNode generation = body.get("generation");
+        if (generation == null || !generation.canConvertToLong() || !generation.isIntegralNumber()
+                || generation.asLong() < 0) {
+            throw Refusal.badRequest("generation must be a whole number >= 0");
+        }
+        JsonNode services = body.get("services");
+        if (services == null || !services.isArray() || services.size() > MAX_SERVICES) {
+            throw Refusal.badRequest("services must be a list (at most " + MAX_SERVICES + ")");
+        }
+        ObjectNode status = Json.MAPPER.createObjectNode();
+        status.put("generation", generation.asLong());
+        ArrayNode kept = status.putArray("services");
+        for (JsonNode service : services) {
+            if (!service.isObject() || !service.path("name").isTextual() || !service.path("state").isTextual()) {
+                throw Refusal.badRequest("each service must be an object with text fields name and state");
+            }
+            ObjectNode copy = kept.addObject();
+            for (String field : List.of("name", "state", "desiredPath", "runningPath", "unit", "unitState", "route",
+                    "lastError")) {
+                JsonNode value = service.get(field);
+                if (value != null && !value.isNull()) {
+                    if (!value.isTextual()) {
+                        throw Refusal.badRequest("service field " + field + " must be text");
+                    }
+                    copy.put(field, value.asText());
+                }
+            }
+            JsonNode port = service.get("port");
+            if (port != null && !port.isNull()) {
+                if (!port.isInt() || port.asInt() < 1 || port.asInt() > 65535) {
+                    throw Refusal.badRequest("service field port must be a port number");
+                }
+                copy.put("port", port.asInt());
+            }
+        }
+        ArrayNode errors = status.putArray("errors");
+        JsonNode given = body.path("errors");
+        if (!given.isMissingNode() && !given.isArray()) {
+            throw Refusal.badRequest("errors must be a list of text");
+        }
+        for (JsonNode e : given) {
+            if (!e.isTextual()) {
+                throw Refusal.badRequest("errors must be a list of text");
+            }
+            errors.add(e.asText());
+        }
+        reports.put(host, new Reported(host, status, clock.instant()));
+    }
+
+    /** The last report of every host, by host name. */
+    List<Reported> all() {
+        return reports.values().stream().sorted(java.util.Comparator.comparing(Reported::host)).toList();
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    private static Optional<String> bearer(String authorization) {
+        int space = authorization.indexOf(' ');
+        if (space <= 0 || !authorization.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) {
+            return Optional.empty();
+        }
+        return Optional.of(authorization.substring(space + 1).strip());
+    }
+
+    private static byte[] digest(String token) {
+        return HashAlgorithm.SHA256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 64 ? text : text.substring(0, 64) + "...";
+    }
+}

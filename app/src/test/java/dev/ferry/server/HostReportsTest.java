@@ -1,0 +1,155 @@
+package dev.ferry.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code POST /v1/hosts/{host}} and {@code GET /v1/hosts} over HTTP, in-process: auth, bad bodies, the listing. */
+class HostReportsTest {
+    private static final String TOKEN = "report-token-0123456789";
+    private static final Instant REPORTED = Instant.parse("2026-11-23T17:00:00Z");
+    private static final String REPORT = """
+            {"generation": 4, "services": [{"name": "web", "state": "serving", "desiredPath": "/nix/store/x-web",
+             "runningPath": "/nix/store/x-web", "unit": "ferry-web-g4-1a2b.service", "unitState": "active",
+             "port": 21000, "route": "127.0.0.1:21000"}], "errors": []}
+            """;
+
+    @TempDir
+    Path dir;
+
+    FerryServer server;
+    MutableClock clock = new MutableClock(REPORTED);
+
+    @BeforeEach
+    void start() {
+        ServerConfig config = ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
+                "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
+                "FERRY_SERVER_HOST", "127.0.0.1", "FERRY_CACHE_URI", "file://" + dir.resolve("cache")), false, dir));
+        server = FerryServer.start(config);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private URI uri(String path) {
+        return URI.create(server.url() + path);
+    }
+
+    private HttpResponse<byte[]> post(String host, String body, String... headers) {
+        return Http.send("POST", uri("/v1/hosts/" + host), body.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    private JsonNode hosts() throws Exception {
+        HttpResponse<byte[]> response = Http.get(uri("/v1/hosts"));
+        assertThat(response.statusCode()).isEqualTo(200);
+        return Json.MAPPER.readTree(response.body());
+    }
+
+    @Test
+    void aReportWithTheTokenIsListedWithItsTimeAndAge() throws Exception {
+        server.deployer().acceptReports(HostReports.token(TOKEN, clock));
+        assertThat(post("edge-1", REPORT, Http.bearer(TOKEN)).statusCode()).isEqualTo(204);
+        clock.now = REPORTED.plusSeconds(42);
+
+        JsonNode host = hosts().path("hosts").get(0);
+        assertThat(host.path("host").asText()).isEqualTo("edge-1");
+        assertThat(host.path("mode").asText()).isEqualTo("reporting");
+        assertThat(host.path("reportedAt").asText()).isEqualTo("2026-11-23T17:00:00Z");
+        assertThat(host.path("ageSeconds").asLong()).isEqualTo(42);
+        assertThat(host.path("generation").asLong()).isEqualTo(4);
+        JsonNode web = host.path("services").get(0);
+        assertThat(web.path("state").asText()).isEqualTo("serving");
+        assertThat(web.path("port").asInt()).isEqualTo(21000);
+        assertThat(web.path("unit").asText()).isEqualTo("ferry-web-g4-1a2b.service");
+
+        // The next report replaces the last one: one entry per host.
+        assertThat(post("edge-1", REPORT.replace("\"generation\": 4", "\"generation\": 5"), Http.bearer(TOKEN))
+                .statusCode()).isEqualTo(204);
+        assertThat(hosts().path("hosts")).hasSize(1);
+        assertThat(hosts().path("hosts").get(0).path("generation").asLong()).isEqualTo(5);
+    }
+
+    @Test
+    void withoutOrWithAWrongTokenTheReportIsRefusedAndNothingIsListed() throws Exception {
+        server.deployer().acceptReports(HostReports.token(TOKEN, clock));
+        assertThat(post("edge-1", REPORT).statusCode()).isEqualTo(401);
+        assertThat(post("edge-1", REPORT, Http.bearer(TOKEN + "x")).statusCode()).isEqualTo(401);
+        assertThat(post("edge-1", REPORT, Http.basic("agent", TOKEN)).statusCode()).isEqualTo(401);
+        assertThat(hosts().path("hosts")).isEmpty();
+    }
+
+    @Test
+    void withoutATokenFileReportsAreDisabled() throws Exception {
+        HttpResponse<byte[]> response = post("edge-1", REPORT, Http.bearer(TOKEN));
+        assertThat(response.statusCode()).isEqualTo(403);
+        assertThat(Http.text(response)).contains("ferry.deployer.report-token-file");
+        assertThat(hosts().path("hosts")).isEmpty();
+    }
+
+    @Test
+    void badBodiesAreRefusedWith400NamingTheProblem() throws Exception {
+        server.deployer().acceptReports(HostReports.token(TOKEN, clock));
+        Map<String, String> bad = Map.of(
+                "not json", "the body is not JSON",
+                "[1, 2]", "JSON object",
+                "{\"services\": []}", "generation",
+                "{\"generation\": -1, \"services\": []}", "generation",
+                "{\"generation\": 1.5, \"services\": []}", "generation",
+                "{\"generation\": 1}", "services",
+                "{\"generation\": 1, \"services\": [{\"name\": \"web\"}]}", "name and state",
+                "{\"generation\": 1, \"services\": [{\"name\": \"w\", \"state\": \"s\", \"port\": 70000}]}", "port",
+                "{\"generation\": 1, \"services\": [{\"name\": \"w\", \"state\": \"s\", \"unit\": 3}]}", "unit",
+                "{\"generation\": 1, \"services\": [], \"errors\": \"boom\"}", "errors");
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            HttpResponse<byte[]> response = post("edge-1", e.getKey(), Http.bearer(TOKEN));
+            assertThat(response.statusCode()).as(e.getKey()).isEqualTo(400);
+            assertThat(Http.text(response)).as(e.getKey()).contains(e.getValue());
+        }
+        assertThat(post("bad%20host", REPORT, Http.bearer(TOKEN)).statusCode()).isEqualTo(400);
+        assertThat(hosts().path("hosts")).isEmpty();
+    }
+
+    @Test
+    void aShortTokenIsRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostReports.token("short", clock))
+                .hasMessageContaining("at least 16");
+    }
+
+    static final class MutableClock extends Clock {
+        Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
