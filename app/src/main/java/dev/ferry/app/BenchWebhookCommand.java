@@ -41,18 +41,23 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ferry bench webhook}: the response time of {@code POST /webhook} under concurrent signed deliveries.
- * The server is started in this JVM through {@link FerryServer#start}, as {@code ferry serve} starts it, with a
- * throwaway data directory and a stand-in pipeline whose builds sleep (so the queue, the database and cancellations
- * are real, nix is not). Clients run in this JVM too, over HTTP on 127.0.0.1.
+ * Without {@code --url} the server is started in this JVM through {@link FerryServer#start}, as {@code ferry serve}
+ * starts it, with a throwaway data directory and a stand-in pipeline whose builds sleep (so the queue, the database
+ * and cancellations are real, nix is not). With {@code --url} it drives a running {@code ferry serve} instead, with
+ * deliveries for the project whose clone URL is {@code --clone-url}, signed with {@code --secret-file}; that
+ * server's real pipeline then runs the builds (with a clone URL that does not exist, each fails fast in fetch).
  */
 @Command(name = "webhook", mixinStandardHelpOptions = true,
         description = {"POST /webhook latency under concurrent signed Gitea push deliveries, against the server "
                 + "started in-process with a stand-in pipeline (builds sleep --build-ms).",
                 "Each round sends --concurrency deliveries at once (distinct delivery ids, commits, --branches "
-                        + "branches); the first round is a warm-up. Prints p50/p99/max and how the builds ended."})
+                        + "branches); the first round is a warm-up. Prints p50/p99/max and how the builds ended.",
+                "With --url, drives a running ferry serve instead (needs --secret-file and --clone-url)."})
 final class BenchWebhookCommand implements Callable<Integer> {
     private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
     private static final String SECRET = "bench-webhook-secret-0123456789";
+    /** Makes delivery ids unique per run, so that runs against one server are not taken for repeated deliveries. */
+    private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
 
     @Option(names = "--concurrency", defaultValue = "50", description = "Deliveries in flight at once (default ${DEFAULT-VALUE}).")
     int concurrency;
@@ -66,8 +71,35 @@ final class BenchWebhookCommand implements Callable<Integer> {
     @Option(names = "--build-ms", defaultValue = "200", description = "How long each stand-in build sleeps (default ${DEFAULT-VALUE}).")
     long buildMillis;
 
+    @Option(names = "--url", description = "A running ferry serve (http://HOST:PORT) to drive instead of an "
+            + "in-process server.")
+    Optional<java.net.URI> url;
+
+    @Option(names = "--secret-file", description = "With --url: the file holding that server's webhook secret.")
+    Optional<Path> secretFile;
+
+    @Option(names = "--clone-url", description = "With --url: the clone URL of the project the pushes are for, as "
+            + "in that server's ferry.projects.")
+    Optional<String> cloneUrlOption;
+
     @Override
     public Integer call() throws Exception {
+        if (url.isPresent()) {
+            if (secretFile.isEmpty() || cloneUrlOption.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--url needs --secret-file and --clone-url");
+            }
+            java.net.URI server = url.get();
+            if (!"http".equals(server.getScheme()) || server.getHost() == null) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--url must be http://HOST:PORT, not " + server);
+            }
+            String secret = Files.readString(secretFile.get()).strip();
+            int failures = measure(server.getHost(), server.getPort() < 0 ? 80 : server.getPort(),
+                    cloneUrlOption.get(), secret);
+            System.out.println("builds: see GET " + server + "/v1/builds (the server's own pipeline runs them)");
+            return failures == 0 ? 0 : 1;
+        }
         if (concurrency < 1 || concurrency > 1000 || rounds < 1 || rounds > 1000 || branches < 1) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--concurrency 1..1000, --rounds 1..1000, --branches >= 1");
@@ -114,13 +146,25 @@ final class BenchWebhookCommand implements Callable<Integer> {
                 return OptionalLong.empty();
             }
         };
+        int failures;
+        try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> pipeline)) {
+            failures = measure("127.0.0.1", server.port(), cloneUrl, SECRET);
+            Thread.sleep(buildMillis * 3);
+            System.out.printf(Locale.ROOT, "builds released: %d of %d recorded (the rest superseded while queued or "
+                    + "running)%n", released.get(), concurrency * (rounds + 1));
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    /** Sends the rounds of deliveries, prints the figures and returns how many were not answered 202. */
+    private int measure(String host, int port, String cloneUrl, String secret) throws Exception {
         List<Double> millis = new ArrayList<>();
         int failures = 0;
-        try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        Map<Long, Integer> statuses = new java.util.TreeMap<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Connection> connections = new ArrayList<>();
             for (int i = 0; i < concurrency; i++) {
-                connections.add(new Connection(server.port()));
+                connections.add(new Connection(host, port));
             }
             int sequence = 0;
             for (int round = 0; round <= rounds; round++) {
@@ -128,12 +172,13 @@ final class BenchWebhookCommand implements Callable<Integer> {
                 for (int i = 0; i < concurrency; i++) {
                     int n = ++sequence;
                     Connection connection = connections.get(i);
-                    inFlight.add(pool.submit(() -> deliver(connection, cloneUrl, n)));
+                    inFlight.add(pool.submit(() -> deliver(connection, cloneUrl, secret, n)));
                 }
                 for (Future<long[]> f : inFlight) {
                     long[] result = f.get();
                     if (round > 0) {
                         millis.add(result[0] / 1e6);
+                        statuses.merge(result[1], 1, Integer::sum);
                         if (result[1] != 202) {
                             failures++;
                         }
@@ -143,18 +188,15 @@ final class BenchWebhookCommand implements Callable<Integer> {
             for (Connection connection : connections) {
                 connection.close();
             }
-            Thread.sleep(buildMillis * 3);
             Collections.sort(millis);
             System.out.printf(Locale.ROOT, "ferry bench webhook: %d deliveries (%d rounds of %d concurrent, %d "
-                            + "branches, builds %d ms), %d not answered 202%n", millis.size(), rounds, concurrency,
-                    branches, buildMillis, failures);
+                            + "branches, builds %d ms), %d not answered 202 (statuses: %s)%n", millis.size(), rounds,
+                    concurrency, branches, buildMillis, failures, statuses);
             System.out.printf(Locale.ROOT, "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (target p99 < 50: %s)%n",
                     percentile(millis, 50), percentile(millis, 90), percentile(millis, 99), millis.getLast(),
                     percentile(millis, 99) < 50 ? "met" : "MISSED");
-            System.out.printf(Locale.ROOT, "builds released: %d of %d recorded (the rest superseded while queued or "
-                    + "running)%n", released.get(), sequence);
         }
-        return failures == 0 ? 0 : 1;
+        return failures;
     }
 
     /**
@@ -162,15 +204,15 @@ final class BenchWebhookCommand implements Callable<Integer> {
      * HTTP clients do (Go's sets no-delay on every connection). The JDK's HttpClient writes a POST's headers and body
      * separately, which with Nagle's algorithm and delayed ACKs adds up to 40 ms that are the client's, not Ferry's.
      */
-    private long[] deliver(Connection connection, String cloneUrl, int n) throws IOException {
+    private long[] deliver(Connection connection, String cloneUrl, String secret, int n) throws IOException {
         String body = """
                 {"ref": "refs/heads/b-%d", "before": "%040x", "after": "%040x",
-                 "repository": {"full_name": "bench/shop", "clone_url": "%s", "html_url": "https://git.example.org/bench/shop"}}
-                """.formatted(n % branches, 0, n, cloneUrl);
+                 "repository": {"full_name": "%s", "clone_url": "%s", "html_url": "%s"}}
+                """.formatted(n % branches, 0, n, fullName(cloneUrl), cloneUrl, cloneUrl.replaceAll("\\.git$", ""));
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         String head = "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "X-Gitea-Event: push\r\nX-Gitea-Delivery: bench-" + n + "\r\nX-Gitea-Signature: "
-                + Signatures.sign(SECRET.getBytes(StandardCharsets.UTF_8), bytes) + "\r\nContent-Length: "
+                + "X-Gitea-Event: push\r\nX-Gitea-Delivery: bench-" + RUN + "-" + n + "\r\nX-Gitea-Signature: "
+                + Signatures.sign(secret.getBytes(StandardCharsets.UTF_8), bytes) + "\r\nContent-Length: "
                 + bytes.length + "\r\n\r\n";
         byte[] request = new byte[head.length() + bytes.length];
         System.arraycopy(head.getBytes(StandardCharsets.US_ASCII), 0, request, 0, head.length());
@@ -186,8 +228,8 @@ final class BenchWebhookCommand implements Callable<Integer> {
         private final InputStream in;
         private final OutputStream out;
 
-        Connection(int port) throws IOException {
-            socket = new Socket("127.0.0.1", port);
+        Connection(String host, int port) throws IOException {
+            socket = new Socket(host, port);
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(30_000);
             in = new BufferedInputStream(socket.getInputStream());
@@ -225,6 +267,13 @@ final class BenchWebhookCommand implements Callable<Integer> {
         public void close() throws IOException {
             socket.close();
         }
+    }
+
+    /** {@code owner/name} from a clone URL ({@code https://host/owner/name.git}, {@code file:///x/name.git}). */
+    static String fullName(String cloneUrl) {
+        String path = cloneUrl.replaceAll("/+$", "").replaceAll("\\.git$", "");
+        String[] parts = path.split("[/:]");
+        return parts.length >= 2 ? parts[parts.length - 2] + "/" + parts[parts.length - 1] : path;
     }
 
     private static double percentile(List<Double> sorted, int p) {

@@ -36,7 +36,7 @@ public final class CoResidentDeployer {
         return started.line();
     }
 
-    /** Starts the deployer's loop on its own thread; the caller stops it. */
+    /** Starts the deployer's loop on its own thread; the caller stops it ({@code ferry demo} before its cleanup). */
     static Started launch(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
         DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(),
                 List.of(server.publicKey()), List.of(server.cacheUrl()));
@@ -45,8 +45,11 @@ public final class CoResidentDeployer {
                 Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(), settings.profilesDir()),
                 ReadyCheck.http());
         server.deployer().attach(settings.host(), deployer);
-        Thread loop = Thread.ofPlatform().name("ferry-deployer").daemon()
-                .start(() -> deployer.run(settings.reconcileInterval()));
+        server.watchDeployer(settings.reconcileInterval());
+        Thread loop = Thread.ofPlatform().name("ferry-deployer").daemon().start(() -> deployer.run(
+                settings.reconcileInterval(),
+                (report, elapsed) -> server.metrics().reconciled(report.map(Deployer.Report::ok).orElse(false),
+                        report.map(r -> !r.steps().isEmpty()).orElse(false), elapsed)));
         Thread watch = Thread.ofVirtual().name("ferry-manifest-watch").start(
                 () -> watch(ManifestStore.create(server.storage()), deployer));
         Runnable stop = () -> {

@@ -16,6 +16,7 @@ import dev.ferry.deployer.ServiceStatus;
 import dev.ferry.deployer.Systemd;
 import dev.ferry.nix.StorePath;
 import dev.ferry.process.ProcessRunner;
+import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.InvalidConfigException;
 import dev.ferry.server.ServerConfig;
@@ -48,9 +49,11 @@ final class DeployerCommand implements Callable<Integer> {
     @Option(names = "--once", description = "Converge once and exit: 0 if everything converged, 1 if anything failed.")
     boolean once;
 
+    /** The deployer's settings, after the whole configuration passed the check of {@code ferry check-config}. */
     static DeployerConfig load(Optional<Path> config) {
-        ServerConfig.Environment env = ServerConfig.Environment.current();
-        return DeployerConfig.load(config, env, ServerConfig.load(config, env).dataDir());
+        ConfigCheck.Loaded loaded = ConfigCheck.check(config, ServerConfig.Environment.current()).orThrow();
+        Logs.configure(loaded.log());
+        return loaded.deployer();
     }
 
     @Override

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
-        subcommands = {ServeCommand.class, DemoCommand.class, MigrateCommand.class, DeployerCommand.class, PublishCommand.class,
+        subcommands = {ServeCommand.class, CheckConfigCommand.class, DemoCommand.class, MigrateCommand.class, DeployerCommand.class, PublishCommand.class,
                 ManifestCommand.class, CacheCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -2,6 +2,7 @@ package dev.ferry.app;
 
 import dev.ferry.builder.PipelineSettings;
 import dev.ferry.server.BuilderSettings;
+import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.PipelineFactory;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     /** Held so the level set below is not lost when the logger is collected. */
     private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
+    private static final Logger HIKARI_LOGGER = Logger.getLogger("com.zaxxer.hikari");
 
     @Spec
     CommandSpec spec;
@@ -38,23 +40,22 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServerConfig.Environment environment = ServerConfig.Environment.current();
-        ServerConfig settings = ServerConfig.load(config, environment);
-        io.helidon.config.Config file = ServerConfig.read(config, environment);
-        BuilderSettings builder = BuilderSettings.from(file, environment);
-        PipelineSettings pipeline = PipelineSettings.from(settings.dataDir(), settings.compression(),
-                key -> file.get(key).asString().asOptional());
-        DeployerConfig deployer = DeployerConfig.load(config, environment, settings.dataDir());
+        ConfigCheck.Result checked = ConfigCheck.check(config, ServerConfig.Environment.current());
         var out = spec.commandLine().getOut();
-        if (checkConfig) {
-            out.println("ferry: configuration is valid (cache " + settings.cacheUri() + ", listening on "
-                    + settings.host() + ":" + settings.port() + ", " + builder.projects().size() + " project(s))");
-            out.flush();
-            return 0;
+        if (checkConfig || !checked.problems().isEmpty()) {
+            // The same report as ferry check-config: a server with a bad setting does not start.
+            return CheckConfigCommand.report(checked, out, spec.commandLine().getErr());
         }
+        ConfigCheck.Loaded loaded = checked.orThrow();
+        ServerConfig settings = loaded.server();
+        BuilderSettings builder = loaded.builder();
+        PipelineSettings pipeline = loaded.pipeline();
+        DeployerConfig deployer = loaded.deployer();
+        Logs.configure(loaded.log());
         if (System.getenv("FERRY_DEBUG") == null) {
             // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
             HELIDON_LOGGER.setLevel(Level.WARNING);
+            HIKARI_LOGGER.setLevel(Level.WARNING); // the connection pool's start and stop lines
         }
         FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.nix(pipeline));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ferry-shutdown"));

@@ -23,9 +23,11 @@ public final class FerryServer implements AutoCloseable {
     private final ServedCache cache;
     private final Optional<Builds> builds;
     private final DeployerEndpoints deployer;
+    private final Health health;
 
     private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache,
-                        Optional<Builds> builds, DeployerEndpoints deployer) {
+                        Optional<Builds> builds, DeployerEndpoints deployer, Health health) {
+        this.health = health;
         this.server = server;
         this.storage = storage;
         this.config = config;
@@ -50,29 +52,33 @@ public final class FerryServer implements AutoCloseable {
         UploadAuth uploads = config.uploadTokenFile().map(UploadAuth::fromFile).orElseGet(UploadAuth::disabled);
         Storage storage;
         Optional<Builds> builds = Optional.empty();
+        Metrics metrics = Metrics.create();
         try {
-            storage = config.cacheUri().open();
+            storage = new MeteredStorage(config.cacheUri().open(), metrics);
         } catch (CacheException e) {
             throw new InvalidConfigException(ServerConfig.CACHE_URI, e.getMessage(), e);
         }
         try {
             BinaryCache binaryCache = new BinaryCache(storage);
             binaryCache.ensureCacheInfo();
-            ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize());
+            ServedCache cache = new ServedCache(binaryCache, signingKey, uploads, config.maxUploadSize(), metrics);
             DeployerEndpoints deployer = new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(storage));
-            builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, pipelines,
+            PipelineFactory metered = resources -> new MeteredPipeline(pipelines.create(resources), metrics,
+                    java.time.Clock.systemUTC());
+            builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, metered,
                     BranchHeads.jgit(), deployer.notifier()));
             Optional<Builds> started = builds;
+            Health health = new Health(storage, builds.map(b -> b.database), metrics, java.time.Clock.systemUTC());
             WebServer server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
                     .shutdownHook(false)
                     .maxPayloadSize(config.maxUploadSize())
                     .directHandlers(FerryServer::directHandlers)
-                    .routing(routing -> Routes.routing(routing, cache, started, deployer))
+                    .routing(routing -> Routes.routing(routing, cache, started, deployer, health))
                     .build()
                     .start();
-            return new FerryServer(server, storage, config, cache, builds, deployer);
+            return new FerryServer(server, storage, config, cache, builds, deployer, health);
         } catch (RuntimeException e) {
             builds.ifPresent(Builds::close);
             storage.close();
@@ -120,6 +126,16 @@ public final class FerryServer implements AutoCloseable {
     /** The deployer's hooks: the notifier of new generations, and where a co-resident deployer is attached. */
     public DeployerEndpoints deployer() {
         return deployer;
+    }
+
+    /** What {@code /metrics} shows; the co-resident deployer reports its passes here. */
+    public Metrics metrics() {
+        return cache.metrics();
+    }
+
+    /** From now on {@code /v1/healthz} checks that a deployer passes without errors every {@code interval}. */
+    public void watchDeployer(java.time.Duration interval) {
+        health.watchDeployer(interval);
     }
 
     public PublicKey publicKey() {

@@ -19,7 +19,13 @@ final class NarInfoDownload implements Handler {
     public void handle(ServerRequest request, ServerResponse response) {
         String key = RequestKeys.key(request);
         hashPart(key);
-        ObjectDownload.send(cache.storage(), key, request, response);
+        try {
+            ObjectDownload.send(cache.storage(), key, request, response);
+        } catch (Refusal e) {
+            cache.metrics().narinfo(false);
+            throw e;
+        }
+        cache.metrics().narinfo(true);
     }
 
     /** The store path hash a narinfo key names, or a 400. */

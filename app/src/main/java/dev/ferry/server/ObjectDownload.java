@@ -20,22 +20,29 @@ import java.io.UncheckedIOException;
  */
 final class ObjectDownload implements Handler {
     private final Storage storage;
+    private final Metrics metrics;
 
-    ObjectDownload(Storage storage) {
+    ObjectDownload(Storage storage, Metrics metrics) {
         this.storage = storage;
+        this.metrics = metrics;
     }
 
     @Override
     public void handle(ServerRequest request, ServerResponse response) {
-        send(storage, RequestKeys.key(request), request, response);
+        String key = RequestKeys.key(request);
+        long sent = send(storage, key, request, response);
+        if (key.startsWith("nar/")) {
+            metrics.narBytesServed(sent);
+        }
     }
 
-    static void send(Storage storage, String key, ServerRequest request, ServerResponse response) {
+    /** Sends the object; returns the bytes of its body sent (0 for HEAD). */
+    static long send(Storage storage, String key, ServerRequest request, ServerResponse response) {
         if (request.prologue().method() == Method.HEAD) {
             long size = storage.size(key).orElseThrow(Refusal::notFound);
             headers(response, key, size);
             response.send();
-            return;
+            return 0;
         }
         try (StoredObject object = storage.open(key).orElseThrow(Refusal::notFound)) {
             headers(response, key, object.size());
@@ -45,6 +52,7 @@ final class ObjectDownload implements Handler {
                 throw new IOException(key + " ended after " + sent + " of " + object.size() + " bytes");
             }
             out.close(); // only on success: on failure Helidon closes the connection
+            return sent;
         } catch (IOException e) {
             throw new UncheckedIOException("sending " + key + ": " + e.getMessage(), e);
         }

@@ -31,8 +31,13 @@ public interface PipelineFactory {
 
     /** The real pipeline (checkout, evaluation, nix build, publish, release) with {@code settings}. */
     static PipelineFactory nix(PipelineSettings settings) {
+        return nix(settings, ProcessRunner.local());
+    }
+
+    /** The real pipeline, running git and nix through {@code runner} (the tests add their offline Nix settings). */
+    static PipelineFactory nix(PipelineSettings settings, ProcessRunner runner) {
         return resources -> BuildPipelines.create(settings, resources.storage(), resources.signingKey(),
-                resources.deployments(), ProcessRunner.local());
+                resources.deployments(), runner);
     }
 
     /** {@code pipeline}, telling {@code notifier} of every generation its builds and teardowns write. */

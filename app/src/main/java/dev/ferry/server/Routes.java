@@ -18,16 +18,17 @@ final class Routes {
 
     static void routing(HttpRouting.Builder routing, ServedCache cache) {
         routing(routing, cache, Optional.empty(),
-                new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(cache.storage())));
+                new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(cache.storage())),
+                new Health(cache.storage(), Optional.empty(), cache.metrics(), java.time.Clock.systemUTC()));
     }
 
     /**
      * The cache routes, the deployer's ({@code /v1/manifest/wait}, {@code /v1/hosts}), and with {@code builds} the
-     * webhook and the JSON API (docs/api.md).
+     * webhook and the JSON API (docs/api.md); {@code /metrics} and {@code /v1/healthz} for monitoring.
      */
     static void routing(HttpRouting.Builder routing, ServedCache cache, Optional<Builds> builds,
-                        DeployerEndpoints deployer) {
-        ObjectDownload objects = new ObjectDownload(cache.storage());
+                        DeployerEndpoints deployer, Health health) {
+        ObjectDownload objects = new ObjectDownload(cache.storage(), cache.metrics());
         routing
                 .addFilter((chain, request, response) -> {
                     // Helidon routes on the normalised path (/cache/../x is routed as /x): refuse such paths first.
@@ -53,6 +54,11 @@ final class Routes {
                 // the deployer's: new generations by long poll, and what the co-resident deployer runs
                 .get("/v1/manifest/wait", new ManifestWait(deployer))
                 .get("/v1/hosts", new HostsStatus(deployer))
+                // monitoring: open to all, like the cache (no secrets in either)
+                .get("/metrics", (request, response) -> response
+                        .header(io.helidon.http.HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                        .send(cache.metrics().render()))
+                .get("/v1/healthz", health)
                 .any("/cache/*", (request, response) -> {
                     throw Refusal.methodNotAllowed();
                 });

@@ -6,9 +6,13 @@ import dev.ferry.nix.SecretKey;
 
 /**
  * What the {@code /cache} endpoints work on: the binary cache, the key that signs what is uploaded, who may upload,
- * and how large an upload may be.
+ * how large an upload may be, and the metrics the downloads count in.
  */
-record ServedCache(BinaryCache cache, SecretKey signingKey, UploadAuth uploads, long maxUploadSize) {
+record ServedCache(BinaryCache cache, SecretKey signingKey, UploadAuth uploads, long maxUploadSize, Metrics metrics) {
+    ServedCache(BinaryCache cache, SecretKey signingKey, UploadAuth uploads, long maxUploadSize) {
+        this(cache, signingKey, uploads, maxUploadSize, Metrics.create());
+    }
+
     Storage storage() {
         return cache.storage();
     }

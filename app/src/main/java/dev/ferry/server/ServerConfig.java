@@ -87,6 +87,11 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
      * ({@link BuilderSettings#from}).
      */
     public static Config read(Optional<Path> file, Environment environment) {
+        return read(file, environment, true);
+    }
+
+    /** As {@link #read(Optional, Environment)}; {@link ConfigCheck} checks the keys of every section itself. */
+    static Config read(Optional<Path> file, Environment environment, boolean checkKeys) {
         List<Supplier<? extends ConfigSource>> sources = new ArrayList<>();
         sources.add(ConfigSources.create(environmentSettings(environment.variables()), "environment variables"));
         Optional<Config> fileConfig = file.map(f -> {
@@ -95,7 +100,9 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
                 throw new InvalidConfigException("--config", absolute + " is not a readable file");
             }
             Config parsed = build(List.of(ConfigSources.file(absolute).mediaType(MediaTypes.APPLICATION_YAML)), absolute);
-            checkKnownKeys(parsed);
+            if (checkKeys) {
+                checkKnownKeys(parsed);
+            }
             sources.add(ConfigSources.file(absolute).mediaType(MediaTypes.APPLICATION_YAML));
             return parsed;
         });
@@ -133,8 +140,8 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             }
         });
         Map<String, String> settings = new HashMap<>(EnvironmentVariables.expand(ferry));
-        for (String key : java.util.stream.Stream.of(KEYS, BuilderSettings.KEYS, dev.ferry.builder.PipelineSettings.KEYS)
-                .flatMap(List::stream).toList()) {
+        for (String key : java.util.stream.Stream.of(KEYS, BuilderSettings.KEYS, dev.ferry.builder.PipelineSettings.KEYS,
+                DeployerConfig.KEYS, LogSettings.KEYS).flatMap(List::stream).toList()) {
             String value = variables.get(environmentName(key));
             if (value != null) {
                 settings.put(key, value);

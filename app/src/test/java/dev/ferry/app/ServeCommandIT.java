@@ -88,9 +88,49 @@ class ServeCommandIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.exitValue()).isEqualTo(1);
-        assertThat(stderr.strip()).isEqualTo("ferry: ferry.server.port: 'eighty' is not a port number "
-                + "(0 to 65535; 0 picks a free port)");
+        assertThat(stderr.strip()).endsWith("ferry.server.port: 'eighty' is not a port number "
+                + "(0 to 65535; 0 picks a free port)\nferry: the configuration has 1 problem");
         assertThat(temp.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void checkConfigReportsEveryProblemAndServeRefusesTheSame() throws Exception {
+        Path config = Files.writeString(temp.resolve("ferry.yaml"), """
+                ferry:
+                  colour: blue
+                  server: {port: eighty}
+                  deployer: {reconcile-interval: soon, enabld: true}
+                  log: {format: xml}
+                """);
+        String expected = String.join("\n", "ferry.colour: unknown setting",
+                "ferry.deployer.enabld: unknown setting (known in ferry.deployer: enabled, manifest-uri, host, "
+                        + "trusted-keys, substituters, profiles-dir, keep-generations, state-dir, systemd-bus, "
+                        + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval)",
+                "ferry.server.port: 'eighty' is not a port number (0 to 65535; 0 picks a free port)",
+                "ferry.deployer.reconcile-interval: 'soon' is not a duration (e.g. 30s, 500ms, 2m)",
+                "ferry.log.format: 'xml' is not text or json",
+                "ferry: the configuration has 5 problems");
+        for (List<String> args : List.of(List.of("check-config", "--config", config.toString()),
+                List.of("serve", "--config", config.toString()))) {
+            Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString(), "FERRY_SERVER_PORT",
+                    "0"), args.toArray(String[]::new)).start();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.exitValue()).as(args + ": " + stderr).isEqualTo(1);
+            // FERRY_SERVER_PORT=0 wins over the file's 'eighty': variables first, as ferry serve reads them.
+            assertThat(stderr.strip()).as(String.valueOf(args)).endsWith(expected.replace(
+                    "ferry.server.port: 'eighty' is not a port number (0 to 65535; 0 picks a free port)\n", "")
+                    .replace("5 problems", "4 problems"));
+            assertThat(temp.resolve("data")).doesNotExist();
+        }
+        Path good = Files.writeString(temp.resolve("good.yaml"), "ferry:\n  server: {port: 9999}\n  log: {format: json}\n");
+        Process ok = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString()),
+                "check-config", "--config", good.toString()).start();
+        assertThat(ok.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String stdout = new String(ok.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(ok.exitValue()).isZero();
+        assertThat(stdout.strip()).isEqualTo("ferry: configuration is valid (cache file://" + temp.resolve("data/cache")
+                + ", listening on 127.0.0.1:9999, 0 project(s), deployer disabled, logs json)");
     }
 
     @Test

@@ -68,6 +68,17 @@ class CoResidentIT {
                 }
                 assertThat(hosts).contains("\"host\" : \"" + s.host() + "\"", "\"name\" : \"web\"",
                         "\"state\" : \"serving\"", v1.absolute());
+                // The passes show in /metrics (the one that started v1 is an activation) and keep health up.
+                String metrics = client.send(HttpRequest.newBuilder(URI.create(server.url() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).containsPattern("ferry_deployer_activations_total\\{outcome=\"succeeded\"} [1-9]")
+                        .containsPattern("ferry_deployer_reconcile_seconds_count [2-9]")
+                        .contains("ferry_deployer_seconds_since_last_good_reconcile ")
+                        .doesNotContain("outcome=\"failed\"");
+                HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(server.url()
+                        + "/v1/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+                assertThat(health.body()).contains("\"deployer\" : {\n      \"status\" : \"up\"");
             }
         }
     }

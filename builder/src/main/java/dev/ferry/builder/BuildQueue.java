@@ -165,6 +165,7 @@ public final class BuildQueue implements AutoCloseable {
     }
 
     private void schedule(BuildRecord record) {
+        List<Runnable> writes = new ArrayList<>();
         lock.lock();
         try {
             if (closed) {
@@ -172,7 +173,7 @@ public final class BuildQueue implements AutoCloseable {
             }
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
-                    cancel(older, "superseded by build " + record.id());
+                    cancel(older, "superseded by build " + record.id(), writes);
                 }
             }
             Job job = new Job(record);
@@ -182,19 +183,31 @@ public final class BuildQueue implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // Rows of superseded queued builds are ended after the lock: a delivery waits for the database, not for
+        // every other delivery's database write (the queue's state above is already final).
+        writes.forEach(Runnable::run);
     }
 
     /** Under the lock. */
     private CancelOutcome cancel(Job job, String reason) {
+        List<Runnable> writes = new ArrayList<>();
+        CancelOutcome outcome = cancel(job, reason, writes);
+        writes.forEach(Runnable::run);
+        return outcome;
+    }
+
+    /** Under the lock; the database write ending a queued build is added to {@code writes}. */
+    private CancelOutcome cancel(Job job, String reason, List<Runnable> writes) {
         switch (job.state) {
             case PENDING -> {
                 pending.remove(job);
                 active.remove(job.record.id());
                 job.state = State.CANCELLED;
                 Instant now = clock.instant();
-                store.finish(job.record.id(), BuildStatus.CANCELLED, List.of(new BuildRecord.PhaseTiming(Phase.QUEUED,
-                                job.record.createdAt(), Duration.between(job.record.createdAt(), now))),
-                        Map.of(), OptionalLong.empty(), Optional.of(reason));
+                BuildRecord record = job.record;
+                writes.add(() -> store.finish(record.id(), BuildStatus.CANCELLED, List.of(new BuildRecord.PhaseTiming(
+                                Phase.QUEUED, record.createdAt(), Duration.between(record.createdAt(), now))),
+                        Map.of(), OptionalLong.empty(), Optional.of(reason)));
                 changed.signalAll();
                 return CancelOutcome.CANCELLED;
             }

@@ -66,7 +66,7 @@ public final class BuildStore {
     }
 
     public BuildRecord insert(NewBuild build) {
-        return db.transaction(tx -> find(tx, insert(tx, build)).orElseThrow());
+        return db.transaction(tx -> insert(tx, build));
     }
 
     /**
@@ -80,10 +80,10 @@ public final class BuildStore {
             if (earlier.isPresent()) {
                 return new Recorded(find(tx, earlier.get()).orElseThrow(), false);
             }
-            long id = insert(tx, build.withDelivery(deliveryId));
+            BuildRecord recorded = insert(tx, build.withDelivery(deliveryId));
             tx.insert("INSERT INTO webhook_deliveries (delivery_id, forge, event, build_id, received_at) "
-                    + "VALUES (?, ?, ?, ?, ?)", deliveryId, forge, event, id, db.clock().millis());
-            return new Recorded(find(tx, id).orElseThrow(), true);
+                    + "VALUES (?, ?, ?, ?, ?)", deliveryId, forge, event, recorded.id(), db.clock().millis());
+            return new Recorded(recorded, true);
         });
     }
 
@@ -93,15 +93,16 @@ public final class BuildStore {
                 .flatMap(row -> find(r, Rows.number(row, "build_id"))));
     }
 
-    private long insert(DbExecute tx, NewBuild build) {
-        tx.insert("INSERT INTO builds (project, action, ref_kind, ref_name, pr_number, commit_id, status, phase, "
+    /** One statement: the row as inserted comes back ({@code RETURNING}, SQLite 3.35+). */
+    private BuildRecord insert(DbExecute tx, NewBuild build) {
+        return tx.get("INSERT INTO builds (project, action, ref_kind, ref_name, pr_number, commit_id, status, phase, "
                         + "phases, trigger, delivery_id, attempt, retry_of, created_at) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, 'queued', 'queued', '[]', ?, ?, ?, ?, ?)",
+                        + "VALUES (?, ?, ?, ?, ?, ?, 'queued', 'queued', '[]', ?, ?, ?, ?, ?) RETURNING " + COLUMNS,
                 build.project(), lower(build.action()), Rows.refKind(build.ref()), Rows.refName(build.ref()),
                 Rows.prNumber(build.ref()), build.commit().orElse(null), lower(build.trigger()),
                 build.deliveryId().orElse(null), build.attempt(),
-                build.retryOf().isPresent() ? build.retryOf().getAsLong() : null, db.clock().millis());
-        return tx.get("SELECT last_insert_rowid() AS id").map(row -> Rows.number(row, "id")).orElseThrow();
+                build.retryOf().isPresent() ? build.retryOf().getAsLong() : null, db.clock().millis())
+                .map(BuildStore::record).orElseThrow();
     }
 
     public Optional<BuildRecord> find(long id) {
@@ -166,8 +167,8 @@ public final class BuildStore {
 
     /**
      * After a restart: every build left {@code running} was interrupted. It ends {@code failed} with error
-     * {@code interrupted}, and a build (not a teardown) on its first attempt is recorded again as attempt 2, queued.
-     * Returns the new builds.
+     * {@code interrupted}, and one on its first attempt (a build or a teardown: a deployment must not stay up because
+     * its teardown was interrupted) is recorded again as attempt 2, queued. Returns the new rows.
      */
     List<BuildRecord> recoverInterrupted() {
         return db.transaction(tx -> {
@@ -182,9 +183,8 @@ public final class BuildStore {
                 tx.update("UPDATE builds SET status = 'failed', error = 'interrupted', phases = ?, finished_at = ? "
                         + "WHERE id = ?", phasesJson(phases), db.clock().millis(), build.id());
                 if (build.attempt() == 1) {
-                    long id = insert(tx, new NewBuild(build.project(), build.action(), build.ref(), build.commit(),
-                            BuildRecord.Trigger.RETRY, Optional.empty(), 2, OptionalLong.of(build.id())));
-                    retries.add(find(tx, id).orElseThrow());
+                    retries.add(insert(tx, new NewBuild(build.project(), build.action(), build.ref(), build.commit(),
+                            BuildRecord.Trigger.RETRY, Optional.empty(), 2, OptionalLong.of(build.id()))));
                 }
             }
             return retries;

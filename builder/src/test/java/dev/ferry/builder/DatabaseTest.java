@@ -104,6 +104,30 @@ class DatabaseTest {
     }
 
     @Test
+    void recoveryRetriesInterruptedBuildsAndTeardownsOnceEach() {
+        try (Database db = migrated()) {
+            BuildStore builds = BuildStore.create(db);
+            BuildRecord teardown = builds.insert(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("old"),
+                    BuildRecord.Trigger.WEBHOOK));
+            BuildRecord queued = builds.insert(BuildStore.NewBuild.build("shop", new BuildRef.Branch("main"),
+                    "e".repeat(40), BuildRecord.Trigger.API));
+            builds.markRunning(teardown.id(), Instant.now(), List.of(), Phase.QUEUED);
+            List<BuildRecord> retries = builds.recoverInterrupted();
+            assertThat(retries).singleElement().satisfies(r -> {
+                assertThat(r.action()).isEqualTo(BuildRecord.Action.TEARDOWN);
+                assertThat(r.attempt()).isEqualTo(2);
+                assertThat(r.retryOf()).hasValue(teardown.id());
+                assertThat(r.status()).isEqualTo(BuildStatus.QUEUED);
+            });
+            assertThat(builds.find(teardown.id()).orElseThrow().error()).hasValue("interrupted");
+            assertThat(builds.find(queued.id()).orElseThrow().status()).isEqualTo(BuildStatus.QUEUED);
+            builds.markRunning(retries.getFirst().id(), Instant.now(), List.of(), Phase.QUEUED);
+            assertThat(builds.recoverInterrupted()).isEmpty(); // the second attempt is not repeated
+            assertThat(builds.withStatus(BuildStatus.RUNNING)).isEmpty();
+        }
+    }
+
+    @Test
     void aRepeatedDeliveryReturnsTheEarlierBuild() {
         try (Database db = migrated()) {
             BuildStore builds = BuildStore.create(db);

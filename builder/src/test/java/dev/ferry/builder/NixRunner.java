@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** The local runner, with the offline Nix settings of the test environment added to every command. */
-final class NixRunner implements ProcessRunner {
+public final class NixRunner implements ProcessRunner {
     private final ProcessRunner local = ProcessRunner.local();
 
     @Override

@@ -12,21 +12,21 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /** A throwaway forge repository: a bare {@code origin.git} and a working clone that commits and pushes to it. */
-final class TestRepository {
+public final class TestRepository {
     private static final ProcessRunner RUNNER = ProcessRunner.local();
     private static final Map<String, String> GIT_ENV = Map.of("GIT_AUTHOR_NAME", "Ferry Test",
             "GIT_AUTHOR_EMAIL", "test@ferry.invalid", "GIT_COMMITTER_NAME", "Ferry Test",
             "GIT_COMMITTER_EMAIL", "test@ferry.invalid", "GIT_CONFIG_NOSYSTEM", "1", "HOME", "/nonexistent");
 
-    final Path origin;
-    final Path work;
+    public final Path origin;
+    public final Path work;
 
     private TestRepository(Path origin, Path work) {
         this.origin = origin;
         this.work = work;
     }
 
-    static TestRepository create(Path dir) {
+    public static TestRepository create(Path dir) {
         Path origin = dir.resolve("origin.git");
         Path work = dir.resolve("clone");
         git(dir, "init", "--quiet", "--bare", "--initial-branch=main", origin.toString());
@@ -36,7 +36,7 @@ final class TestRepository {
     }
 
     /** The example project, copied from {@code examples/hello}, with {@code marker} in each derivation's name. */
-    TestRepository writeExample() {
+    public TestRepository writeExample() {
         Path example = Path.of("..", "examples", "hello").toAbsolutePath().normalize();
         try (Stream<Path> files = Files.walk(example)) {
             for (Path source : files.filter(Files::isRegularFile).toList()) {
@@ -52,7 +52,7 @@ final class TestRepository {
     }
 
     /** Replaces {@code from} with {@code to} in a file of the clone (which must contain it). */
-    TestRepository edit(String file, String from, String to) {
+    public TestRepository edit(String file, String from, String to) {
         try {
             Path path = work.resolve(file);
             String text = Files.readString(path);
@@ -66,7 +66,7 @@ final class TestRepository {
         return this;
     }
 
-    TestRepository write(String file, String content) {
+    public TestRepository write(String file, String content) {
         try {
             Path path = work.resolve(file);
             Files.createDirectories(path.getParent());
@@ -78,28 +78,28 @@ final class TestRepository {
     }
 
     /** Commits everything on the current branch; returns the commit id. */
-    String commit(String message) {
+    public String commit(String message) {
         git(work, "add", "--all");
         git(work, "commit", "--quiet", "--allow-empty", "-m", message);
         return git(work, "rev-parse", "HEAD").strip();
     }
 
-    TestRepository branch(String name) {
+    public TestRepository branch(String name) {
         git(work, "checkout", "--quiet", "-B", name);
         return this;
     }
 
     /** Pushes HEAD to {@code ref} of origin ({@code refs/heads/main}, {@code refs/pull/7/head}). */
-    TestRepository push(String ref) {
+    public TestRepository push(String ref) {
         git(work, "push", "--quiet", "--force", "origin", "HEAD:" + ref);
         return this;
     }
 
-    String url() {
+    public String url() {
         return origin.toUri().toString();
     }
 
-    static String git(Path dir, String... args) {
+    public static String git(Path dir, String... args) {
         List<String> argv = new ArrayList<>(List.of("git"));
         argv.addAll(List.of(args));
         return RUNNER.run(Command.of(argv).directory(dir).environment(GIT_ENV)).stdout();

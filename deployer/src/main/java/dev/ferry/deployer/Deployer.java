@@ -196,15 +196,38 @@ public final class Deployer {
      * passes the poll interval if it is shorter), until {@link #stop()}.
      */
     public void run(Duration interval) {
+        run(interval, (report, elapsed) -> { });
+    }
+
+    /** What the loop tells after each pass: its report (empty when the pass threw) and how long it took. */
+    @FunctionalInterface
+    public interface PassListener {
+        void passed(Optional<Report> report, Duration elapsed);
+    }
+
+    /** As {@link #run(Duration)}, telling {@code listener} about every pass (for metrics). */
+    public void run(Duration interval, PassListener listener) {
         while (!stopped) {
+            long start = System.nanoTime();
+            Optional<Report> outcome = Optional.empty();
             try {
                 Report report = reconcile();
+                outcome = Optional.of(report);
+                if (!report.steps().isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "deployer: generation {0}: {1} step(s): {2}",
+                            report.generation(), report.steps().size(), String.join("; ", report.steps()));
+                }
                 if (!report.errors().isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "deployer: generation {0}: {1}", report.generation(),
                             String.join("; ", report.errors()));
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "deployer: reconcile pass failed: {0}", e.getMessage());
+            }
+            try {
+                listener.passed(outcome, Duration.ofNanos(System.nanoTime() - start));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "deployer: pass listener failed: {0}", e.getMessage());
             }
             awaitWake(interval);
         }

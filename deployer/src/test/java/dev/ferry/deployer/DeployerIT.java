@@ -94,6 +94,13 @@ class DeployerIT {
             System.out.printf("DeployerIT: %d requests during the v1->v2 switch, %d failed%n", ok.get(),
                     failures.get());
 
+            // v1 no longer runs (no runtime root), but the profile's older generation keeps it: a real garbage
+            // collection would keep it. --print-dead computes exactly that without deleting anything from the shared
+            // store; an unrooted path built for the purpose shows the check can tell the difference.
+            StorePath unrooted = h.buildService("unrooted-" + System.nanoTime(), true);
+            String dead = Harness.nix("nix-store", "--gc", "--print-dead").stdout();
+            assertThat(dead).contains(unrooted.absolute()).doesNotContain(v1.absolute());
+
             // Generation 3 never gets ready: v2 keeps serving, the failure is reported, no stray unit.
             h.write("v3", m -> m.withService(Harness.service("web", v3, DOMAIN)));
             Deployer.Report r3 = deployer.reconcile();

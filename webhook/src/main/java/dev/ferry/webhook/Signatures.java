@@ -35,7 +35,8 @@ public final class Signatures {
                 + " is not set (give the webhook a secret)"));
         byte[] presented = decode(delivery.forge(), header).orElseThrow(() -> new WebhookException(
                 WebhookException.Kind.UNAUTHORIZED, "malformed signature in " + delivery.forge().signatureHeader()
-                + ": expected " + delivery.forge().signaturePrefix() + "and 64 hex digits"));
+                + ": expected " + (delivery.forge().signaturePrefix().isEmpty() ? ""
+                        : delivery.forge().signaturePrefix() + " and ") + "64 hex digits"));
         int matched = -1;
         for (int i = 0; i < secrets.size(); i++) {
             if (MessageDigest.isEqual(hmac(secrets.get(i), body), presented) && matched < 0) {

@@ -219,8 +219,13 @@ class WebhookTest {
                 "sha256=" + good + "00", "sha256=")) {
             Map<String, String> headers = headers(Forge.GITHUB, "push", body, SECRET);
             headers.put("X-Hub-Signature-256", bad);
-            assertUnauthorized(() -> Signatures.verify(delivery(headers), body, List.of(SECRET)), "malformed");
+            assertUnauthorized(() -> Signatures.verify(delivery(headers), body, List.of(SECRET)),
+                    "malformed signature in X-Hub-Signature-256: expected sha256= and 64 hex digits");
         }
+        Map<String, String> gitea = headers(Forge.GITEA, "push", body, SECRET);
+        gitea.put("X-Gitea-Signature", "sha256=" + good);
+        assertUnauthorized(() -> Signatures.verify(delivery(gitea), body, List.of(SECRET)),
+                "malformed signature in X-Gitea-Signature: expected 64 hex digits");
     }
 
     @Test

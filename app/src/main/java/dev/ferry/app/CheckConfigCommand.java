@@ -1,0 +1,49 @@
+package dev.ferry.app;
+
+import dev.ferry.server.ConfigCheck;
+import dev.ferry.server.ServerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ferry check-config}: loads every section of the configuration as {@code ferry serve} would, prints every
+ * problem as {@code <key>: <reason>} and exits 1, or prints a one-line summary and exits 0. Secret files are not
+ * read, so the NixOS modules run it at build time.
+ */
+@Command(name = "check-config", mixinStandardHelpOptions = true,
+        description = {"Check a configuration (the YAML file and FERRY_ environment variables) and exit.",
+                "Prints each problem as <key>: <reason> (exit 1), or a one-line summary (exit 0). "
+                        + "See docs/configuration.md."})
+final class CheckConfigCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys under ferry:).")
+    Optional<Path> config;
+
+    @Override
+    public Integer call() {
+        return report(ConfigCheck.check(config, ServerConfig.Environment.current()), spec.commandLine().getOut(),
+                spec.commandLine().getErr());
+    }
+
+    /** Prints the result as check-config does; returns the exit code. Shared with {@code ferry serve --check-config}. */
+    static int report(ConfigCheck.Result result, PrintWriter out, PrintWriter err) {
+        if (result.problems().isEmpty()) {
+            out.println(result.loaded().orElseThrow().summary());
+            out.flush();
+            return 0;
+        }
+        result.problems().forEach(err::println);
+        err.println("ferry: the configuration has " + result.problems().size() + " problem"
+                + (result.problems().size() == 1 ? "" : "s"));
+        err.flush();
+        return 1;
+    }
+}

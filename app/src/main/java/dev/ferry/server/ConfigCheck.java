@@ -1,0 +1,191 @@
+package dev.ferry.server;
+
+import dev.ferry.builder.PipelineSettings;
+import dev.ferry.deployer.DeployerException;
+import dev.ferry.nix.SecretKey;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Loads every section of the configuration (server and cache, builds, pipeline, deployer, logs) and collects all its
+ * problems instead of stopping at the first: the one code path of {@code ferry check-config}, {@code ferry serve
+ * --check-config} and the start of {@code ferry serve}. Unknown keys anywhere under {@code ferry.} in the file are
+ * problems. A bad value is reported, then left out (its default stands in) so that the keys after it are checked too.
+ * Nothing is read but the configuration file: secret files are only named here, and read when the server starts.
+ */
+public final class ConfigCheck {
+    /** Every single-valued key the code reads (lists: {@code ferry.projects}, deployer lists, take sub-keys). */
+    public static final List<String> KEYS = Stream.of(ServerConfig.KEYS, BuilderSettings.KEYS, PipelineSettings.KEYS,
+            DeployerConfig.KEYS, LogSettings.KEYS).flatMap(List::stream).distinct().toList();
+    private static final Pattern PROJECT_KEY = Pattern.compile(
+            "ferry\\.projects\\.\\d+\\.(name|clone-url|production-branch|webhook-secret-file)");
+    private static final Pattern LIST_ITEM = Pattern.compile(
+            "ferry\\.deployer\\.(trusted-keys|substituters)\\.\\d+");
+    private static final int MAX_PASSES = 100;
+
+    /** A problem: {@code <key>: <reason>}. */
+    public record Problem(String key, String reason) {
+        @Override
+        public String toString() {
+            return key + ": " + reason;
+        }
+    }
+
+    /** Every section, loaded. */
+    public record Loaded(ServerConfig server, BuilderSettings builder, PipelineSettings pipeline,
+                         DeployerConfig deployer, LogSettings log) {
+        /** The one line {@code check-config} prints for a valid configuration. */
+        public String summary() {
+            return "ferry: configuration is valid (cache " + server.cacheUri() + ", listening on " + server.host()
+                    + ":" + server.port() + ", " + builder.projects().size() + " project(s), deployer "
+                    + (deployer.enabled() ? "enabled" : "disabled") + ", logs " + log.format().name()
+                    .toLowerCase(java.util.Locale.ROOT) + ")";
+        }
+    }
+
+    /** The outcome: the loaded sections when there is no problem. */
+    public record Result(Optional<Loaded> loaded, List<Problem> problems) {
+        public Result {
+            problems = List.copyOf(problems);
+        }
+
+        /** The loaded sections, or an {@link InvalidConfigException} listing every problem, one per line. */
+        public Loaded orThrow() {
+            if (!problems.isEmpty() || loaded.isEmpty()) {
+                if (problems.size() == 1) {
+                    throw new InvalidConfigException(problems.getFirst().key(), problems.getFirst().reason());
+                }
+                throw new InvalidConfigException("--config", problems.size() + " problems:\n  " + String.join("\n  ",
+                        problems.stream().map(Problem::toString).toList()));
+            }
+            return loaded.get();
+        }
+    }
+
+    private ConfigCheck() {
+    }
+
+    public static Result check(Optional<Path> file, ServerConfig.Environment environment) {
+        List<Problem> problems = new ArrayList<>();
+        Config merged;
+        try {
+            merged = ServerConfig.read(file, environment, false);
+        } catch (InvalidConfigException e) {
+            return new Result(Optional.empty(), List.of(new Problem(e.key(), e.reason())));
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        merged.traverse().filter(Config::isLeaf).forEach(leaf -> leaf.asString().asOptional()
+                .ifPresent(value -> values.put(leaf.key().toString(), value)));
+        if (file.isPresent()) {
+            // Only the file's keys: environment variables that are no setting are not the file's mistakes.
+            Config fileOnly = ServerConfig.read(file, new ServerConfig.Environment(Map.of(), environment.root(),
+                    environment.workingDirectory()), false);
+            fileOnly.get("ferry").traverse().filter(Config::isLeaf).map(leaf -> leaf.key().toString()).sorted()
+                    .forEach(key -> unknown(key).ifPresent(reason -> {
+                        problems.add(new Problem(key, reason));
+                        values.remove(key);
+                    }));
+        }
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+            Config config = Config.builder().sources(List.of(ConfigSources.create(values, "checked settings")))
+                    .disableEnvironmentVariablesSource().disableSystemPropertiesSource().disableKeyResolving()
+                    .disableValueResolving().disableFilterServices().build();
+            try {
+                Loaded loaded = load(config, environment);
+                return new Result(problems.isEmpty() ? Optional.of(loaded) : Optional.empty(), problems);
+            } catch (InvalidConfigException e) {
+                Problem problem = new Problem(e.key(), e.reason());
+                problems.add(problem);
+                if (!leaveOut(values, problem.key())) {
+                    break; // nothing to leave out (a missing key, a default that cannot be made): stop here
+                }
+            }
+        }
+        return new Result(Optional.empty(), problems);
+    }
+
+    /** The reason a key from the file is unknown, if it is. */
+    private static Optional<String> unknown(String key) {
+        if (KEYS.contains(key) || PROJECT_KEY.matcher(key).matches() || LIST_ITEM.matcher(key).matches()) {
+            return Optional.empty();
+        }
+        if (key.matches("ferry\\.projects(\\.\\d+)?")) {
+            return Optional.of("expected a list of projects, each with name, clone-url and production-branch");
+        }
+        if (key.startsWith("ferry.projects.")) {
+            return Optional.of("unknown setting (known in a project: name, clone-url, production-branch, "
+                    + "webhook-secret-file)");
+        }
+        if (KEYS.stream().anyMatch(k -> k.startsWith(key + "."))) {
+            return Optional.of("expected a section of keys, found a single value");
+        }
+        String section = key.lastIndexOf('.') > "ferry".length() ? key.substring(0, key.lastIndexOf('.')) : "ferry";
+        List<String> near = KEYS.stream().filter(k -> k.startsWith(section + ".")).toList();
+        return Optional.of("unknown setting" + (near.isEmpty() || section.equals("ferry") ? ""
+                : " (known in " + section + ": " + String.join(", ", near.stream()
+                .map(k -> k.substring(section.length() + 1)).toList()) + ")"));
+    }
+
+    private static Loaded load(Config config, ServerConfig.Environment environment) {
+        ServerConfig server = ServerConfig.from(config, environment);
+        BuilderSettings builder = BuilderSettings.from(config, environment);
+        PipelineSettings pipeline;
+        try {
+            pipeline = PipelineSettings.from(server.dataDir(), server.compression(),
+                    key -> config.get(key).asString().asOptional());
+        } catch (IllegalArgumentException e) {
+            throw named(e.getMessage(), e);
+        }
+        DeployerConfig deployer = DeployerConfig.from(config, environment, server.dataDir());
+        try {
+            // The cross-checks of the deployer's own settings, with the co-resident defaults standing in.
+            deployer.settings(server.cacheUri().toString(), List.of(SecretKey.generate("check").publicKey()),
+                    List.of("http://" + server.host() + ":" + server.port() + "/cache"));
+        } catch (InvalidConfigException e) {
+            throw e.getCause() instanceof DeployerException d ? named(d.getMessage(), d) : e;
+        }
+        return new Loaded(server, builder, pipeline, deployer, LogSettings.from(config));
+    }
+
+    /** {@code "key: reason"} from another module's exception as an {@link InvalidConfigException}. */
+    private static InvalidConfigException named(String message, RuntimeException cause) {
+        int colon = message.indexOf(": ");
+        return colon > 0 && message.startsWith("ferry.")
+                ? new InvalidConfigException(message.substring(0, colon), message.substring(colon + 2), cause)
+                : new InvalidConfigException("ferry", message, cause);
+    }
+
+    /**
+     * Removes the value(s) behind {@code key} ({@code ferry.projects[0].name} is {@code ferry.projects.0.name}). A bad
+     * value in a project is replaced by a valid stand-in instead, so that the projects after it keep their index.
+     */
+    private static boolean leaveOut(Map<String, String> values, String key) {
+        String dotted = key.replaceAll("\\[(\\d+)]", ".$1");
+        java.util.regex.Matcher project = Pattern.compile("ferry\\.projects\\.(\\d+)\\.([a-z-]+)").matcher(dotted);
+        if (project.matches()) {
+            String standIn = switch (project.group(2)) {
+                case "name" -> "checked-project-" + project.group(1);
+                case "clone-url" -> "file:///checked";
+                case "production-branch" -> "main";
+                default -> "/checked";
+            };
+            return !standIn.equals(values.put(dotted, standIn));
+        }
+        while (dotted.contains(".")) {
+            String prefix = dotted;
+            if (values.keySet().removeIf(k -> k.equals(prefix) || k.startsWith(prefix + "."))) {
+                return true;
+            }
+            dotted = dotted.substring(0, dotted.lastIndexOf('.'));
+        }
+        return false;
+    }
+}

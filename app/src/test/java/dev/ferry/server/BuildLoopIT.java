@@ -1,0 +1,382 @@
+package dev.ferry.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.cache.BinaryCache;
+import dev.ferry.cache.LocalNixStore;
+import dev.ferry.cache.Manifest;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.PathInfo;
+import dev.ferry.nix.StorePath;
+import dev.ferry.testkit.RequiresPrograms;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The build loop through the real server: signed forge deliveries to {@code POST /webhook}, real git repositories
+ * made here, real nix builds, a directory cache, SQLite, and the JSON API read back as a client would.
+ */
+@RequiresPrograms({"nix", "git"})
+class BuildLoopIT {
+    @TempDir
+    Path dir;
+    BuildLoopHarness ferry;
+
+    @BeforeEach
+    void start() {
+        ferry = new BuildLoopHarness(dir, 2);
+    }
+
+    @AfterEach
+    void stop() {
+        ferry.close();
+    }
+
+    @Test
+    void aForgejoPushBuildsPublishesAndReleasesAndASecondCommitChangesOnlyItsService() throws Exception {
+        String first = ferry.commitExample("hello 1.0.0");
+        ferry.repo.push("refs/heads/main");
+
+        long id = ferry.deliverQueued("Forgejo", "push", ferry.push("main", first));
+        JsonNode build = ferry.awaitStatus(id, "succeeded");
+        System.out.println("first build, phases: " + phases(build));
+
+        // What nix build gives for this commit, computed here from the clone, is what the generation holds.
+        Map<String, String> expected = ferry.nixBuild("web", "worker", "docs");
+        assertThat(build.get("commit").asText()).isEqualTo(first);
+        assertThat(outputs(build)).isEqualTo(expected);
+        assertThat(build.get("generation").asLong()).isEqualTo(1);
+        assertThat(ferry.newestGeneration()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "shop-main-web", expected.get("web"), "shop-main-worker", expected.get("worker"),
+                "shop-main-docs", ""));
+        Manifest manifest = ManifestStore.create(ferry.server.storage()).newest().orElseThrow().manifest();
+        assertThat(manifest.site("shop-main-docs").orElseThrow().artifact().storePath().absolute())
+                .isEqualTo(expected.get("docs"));
+        assertThat(manifest.service("shop-main-web").orElseThrow().revision()).hasValueSatisfying(
+                revision -> assertThat(revision).contains(first));
+
+        // Every path of every output's closure has a narinfo in the cache.
+        BinaryCache cache = new BinaryCache(ferry.server.storage());
+        List<PathInfo> closure = new LocalNixStore(ferry.nix).closure(expected.values().stream()
+                .map(StorePath::parse).toList());
+        assertThat(closure).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(closure).allSatisfy(p -> assertThat(cache.hasNarInfo(p.path())).as(p.path().toString()).isTrue());
+        JsonNode deployment = ferry.deployment("shop-main").orElseThrow();
+        assertThat(deployment.get("commit").asText()).isEqualTo(first);
+        assertThat(deployment.get("domains").toString()).contains("shop-main." + BuildLoopHarness.DOMAIN);
+
+        // A one-line change to the web service: a new generation in which the worker's store path is unchanged.
+        String second = ferry.repo.edit("web/server.py", "+", "+changed.").commit("web: a one-line change");
+        ferry.repo.push("refs/heads/main");
+        long id2 = ferry.deliverQueued("Forgejo", "push", ferry.push("main", second));
+        JsonNode build2 = ferry.awaitStatus(id2, "succeeded");
+        System.out.println("one-line change, push to new generation, phases: " + phases(build2));
+        Map<String, String> expected2 = ferry.nixBuild("web", "worker", "docs");
+        assertThat(build2.get("generation").asLong()).isEqualTo(2);
+        assertThat(expected2.get("web")).isNotEqualTo(expected.get("web"));
+        assertThat(ferry.newestGeneration()).containsEntry("shop-main-web", expected2.get("web"))
+                .containsEntry("shop-main-worker", expected.get("worker"));
+        assertThat(ferry.generationCount()).isEqualTo(2);
+    }
+
+    @Test
+    void giteaAndGitHubPayloadsBranchesAndPullRequestsDeployAndTearDown() throws Exception {
+        String main = ferry.commitExample("hello 1.0.0");
+        ferry.repo.push("refs/heads/main");
+        // Gitea's documented push example, for main.
+        ObjectNode gitea = BuildLoopHarness.payload("gitea-push.json", ferry.repo.url());
+        gitea.put("ref", "refs/heads/main").put("after", main);
+        ferry.awaitStatus(ferry.deliverQueued("Gitea", "push", gitea), "succeeded");
+
+        // GitHub's documented push of a new branch: a second deployment with its own domain.
+        String feature = ferry.repo.branch("feature/Login-Page").edit("site/index.html", "</body>",
+                "<p>login</p></body>").commit("login page");
+        ferry.repo.push("refs/heads/feature/Login-Page");
+        ObjectNode github = BuildLoopHarness.payload("github-push-branch.json", ferry.repo.url());
+        github.put("after", feature);
+        assertThat(github.get("ref").asText()).isEqualTo("refs/heads/feature/Login-Page");
+        JsonNode built = ferry.awaitStatus(ferry.deliverQueued("GitHub", "push", github), "succeeded");
+        JsonNode branch = ferry.deployment("shop-feature-login-page").orElseThrow();
+        assertThat(branch.get("commit").asText()).isEqualTo(feature);
+        assertThat(branch.get("domains").toString()).contains("shop-feature-login-page." + BuildLoopHarness.DOMAIN);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(main);
+        assertThat(ferry.newestGeneration()).containsKeys("shop-main-web", "shop-feature-login-page-web");
+        long withBranch = built.get("generation").asLong();
+
+        // GitHub's documented push with deleted: true removes it in a new generation.
+        ObjectNode deleted = BuildLoopHarness.payload("github-push.json", ferry.repo.url());
+        deleted.put("ref", "refs/heads/feature/Login-Page");
+        assertThat(deleted.get("deleted").asBoolean()).isTrue();
+        JsonNode teardown = ferry.awaitStatus(ferry.deliverQueued("GitHub", "push", deleted), "succeeded");
+        assertThat(teardown.get("generation").asLong()).isEqualTo(withBranch + 1);
+        assertThat(ferry.deployment("shop-feature-login-page")).isEmpty();
+        assertThat(ferry.newestGeneration()).containsKey("shop-main-web").doesNotContainKey(
+                "shop-feature-login-page-web");
+
+        // The same branch again, then GitHub's delete event.
+        ferry.awaitStatus(ferry.deliverQueued("GitHub", "push", github), "succeeded");
+        assertThat(ferry.deployment("shop-feature-login-page")).isPresent();
+        ObjectNode delete = BuildLoopHarness.payload("github-delete.json", ferry.repo.url());
+        delete.put("ref", "feature/Login-Page").put("ref_type", "branch");
+        long beforeDelete = ferry.generationCount();
+        ferry.awaitStatus(ferry.deliverQueued("GitHub", "delete", delete), "succeeded");
+        assertThat(ferry.deployment("shop-feature-login-page")).isEmpty();
+        assertThat(ferry.generationCount()).isEqualTo(beforeDelete + 1);
+        assertThat(ferry.newestGeneration()).doesNotContainKey("shop-feature-login-page-web");
+
+        // A pull request: GitHub's documented "opened" deploys pr-2, Gitea's "closed" for the same number removes it.
+        String pr = ferry.repo.branch("changes").edit("site/index.html", "</body>", "<p>pr</p></body>")
+                .commit("a pull request");
+        ferry.repo.push("refs/heads/changes").push("refs/pull/2/head");
+        ObjectNode opened = BuildLoopHarness.payload("github-pull-request.json", ferry.repo.url());
+        ((ObjectNode) opened.get("pull_request").get("head")).put("sha", pr).put("ref", "changes");
+        assertThat(opened.get("action").asText()).isEqualTo("opened");
+        ferry.awaitStatus(ferry.deliverQueued("GitHub", "pull_request", opened), "succeeded");
+        JsonNode preview = ferry.deployment("shop-pr-2").orElseThrow();
+        assertThat(preview.get("commit").asText()).isEqualTo(pr);
+        assertThat(preview.get("domains").toString()).contains("shop-pr-2." + BuildLoopHarness.DOMAIN);
+        ObjectNode closed = BuildLoopHarness.payload("gitea-pull-request-closed.json", ferry.repo.url());
+        closed.put("number", 2);
+        ((ObjectNode) closed.get("pull_request")).put("number", 2);
+        ((ObjectNode) closed.get("pull_request").get("head")).put("sha", pr).put("ref", "changes");
+        long beforeClose = ferry.generationCount();
+        ferry.awaitStatus(ferry.deliverQueued("Gitea", "pull_request", closed), "succeeded");
+        assertThat(ferry.deployment("shop-pr-2")).isEmpty();
+        assertThat(ferry.generationCount()).isEqualTo(beforeClose + 1);
+        assertThat(ferry.newestGeneration()).doesNotContainKey("shop-pr-2-web").containsKey("shop-main-web");
+    }
+
+    @Test
+    void badDeliveriesReachNeitherGitNorNixNorTheDisk() throws Exception {
+        String commit = ferry.commitExample("hello 1.0.0");
+        ferry.repo.push("refs/heads/main");
+        List<String> filesBefore = files();
+        String good = ferry.push("main", commit).toString();
+        String signature = dev.ferry.webhook.Signatures.sign(
+                BuildLoopHarness.SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                good.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Map<String, Integer> statuses = new TreeMap<>();
+        statuses.put("no signature", raw(good, "Forgejo", "push", "").statusCode());
+        statuses.put("wrong signature", raw(good, "Forgejo", "push", "00" + signature.substring(2)).statusCode());
+        statuses.put("signature for another body", raw(ferry.push("main", "f".repeat(40)).toString(), "Forgejo",
+                "push", signature).statusCode());
+        // Declared over the 1 MiB limit, with the body's first 64 KiB sent: the answer comes from the headers (a
+        // client still writing a whole MiB may see the connection close before it reads the 413).
+        String oversize = "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                + "Content-Type: application/json\r\nX-Forgejo-Event: push\r\nX-Forgejo-Delivery: big\r\n"
+                + "X-Forgejo-Signature: " + signature + "\r\nContent-Length: " + ((1 << 20) + 1) + "\r\n\r\n"
+                + good.substring(0, good.length() - 1) + ", \"pad\": \"" + "x".repeat(1 << 16);
+        statuses.put("oversize body", Http.parse(Http.exchange(ferry.server.port(), oversize)).status());
+        statuses.put("malformed JSON", ferry.deliver("Forgejo", "push", "{\"ref\": ").statusCode());
+        ObjectNode unknown = ferry.push("main", commit);
+        ((ObjectNode) unknown.get("repository")).put("clone_url", "https://git.example.org/bob/other.git")
+                .put("html_url", "https://git.example.org/bob/other").put("ssh_url", "git@git.example.org:bob/other")
+                .put("full_name", "bob/other");
+        statuses.put("unknown repository", ferry.deliver("Forgejo", "push", unknown.toString()).statusCode());
+        statuses.put("unknown event", ferry.deliver("Forgejo", "issues", good).statusCode());
+        assertThat(statuses).containsExactlyInAnyOrderEntriesOf(Map.of("no signature", 401, "wrong signature", 401,
+                "signature for another body", 401, "oversize body", 413, "malformed JSON", 400,
+                "unknown repository", 404, "unknown event", 422));
+
+        assertThat(ferry.get("/v1/builds").get("builds")).isEmpty();
+        assertThat(ferry.dataDir.resolve("git")).as("the bare mirror").doesNotExist();
+        assertThat(ferry.dataDir.resolve("work")).as("worktrees").doesNotExist();
+        assertThat(files()).as("files under the data dir").isEqualTo(filesBefore);
+        assertThat(ferry.generationCount()).isZero();
+
+        // The same delivery twice (one delivery id): one build.
+        java.net.http.HttpResponse<byte[]> once = raw(good, "Forgejo", "push", signature, "same-delivery");
+        java.net.http.HttpResponse<byte[]> twice = raw(good, "Forgejo", "push", signature, "same-delivery");
+        assertThat(once.statusCode()).isEqualTo(202);
+        assertThat(twice.statusCode()).isEqualTo(200);
+        long id = BuildLoopHarness.json(once).get("build").get("id").asLong();
+        assertThat(BuildLoopHarness.json(twice).get("build").get("id").asLong()).isEqualTo(id);
+        ferry.awaitStatus(id, "succeeded");
+        assertThat(ferry.get("/v1/builds").get("builds")).hasSize(1);
+    }
+
+    @Test
+    void aStormOfTwentyPushesBuildsAtMostTwoAndDeploysTheLast() throws Exception {
+        ferry.commitExample("hello 1.0.0");
+        List<String> commits = new java.util.ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            commits.add(ferry.repo.edit("site/index.html", "</body>", "<p>" + i + "</p></body>")
+                    .commit("storm " + i));
+        }
+        ferry.repo.push("refs/heads/main");
+        // A ping first, so that the figures below are not of the server's first request (class loading, JIT).
+        ObjectNode ping = BuildLoopHarness.payload("github-ping.json", ferry.repo.url());
+        assertThat(ferry.deliver("GitHub", "ping", ping.toString()).statusCode()).isEqualTo(200);
+        // One after another, as a forge sends the pushes of one branch (so "the last" is well defined).
+        List<Long> ids = new java.util.ArrayList<>();
+        List<Long> latencies = new java.util.ArrayList<>();
+        long start = System.nanoTime();
+        for (String commit : commits) {
+            long sent = System.nanoTime();
+            ids.add(ferry.deliverQueued("Forgejo", "push", ferry.push("main", commit)));
+            latencies.add(java.time.Duration.ofNanos(System.nanoTime() - sent).toMillis());
+        }
+        long deliveredMillis = java.time.Duration.ofNanos(System.nanoTime() - start).toMillis();
+        System.out.println("storm: 20 signed pushes delivered in " + deliveredMillis + " ms, each (ms): "
+                + latencies);
+
+        Map<String, Integer> statuses = new TreeMap<>();
+        for (long id : ids) {
+            statuses.merge(ferry.awaitEnd(id, java.time.Duration.ofMinutes(5)).get("status").asText(), 1,
+                    Integer::sum);
+        }
+        System.out.println("storm: " + statuses);
+        assertThat(statuses.keySet()).isSubsetOf("succeeded", "cancelled");
+        assertThat(statuses.getOrDefault("succeeded", 0)).isBetween(1, 2);
+        assertThat(ferry.get("/v1/builds/" + ids.get(19)).get("status").asText()).isEqualTo("succeeded");
+
+        String last = commits.get(19);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(last);
+        Manifest manifest = ManifestStore.create(ferry.server.storage()).newest().orElseThrow().manifest();
+        assertThat(manifest.service("shop-main-web").orElseThrow().revision()).hasValueSatisfying(
+                revision -> assertThat(revision).contains(last));
+        assertThat(manifest.site("shop-main-docs").orElseThrow().artifact().storePath().absolute())
+                .isEqualTo(ferry.nixBuild("docs").get("docs"));
+        assertNothingRunning();
+    }
+
+    @Test
+    void anEvaluationErrorAndABuildErrorFailWithNixsMessageAndReleaseNothing() throws Exception {
+        String marker = java.util.UUID.randomUUID().toString();
+        ferry.commitExample("hello 1.0.0");
+        String evalError = ferry.repo.edit("flake.nix", "ferry = {", "ferry = throw \"eval-error-" + marker
+                + "\"; unused = {").commit("an evaluation error");
+        ferry.repo.push("refs/heads/main");
+        long eval = ferry.deliverQueued("Forgejo", "push", ferry.push("main", evalError));
+        JsonNode evalBuild = ferry.awaitStatus(eval, "failed");
+        assertThat(ferry.log(eval)).contains("eval-error-" + marker);
+        assertThat(evalBuild.get("phase").asText()).isEqualTo("eval");
+
+        String buildError = ferry.repo.edit("flake.nix", "ferry = throw \"eval-error-" + marker + "\"; unused = {",
+                "ferry = {").edit("flake.nix", "cp ${./worker/worker.sh} $out/bin/hello-worker",
+                "echo build-error-" + marker + " >&2; exit 3").commit("a build error");
+        ferry.repo.push("refs/heads/main");
+        long build = ferry.deliverQueued("Forgejo", "push", ferry.push("main", buildError));
+        JsonNode failed = ferry.awaitStatus(build, "failed");
+        assertThat(failed.get("phase").asText()).isEqualTo("build");
+        assertThat(ferry.log(build)).contains("build-error-" + marker);
+
+        assertThat(ferry.generationCount()).isZero();
+        assertThat(ferry.get("/v1/deployments").get("deployments")).isEmpty();
+        assertNothingRunning();
+    }
+
+    @Test
+    void aRestartDuringABuildFailsItAsInterruptedAndRunsItAgainOnce() throws Exception {
+        // The worker's builder sleeps while a file outside the sandbox exists (sandbox = false in the tests).
+        // Not under @TempDir: that is private to root, and nix builds as a nixbld user.
+        Path slow = Path.of("/tmp", "ferry-e2e-slow-" + java.util.UUID.randomUUID());
+        Files.writeString(slow, "");
+        try {
+            restartDuringABuild(slow);
+        } finally {
+            Files.deleteIfExists(slow);
+        }
+    }
+
+    private void restartDuringABuild(Path slow) throws Exception {
+        ferry.commitExample("hello 1.0.0");
+        String commit = ferry.repo.edit("flake.nix", "cp ${./worker/worker.sh} $out/bin/hello-worker",
+                "while [ -e " + slow + " ]; do sleep 0.2; done; cp ${./worker/worker.sh} $out/bin/hello-worker")
+                .commit("a slow build");
+        ferry.repo.push("refs/heads/main");
+        long id = ferry.deliverQueued("Forgejo", "push", ferry.push("main", commit));
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+        while (!ferry.get("/v1/builds/" + id).get("phase").asText().equals("build")) {
+            assertThat(System.nanoTime()).as("build %d reaches nix build", id).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        Thread.sleep(1000);
+        assertThat(ferry.get("/v1/builds/" + id).get("status").asText()).isEqualTo("running");
+
+        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("nix running in the checkout").isNotEmpty();
+        ferry.close();
+        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("processes left after the close").isEmpty();
+        Files.delete(slow);
+        ferry.start();
+
+        JsonNode interrupted = ferry.get("/v1/builds/" + id);
+        assertThat(interrupted.get("status").asText()).isEqualTo("failed");
+        assertThat(interrupted.get("error").asText()).contains("interrupted");
+        JsonNode builds = ferry.get("/v1/builds").get("builds");
+        assertThat(builds).hasSize(2);
+        long retry = -1;
+        for (JsonNode build : builds) {
+            if (build.get("id").asLong() != id) {
+                retry = build.get("id").asLong();
+                assertThat(build.get("retryOf").asLong()).isEqualTo(id);
+                assertThat(build.get("attempt").asInt()).isEqualTo(2);
+            }
+        }
+        JsonNode rerun = ferry.awaitStatus(retry, "succeeded");
+        assertThat(rerun.get("commit").asText()).isEqualTo(commit);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(commit);
+        assertThat(ferry.get("/v1/builds").get("builds")).hasSize(2);
+        assertNothingRunning();
+    }
+
+    /** Processes whose working directory is under {@code directory} (nix runs in the build's checkout). */
+    private static List<ProcessHandle> processesIn(Path directory) {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).startsWith(directory);
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }).toList();
+    }
+
+    private void assertNothingRunning() {
+        ferry.get("/v1/builds?limit=500").get("builds").forEach(build -> assertThat(build.get("status").asText())
+                .as(build.toString()).isIn("succeeded", "failed", "cancelled"));
+    }
+
+    /** A Forgejo delivery with {@code signature} as given ("" for none), and a fixed delivery id if one is given. */
+    private java.net.http.HttpResponse<byte[]> raw(String body, String forge, String event, String signature,
+                                                   String... delivery) {
+        List<String> headers = new java.util.ArrayList<>(List.of("Content-Type", "application/json",
+                "X-" + forge + "-Event", event, "X-" + forge + "-Delivery",
+                delivery.length > 0 ? delivery[0] : java.util.UUID.randomUUID().toString()));
+        if (!signature.isEmpty()) {
+            headers.addAll(List.of("X-" + forge + "-Signature", signature));
+        }
+        return Http.send("POST", ferry.uri("/webhook"), body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                headers.toArray(String[]::new));
+    }
+
+    /** Every file under the data dir except the database's own. */
+    private List<String> files() throws IOException {
+        try (Stream<Path> walk = Files.walk(ferry.dataDir)) {
+            return walk.filter(Files::isRegularFile).map(p -> ferry.dataDir.relativize(p).toString())
+                    .filter(p -> !p.startsWith("ferry.db")).sorted().toList();
+        }
+    }
+
+    static Map<String, String> outputs(JsonNode build) {
+        Map<String, String> outputs = new TreeMap<>();
+        build.get("outputs").properties().forEach(e -> outputs.put(e.getKey(), e.getValue().asText()));
+        return outputs;
+    }
+
+    static Map<String, Long> phases(JsonNode build) {
+        Map<String, Long> phases = new java.util.LinkedHashMap<>();
+        build.get("phases").forEach(p -> phases.put(p.get("phase").asText(), p.get("durationMs").asLong()));
+        return phases;
+    }
+}
