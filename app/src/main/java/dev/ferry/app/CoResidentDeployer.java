@@ -36,7 +36,7 @@ public final class CoResidentDeployer {
         return started.line();
     }
 
-    /** Starts the deployer's loop on its own thread; the caller stops it. */
+    /** Starts the deployer's loop on its own thread; the caller stops it ({@code ferry demo} before its cleanup). */
     static Started launch(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
         DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(),
                 List.of(server.publicKey()), List.of(server.cacheUrl()));
