@@ -77,7 +77,8 @@ final class AdminAuth {
         }
     }
 
-    private static Optional<String> bearer(String authorization) {
+    /** The token of an {@code Authorization: Bearer TOKEN} header (shared with {@link HostReports}). */
+    static Optional<String> bearer(String authorization) {
         int space = authorization.indexOf(' ');
         if (space <= 0 || !authorization.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) {
             return Optional.empty();
@@ -85,7 +86,8 @@ final class AdminAuth {
         return Optional.of(authorization.substring(space + 1).strip());
     }
 
-    private static byte[] digest(String token) {
+    /** What tokens are compared as (constant time, equal lengths). */
+    static byte[] digest(String token) {
         return HashAlgorithm.SHA256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
     }
 

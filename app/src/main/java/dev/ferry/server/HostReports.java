@@ -3,7 +3,6 @@ package dev.ferry.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ferry.nix.HashAlgorithm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,7 +11,6 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,7 +49,7 @@ public final class HostReports {
             throw new IllegalArgumentException("a report token must be at least " + UploadAuth.MIN_TOKEN_LENGTH
                     + " printable ASCII characters without spaces");
         }
-        return new HostReports(Optional.of(digest(token)), clock);
+        return new HostReports(Optional.of(AdminAuth.digest(token)), clock);
     }
 
     /** Reads {@code ferry.deployer.report-token-file}: its content without surrounding whitespace. */
@@ -78,8 +76,8 @@ public final class HostReports {
         if (tokenDigest.isEmpty()) {
             throw Refusal.forbidden("host reports are disabled on this server (no ferry.deployer.report-token-file)");
         }
-        Optional<String> presented = authorization.flatMap(HostReports::bearer);
-        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), digest(presented.get()))) {
+        Optional<String> presented = authorization.flatMap(AdminAuth::bearer);
+        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), AdminAuth.digest(presented.get()))) {
             throw Refusal.unauthorized("the report token is required (Authorization: Bearer TOKEN)");
         }
     }
@@ -145,18 +143,6 @@ public final class HostReports {
 
     Instant now() {
         return clock.instant();
-    }
-
-    private static Optional<String> bearer(String authorization) {
-        int space = authorization.indexOf(' ');
-        if (space <= 0 || !authorization.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) {
-            return Optional.empty();
-        }
-        return Optional.of(authorization.substring(space + 1).strip());
-    }
-
-    private static byte[] digest(String token) {
-        return HashAlgorithm.SHA256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String abbreviate(String text) {
