@@ -3,7 +3,10 @@ package dev.ferry.cache;
 import java.util.List;
 import java.util.Optional;
 
-/** A storage that passes every call on; tests override what they need to stage a race or a fault. */
+/**
+ * A storage that passes every call on: subclasses override what they watch or change (the server counts writes for
+ * its metrics; tests stage races and faults).
+ */
 public class ForwardingStorage implements Storage {
     protected final Storage delegate;
 
@@ -19,6 +22,11 @@ public class ForwardingStorage implements Storage {
     @Override
     public Optional<Long> size(String key) {
         return delegate.size(key);
+    }
+
+    @Override
+    public boolean exists(String key) {
+        return delegate.exists(key);
     }
 
     @Override
