@@ -18,16 +18,7 @@ public final class HostStatusJson {
         root.put("generation", state.lastApplied());
         ArrayNode services = root.putArray("services");
         for (ServiceStatus s : state.services()) {
-            ObjectNode n = services.addObject();
-            n.put("name", s.name());
-            n.put("state", s.state());
-            n.put("desiredPath", s.desiredPath());
-            s.runningPath().ifPresent(v -> n.put("runningPath", v));
-            s.unit().ifPresent(v -> n.put("unit", v));
-            s.unitState().ifPresent(v -> n.put("unitState", v));
-            s.port().ifPresent(v -> n.put("port", v));
-            s.route().ifPresent(v -> n.put("route", v));
-            s.lastError().ifPresent(v -> n.put("lastError", v));
+            s.writeTo(services.addObject());
         }
         ArrayNode errors = root.putArray("errors");
         state.errors().forEach(errors::add);

@@ -74,17 +74,7 @@ public record DeployerState(long lastApplied, Map<String, String> failed, List<S
         new TreeMap<>(failed).forEach(f::put);
         ArrayNode list = root.putArray("services");
         for (ServiceStatus s : services) {
-            ObjectNode n = list.addObject();
-            n.put("name", s.name());
-            n.put("state", s.state());
-            n.put("generation", s.generation());
-            n.put("desiredPath", s.desiredPath());
-            s.runningPath().ifPresent(v -> n.put("runningPath", v));
-            s.unit().ifPresent(v -> n.put("unit", v));
-            s.unitState().ifPresent(v -> n.put("unitState", v));
-            s.port().ifPresent(v -> n.put("port", v));
-            s.route().ifPresent(v -> n.put("route", v));
-            s.lastError().ifPresent(v -> n.put("lastError", v));
+            s.writeTo(list.addObject());
         }
         ArrayNode e = root.putArray("errors");
         errors.forEach(e::add);

@@ -1,5 +1,6 @@
 package dev.ferry.deployer;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -14,5 +15,19 @@ public record ServiceStatus(String name, String state, long generation, String d
                             OptionalInt port, Optional<String> route, Optional<String> lastError) {
     public boolean failed() {
         return state.equals("failed");
+    }
+
+    /** Writes this status into {@code n}: the one JSON shape of state.json, status reports and {@code /v1/hosts}. */
+    public void writeTo(ObjectNode n) {
+        n.put("name", name);
+        n.put("state", state);
+        n.put("generation", generation);
+        n.put("desiredPath", desiredPath);
+        runningPath.ifPresent(v -> n.put("runningPath", v));
+        unit.ifPresent(v -> n.put("unit", v));
+        unitState.ifPresent(v -> n.put("unitState", v));
+        port.ifPresent(v -> n.put("port", v));
+        route.ifPresent(v -> n.put("route", v));
+        lastError.ifPresent(v -> n.put("lastError", v));
     }
 }
