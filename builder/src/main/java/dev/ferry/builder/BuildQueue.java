@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -70,6 +72,15 @@ public final class BuildQueue implements AutoCloseable {
     private final Deque<Job> pending = new ArrayDeque<>();
     private final Map<Long, Job> active = new HashMap<>();
     private final Set<String> runningRefs = new HashSet<>();
+    /** The newest build scheduled of each ref: an older one scheduled after it (a race of two deliveries) is moot. */
+    private final Map<String, Long> newest = new HashMap<>();
+    /**
+     * Ends the rows of builds superseded while queued, off the delivery's path: the queue's state is final at once,
+     * the row follows within milliseconds (or, after a crash, is queued again at the next start and superseded again).
+     */
+    private final ExecutorService endings = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("ferry-build-endings").factory());
+    private final java.util.Queue<BuildStore.QueuedCancel> unwritten = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private int running;
     private boolean closed;
 
@@ -164,50 +175,80 @@ public final class BuildQueue implements AutoCloseable {
         return store;
     }
 
-    private void schedule(BuildRecord record) {
-        List<Runnable> writes = new ArrayList<>();
+    void schedule(BuildRecord record) {
+        List<BuildStore.QueuedCancel> writes = new ArrayList<>();
         lock.lock();
         try {
             if (closed) {
                 return; // recorded as queued: the next start runs it
+            }
+            Job job = new Job(record);
+            long newer = newest.merge(record.refKey(), record.id(), Math::max);
+            if (newer != record.id()) {
+                active.put(record.id(), job);
+                pending.addLast(job);
+                cancel(job, "superseded by build " + newer, writes);
+                return;
             }
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
                     cancel(older, "superseded by build " + record.id(), writes);
                 }
             }
-            Job job = new Job(record);
             active.put(record.id(), job);
             pending.addLast(job);
             dispatch();
         } finally {
             lock.unlock();
+            if (!writes.isEmpty()) {
+                endLater(writes);
+            }
         }
-        // Rows of superseded queued builds are ended after the lock: a delivery waits for the database, not for
-        // every other delivery's database write (the queue's state above is already final).
-        writes.forEach(Runnable::run);
+    }
+
+    /** Hands the rows to the endings thread, which writes all those waiting in one statement. */
+    private void endLater(List<BuildStore.QueuedCancel> rows) {
+        unwritten.addAll(rows);
+        try {
+            endings.execute(() -> {
+                List<BuildStore.QueuedCancel> batch = new ArrayList<>();
+                for (BuildStore.QueuedCancel next; (next = unwritten.poll()) != null; ) {
+                    batch.add(next);
+                }
+                if (batch.isEmpty()) {
+                    return; // an earlier task wrote them
+                }
+                try {
+                    store.cancelQueued(batch);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "the end of " + batch.size() + " superseded builds cannot "
+                            + "be recorded; they are queued again at the next start and superseded again", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed meanwhile: the rows stay queued, and the next start queues them again behind the builds that
+            // superseded them, which supersede them again.
+        }
     }
 
     /** Under the lock. */
     private CancelOutcome cancel(Job job, String reason) {
-        List<Runnable> writes = new ArrayList<>();
+        List<BuildStore.QueuedCancel> writes = new ArrayList<>();
         CancelOutcome outcome = cancel(job, reason, writes);
-        writes.forEach(Runnable::run);
+        if (!writes.isEmpty()) {
+            store.cancelQueued(writes);
+        }
         return outcome;
     }
 
-    /** Under the lock; the database write ending a queued build is added to {@code writes}. */
-    private CancelOutcome cancel(Job job, String reason, List<Runnable> writes) {
+    /** Under the lock; the row of a queued build it ends is added to {@code writes}. */
+    private CancelOutcome cancel(Job job, String reason, List<BuildStore.QueuedCancel> writes) {
         switch (job.state) {
             case PENDING -> {
                 pending.remove(job);
                 active.remove(job.record.id());
                 job.state = State.CANCELLED;
-                Instant now = clock.instant();
-                BuildRecord record = job.record;
-                writes.add(() -> store.finish(record.id(), BuildStatus.CANCELLED, List.of(new BuildRecord.PhaseTiming(
-                                Phase.QUEUED, record.createdAt(), Duration.between(record.createdAt(), now))),
-                        Map.of(), OptionalLong.empty(), Optional.of(reason)));
+                writes.add(new BuildStore.QueuedCancel(job.record.id(), clock.instant(), reason));
                 changed.signalAll();
                 return CancelOutcome.CANCELLED;
             }
@@ -428,7 +469,7 @@ public final class BuildQueue implements AutoCloseable {
                 + (record.attempt() > 1 ? " (attempt " + record.attempt() + ")" : "");
     }
 
-    /** Waits until nothing is queued or running (tests). */
+    /** Waits until nothing is queued or running and every row is written (tests). */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
@@ -440,9 +481,14 @@ public final class BuildQueue implements AutoCloseable {
                 }
                 changed.awaitNanos(left);
             }
-            return true;
         } finally {
             lock.unlock();
+        }
+        try {
+            endings.submit(() -> { }).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
         }
     }
 
@@ -489,6 +535,7 @@ public final class BuildQueue implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        endings.close(); // the rows of superseded builds are written before the database closes
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread thread : threads) {
             try {

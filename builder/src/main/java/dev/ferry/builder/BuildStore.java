@@ -6,6 +6,8 @@ import io.helidon.dbclient.DbRow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,16 +17,21 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
-/** The builds and webhook deliveries tables. */
+/** The builds table, with the webhook delivery (if any) that asked for each. */
 public final class BuildStore {
     private static final String COLUMNS = "id, project, action, ref_kind, ref_name, pr_number, commit_id, status, "
             + "phase, phases, outputs, generation, error, trigger, delivery_id, attempt, retry_of, created_at, "
             + "started_at, finished_at";
 
+    /** The most deliveries recorded by one statement (13 parameters each). */
+    private static final int MAX_DELIVERIES_PER_INSERT = 64;
+
     private final Database db;
+    private final Combiner<ForDelivery, Recorded> deliveries;
 
     BuildStore(Database db) {
         this.db = db;
+        this.deliveries = new Combiner<>(this::recordDeliveries, MAX_DELIVERIES_PER_INSERT);
     }
 
     public static BuildStore create(Database db) {
@@ -66,43 +73,87 @@ public final class BuildStore {
     }
 
     public BuildRecord insert(NewBuild build) {
-        return db.transaction(tx -> insert(tx, build));
+        return db.write(w -> insert(w, build));
     }
 
     /**
      * Records a build for a webhook delivery, or, if a delivery with this id was recorded before, returns that
-     * delivery's build and records nothing (in one transaction, so two concurrent repeats create one build).
+     * delivery's build and records nothing. Concurrent deliveries are recorded together, in one statement (see
+     * {@link Combiner}); the unique index on the delivery id decides which is new, so concurrent repeats of a
+     * delivery create one build.
      */
     public Recorded insertForDelivery(String forge, String event, String deliveryId, NewBuild build) {
-        return db.transaction(tx -> {
-            Optional<Long> earlier = tx.get("SELECT build_id FROM webhook_deliveries WHERE delivery_id = ?", deliveryId)
-                    .map(row -> Rows.number(row, "build_id"));
-            if (earlier.isPresent()) {
-                return new Recorded(find(tx, earlier.get()).orElseThrow(), false);
+        return deliveries.submit(new ForDelivery(forge, event, build.withDelivery(deliveryId)));
+    }
+
+    /** A build to record for a webhook delivery, with the delivery's forge and event type. */
+    private record ForDelivery(String forge, String event, NewBuild build) {
+    }
+
+    /** One {@code INSERT} of every build of the batch; the repeats of a delivery recorded before are looked up. */
+    private List<Recorded> recordDeliveries(List<ForDelivery> batch) {
+        return db.write(w -> {
+            long createdAt = db.clock().millis();
+            StringBuilder sql = new StringBuilder(INSERT);
+            List<Object> params = new ArrayList<>();
+            for (ForDelivery d : batch) {
+                sql.append(params.isEmpty() ? "" : ", ").append(VALUES);
+                params.addAll(values(d.build(), Optional.of(d), createdAt));
             }
-            BuildRecord recorded = insert(tx, build.withDelivery(deliveryId));
-            tx.insert("INSERT INTO webhook_deliveries (delivery_id, forge, event, build_id, received_at) "
-                    + "VALUES (?, ?, ?, ?, ?)", deliveryId, forge, event, recorded.id(), db.clock().millis());
-            return new Recorded(recorded, true);
+            sql.append(ON_CONFLICT).append(" RETURNING id, delivery_id");
+            Map<String, Long> created = new HashMap<>();
+            try (Stream<DbRow> rows = w.query(sql.toString(), params.toArray())) {
+                rows.forEach(row -> created.put(Rows.string(row, "delivery_id"), Rows.number(row, "id")));
+            }
+            List<Recorded> recorded = new ArrayList<>();
+            for (ForDelivery d : batch) {
+                String id = d.build().deliveryId().orElseThrow();
+                Long newId = created.remove(id);
+                recorded.add(newId != null
+                        ? new Recorded(inserted(newId, d.build(), createdAt), true)
+                        : new Recorded(forDelivery(w, id).orElseThrow(), false));
+            }
+            return recorded;
         });
     }
 
     /** The build an earlier delivery with this id recorded. */
     public Optional<BuildRecord> forDelivery(String deliveryId) {
-        return db.read(r -> r.get("SELECT build_id FROM webhook_deliveries WHERE delivery_id = ?", deliveryId)
-                .flatMap(row -> find(r, Rows.number(row, "build_id"))));
+        return db.read(r -> forDelivery(r, deliveryId));
     }
 
-    /** One statement: the row as inserted comes back ({@code RETURNING}, SQLite 3.35+). */
+    private static Optional<BuildRecord> forDelivery(DbExecute r, String deliveryId) {
+        return r.get("SELECT " + COLUMNS + " FROM builds WHERE delivery_id = ?", deliveryId).map(BuildStore::record);
+    }
+
+    private static final String INSERT = "INSERT INTO builds (project, action, ref_kind, ref_name, pr_number, "
+            + "commit_id, status, phase, phases, trigger, delivery_id, delivery_forge, delivery_event, attempt, "
+            + "retry_of, created_at) VALUES ";
+    private static final String VALUES = "(?, ?, ?, ?, ?, ?, 'queued', 'queued', '[]', ?, ?, ?, ?, ?, ?, ?)";
+    private static final String ON_CONFLICT = " ON CONFLICT (delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING";
+
+    /** One statement: only the new id comes back ({@code RETURNING}, SQLite 3.35+); the rest is what was written. */
     private BuildRecord insert(DbExecute tx, NewBuild build) {
-        return tx.get("INSERT INTO builds (project, action, ref_kind, ref_name, pr_number, commit_id, status, phase, "
-                        + "phases, trigger, delivery_id, attempt, retry_of, created_at) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, 'queued', 'queued', '[]', ?, ?, ?, ?, ?) RETURNING " + COLUMNS,
-                build.project(), lower(build.action()), Rows.refKind(build.ref()), Rows.refName(build.ref()),
-                Rows.prNumber(build.ref()), build.commit().orElse(null), lower(build.trigger()),
-                build.deliveryId().orElse(null), build.attempt(),
-                build.retryOf().isPresent() ? build.retryOf().getAsLong() : null, db.clock().millis())
-                .map(BuildStore::record).orElseThrow();
+        long createdAt = db.clock().millis();
+        long id = tx.get(INSERT + VALUES + " RETURNING id", values(build, Optional.empty(), createdAt).toArray())
+                .map(row -> Rows.number(row, "id")).orElseThrow();
+        return inserted(id, build, createdAt);
+    }
+
+    private static List<Object> values(NewBuild build, Optional<ForDelivery> delivery, long createdAt) {
+        return Arrays.asList(build.project(), lower(build.action()), Rows.refKind(build.ref()),
+                Rows.refName(build.ref()), Rows.prNumber(build.ref()), build.commit().orElse(null),
+                lower(build.trigger()), build.deliveryId().orElse(null), delivery.map(ForDelivery::forge).orElse(null),
+                delivery.map(ForDelivery::event).orElse(null), build.attempt(),
+                build.retryOf().isPresent() ? build.retryOf().getAsLong() : null, createdAt);
+    }
+
+    /** The row {@link #values} wrote, as read back. */
+    private static BuildRecord inserted(long id, NewBuild build, long createdAt) {
+        return new BuildRecord(id, build.project(), build.action(), build.ref(), build.commit(), BuildStatus.QUEUED,
+                Optional.of(Phase.QUEUED), List.of(), Map.of(), OptionalLong.empty(), Optional.empty(),
+                build.trigger(), build.deliveryId(), build.attempt(), build.retryOf(), Instant.ofEpochMilli(createdAt),
+                Optional.empty(), Optional.empty());
     }
 
     public Optional<BuildRecord> find(long id) {
@@ -151,6 +202,40 @@ public final class BuildStore {
     void updatePhases(long id, Phase phase, List<BuildRecord.PhaseTiming> phases) {
         db.write(w -> w.update("UPDATE builds SET phase = ?, phases = ? WHERE id = ?", phase.id(),
                 phasesJson(phases), id));
+    }
+
+    /** A queued build cancelled before it started: it ends {@code cancelled} after its queued time. */
+    public record QueuedCancel(long id, Instant at, String reason) {
+        public QueuedCancel {
+            Objects.requireNonNull(at, "at");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /** The most rows one {@link #cancelQueued} statement ends (3 parameters each). */
+    private static final int MAX_CANCELS_PER_UPDATE = 300;
+
+    /**
+     * Ends queued builds cancelled before they started, in one statement per {@value #MAX_CANCELS_PER_UPDATE}:
+     * status {@code cancelled}, the reason as error, and one phase, {@code queued}, lasting until then. A row no longer
+     * queued is left as it is.
+     */
+    void cancelQueued(List<QueuedCancel> cancels) {
+        for (int from = 0; from < cancels.size(); from += MAX_CANCELS_PER_UPDATE) {
+            List<QueuedCancel> chunk = cancels.subList(from, Math.min(cancels.size(), from + MAX_CANCELS_PER_UPDATE));
+            List<Object> params = new ArrayList<>();
+            StringBuilder values = new StringBuilder();
+            for (QueuedCancel cancel : chunk) {
+                values.append(values.isEmpty() ? "(?, ?, ?)" : ", (?, ?, ?)");
+                params.addAll(List.of(cancel.id(), cancel.at().toEpochMilli(), cancel.reason()));
+            }
+            // column1..3 of the VALUES list: id, when, why. The phase JSON is the one phasesJson writes.
+            db.write(w -> w.update("UPDATE builds SET status = 'cancelled', phase = 'queued', phases = json_array("
+                    + "json_object('phase', 'queued', 'startedAt', created_at, 'durationMs', "
+                    + "max(0, e.column2 - created_at))), error = e.column3, finished_at = e.column2 "
+                    + "FROM (VALUES " + values + ") AS e WHERE builds.id = e.column1 AND builds.status = 'queued'",
+                    params.toArray()));
+        }
     }
 
     /** Ends a queued or running build; a build already finished is left as it is (false). */

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * file {@code V<n>__<what>.sql}; a new version is a new file added to {@link #FILES}, never an edit of an old one.
  */
 final class Migrations {
-    static final List<String> FILES = List.of("V1__init.sql");
+    static final List<String> FILES = List.of("V1__init.sql", "V2__deliveries_on_builds.sql");
     private static final Pattern NAME = Pattern.compile("V([1-9][0-9]*)__([a-z0-9_]+)\\.sql");
 
     record Migration(int version, String description, List<String> statements) {

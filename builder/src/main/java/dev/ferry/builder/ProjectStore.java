@@ -3,6 +3,7 @@ package dev.ferry.builder;
 import io.helidon.dbclient.DbRow;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -15,6 +16,12 @@ public final class ProjectStore {
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
 
     private final Database db;
+    /** Bumped after every write; the cached list is good while its version is the current one. */
+    private final AtomicLong version = new AtomicLong();
+    private volatile Cached cached;
+
+    private record Cached(long version, List<StoredProject> projects) {
+    }
 
     private ProjectStore(Database db) {
         this.db = db;
@@ -44,6 +51,7 @@ public final class ProjectStore {
             }
             return null;
         });
+        version.incrementAndGet();
     }
 
     /** Adds a project; false (and nothing written) when one with that name exists. */
@@ -51,23 +59,35 @@ public final class ProjectStore {
         if (!NAME.matcher(project.name()).matches()) {
             throw new IllegalArgumentException("project name '" + project.name() + "' must match " + NAME.pattern());
         }
-        return db.write(w -> w.dml("INSERT INTO projects (name, clone_url, production_branch, source, created_at) "
-                        + "VALUES (?, ?, ?, 'api', ?) ON CONFLICT (name) DO NOTHING", project.name(),
+        boolean added = db.write(w -> w.dml("INSERT INTO projects (name, clone_url, production_branch, source, "
+                        + "created_at) VALUES (?, ?, ?, 'api', ?) ON CONFLICT (name) DO NOTHING", project.name(),
                 project.cloneUrl(), project.productionBranch(), db.clock().millis())) == 1;
+        version.incrementAndGet();
+        return added;
     }
 
+    /**
+     * Every project, by name. Kept in memory between writes through this store (the server's only writer of the
+     * table): every webhook delivery looks its repository up here.
+     */
     public List<StoredProject> all() {
-        return db.read(r -> {
+        long current = version.get();
+        Cached c = cached;
+        if (c != null && c.version() == current) {
+            return c.projects();
+        }
+        List<StoredProject> projects = db.read(r -> {
             try (Stream<DbRow> rows = r.query("SELECT name, clone_url, production_branch, source FROM projects "
                     + "ORDER BY name")) {
                 return rows.map(ProjectStore::stored).toList();
             }
         });
+        cached = new Cached(current, projects);
+        return projects;
     }
 
     public Optional<StoredProject> find(String name) {
-        return db.read(r -> r.get("SELECT name, clone_url, production_branch, source FROM projects WHERE name = ?",
-                name).map(ProjectStore::stored));
+        return all().stream().filter(p -> p.project().name().equals(name)).findFirst();
     }
 
     private static StoredProject stored(DbRow row) {

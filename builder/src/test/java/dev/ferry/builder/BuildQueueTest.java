@@ -114,6 +114,24 @@ class BuildQueueTest {
     }
 
     @Test
+    void anOlderBuildScheduledAfterANewerOneOfItsRefNeverRuns() throws Exception {
+        FakePipeline pipeline = new FakePipeline(50, 0);
+        start(pipeline, 2);
+        // Two deliveries recorded together: the newer row's caller reaches the queue first.
+        BuildRecord older = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(1), BuildRecord.Trigger.API));
+        BuildRecord newer = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.API));
+        queue.schedule(newer);
+        queue.schedule(older);
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(newer.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+        BuildRecord moot = get(older.id());
+        assertThat(moot.status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(moot.error()).hasValue("superseded by build " + newer.id());
+        assertThat(moot.startedAt()).isEmpty();
+        assertThat(Files.exists(queue.logFile(older.id()))).as("it never started").isFalse();
+    }
+
+    @Test
     void storm_twentyPushesWithinASecondEndWithAtMostTwoCompletedAndTheLastCommitBuilt() throws Exception {
         FakePipeline pipeline = new FakePipeline(300, 50);
         start(pipeline, 2);

@@ -63,7 +63,7 @@ class DatabaseTest {
     @Test
     void migrationFilesAreNumberedFromOneAndParse() {
         List<Migrations.Migration> all = Migrations.all();
-        assertThat(all).extracting(Migrations.Migration::version).containsExactly(1);
+        assertThat(all).extracting(Migrations.Migration::version).containsExactly(1, 2);
         assertThat(all.getFirst().statements()).anySatisfy(s -> assertThat(s).startsWith("CREATE TABLE builds"));
         assertThat(Migrations.statements("-- c\nCREATE TABLE a (x INTEGER);\nCREATE TABLE b (y TEXT);\n"))
                 .containsExactly("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y TEXT)");
@@ -80,9 +80,11 @@ class DatabaseTest {
             assertThat(pr.commit()).contains("a".repeat(40));
             assertThat(pr.retryOf()).isEmpty();
             assertThat(pr.deliveryId()).isEmpty();
+            assertThat(pr).isEqualTo(builds.find(pr.id()).orElseThrow()); // built from what was written, not read
             BuildRecord teardown = builds.insert(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("main"),
                     BuildRecord.Trigger.WEBHOOK));
             assertThat(teardown.commit()).isEmpty();
+            assertThat(teardown).isEqualTo(builds.find(teardown.id()).orElseThrow());
             assertThat(teardown.id()).isGreaterThan(pr.id());
             var phases = List.of(new BuildRecord.PhaseTiming(Phase.QUEUED, Instant.ofEpochMilli(5),
                     java.time.Duration.ofMillis(12)));
@@ -100,6 +102,33 @@ class DatabaseTest {
                     .containsExactly(pr.id());
             assertThat(builds.list(Optional.empty(), Optional.empty(), 1)).extracting(BuildRecord::id)
                     .containsExactly(teardown.id());
+        }
+    }
+
+    @Test
+    void queuedBuildsCancelledTogetherEndWithTheirQueuedPhaseAndReason() {
+        try (Database db = migrated()) {
+            BuildStore builds = BuildStore.create(db);
+            List<BuildRecord> queued = new java.util.ArrayList<>();
+            for (int i = 0; i < 305; i++) { // more than one statement's worth
+                queued.add(builds.insert(BuildStore.NewBuild.build("shop", new BuildRef.Branch("b" + i),
+                        String.format("%040x", i), BuildRecord.Trigger.API)));
+            }
+            BuildRecord running = queued.getLast();
+            builds.markRunning(running.id(), Instant.now(), List.of(), Phase.QUEUED);
+            List<BuildStore.QueuedCancel> cancels = queued.stream().map(b -> new BuildStore.QueuedCancel(b.id(),
+                    b.createdAt().plusMillis(42 + b.id()), "superseded by build " + (b.id() + 1000))).toList();
+            builds.cancelQueued(cancels);
+            for (BuildRecord b : queued.subList(0, 304)) {
+                BuildRecord done = builds.find(b.id()).orElseThrow();
+                assertThat(done.status()).isEqualTo(BuildStatus.CANCELLED);
+                assertThat(done.error()).hasValue("superseded by build " + (b.id() + 1000));
+                assertThat(done.finishedAt()).hasValue(b.createdAt().plusMillis(42 + b.id()));
+                assertThat(done.phases()).containsExactly(new BuildRecord.PhaseTiming(Phase.QUEUED, b.createdAt(),
+                        java.time.Duration.ofMillis(42 + b.id())));
+            }
+            assertThat(builds.find(running.id()).orElseThrow().status()).as("no longer queued: left as it is")
+                    .isEqualTo(BuildStatus.RUNNING);
         }
     }
 
@@ -141,6 +170,66 @@ class DatabaseTest {
             assertThat(builds.list(Optional.empty(), Optional.empty(), 100)).hasSize(1);
             assertThat(builds.forDelivery("d-1")).map(BuildRecord::id).contains(first.build().id());
             assertThat(first.build().deliveryId()).contains("d-1");
+            assertThat(first.build()).isEqualTo(again.build());
+        }
+    }
+
+    @Test
+    void concurrentRepeatsOfADeliveryRecordOneBuild() throws Exception {
+        try (Database db = migrated(); var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            BuildStore builds = BuildStore.create(db);
+            var build = BuildStore.NewBuild.build("shop", new BuildRef.Branch("main"), "c".repeat(40),
+                    BuildRecord.Trigger.WEBHOOK);
+            List<java.util.concurrent.Future<BuildStore.Recorded>> repeats = new java.util.ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                repeats.add(pool.submit(() -> builds.insertForDelivery("gitea", "push", "same-id", build)));
+            }
+            List<BuildStore.Recorded> recorded = new java.util.ArrayList<>();
+            for (var f : repeats) {
+                recorded.add(f.get());
+            }
+            assertThat(recorded).filteredOn(BuildStore.Recorded::created).hasSize(1);
+            assertThat(recorded).extracting(r -> r.build().id()).containsOnly(recorded.getFirst().build().id());
+            assertThat(builds.list(Optional.empty(), Optional.empty(), 100)).hasSize(1);
+        }
+    }
+
+    @Test
+    void version2MovesTheDeliveriesOfAVersion1DatabaseOntoTheirBuilds() throws Exception {
+        Path file = dir.resolve(Database.FILE_NAME);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                    + "applied_at INTEGER NOT NULL)");
+            for (String statement : Migrations.all().getFirst().statements()) {
+                s.executeUpdate(statement);
+            }
+            s.executeUpdate("INSERT INTO schema_version VALUES (1, 'init', 0)");
+            s.executeUpdate("INSERT INTO builds (project, action, ref_kind, ref_name, commit_id, status, trigger, "
+                    + "delivery_id, created_at) VALUES ('shop', 'build', 'branch', 'main', '" + "f".repeat(40)
+                    + "', 'succeeded', 'webhook', 'd-old', 5)");
+            s.executeUpdate("INSERT INTO builds (project, action, ref_kind, ref_name, commit_id, status, trigger, "
+                    + "created_at) VALUES ('shop', 'build', 'branch', 'main', '" + "e".repeat(40)
+                    + "', 'queued', 'api', 6)");
+            s.executeUpdate("INSERT INTO webhook_deliveries VALUES ('d-old', 'forgejo', 'push', 1, 5)");
+        }
+        try (Database db = Database.open(file)) {
+            assertThat(db.migrate()).isEqualTo(new Database.MigrationResult(1, 2));
+            BuildStore builds = BuildStore.create(db);
+            var again = builds.insertForDelivery("forgejo", "push", "d-old", BuildStore.NewBuild.build("shop",
+                    new BuildRef.Branch("main"), "f".repeat(40), BuildRecord.Trigger.WEBHOOK));
+            assertThat(again.created()).isFalse();
+            assertThat(again.build().id()).isEqualTo(1);
+            assertThat(builds.list(Optional.empty(), Optional.empty(), 10)).hasSize(2);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT delivery_forge, delivery_event FROM builds ORDER BY id")) {
+            rs.next();
+            assertThat(rs.getString(1) + "/" + rs.getString(2)).isEqualTo("forgejo/push");
+            rs.next();
+            assertThat(rs.getString(1)).isNull();
+            try (ResultSet tables = s.executeQuery("SELECT name FROM sqlite_master WHERE name = 'webhook_deliveries'")) {
+                assertThat(tables.next()).as("the version 1 table is gone").isFalse();
+            }
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.Set;
 public final class Events {
     /** The event types Ferry handles; any other is {@link WebhookException.Kind#UNSUPPORTED_EVENT}. */
     public static final Set<String> HANDLED = Set.of("push", "delete", "pull_request", "ping");
+    private static final java.util.regex.Pattern COMMIT = java.util.regex.Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ZERO_COMMIT = "0000000000000000000000000000000000000000";
@@ -111,7 +112,7 @@ public final class Events {
     }
 
     private static String commit(String sha, String field) {
-        if (!sha.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
+        if (!COMMIT.matcher(sha).matches()) {
             throw malformed(field + " is not a commit id (40 or 64 lower-case hex digits)");
         }
         return sha;
