@@ -9,7 +9,10 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,20 +20,54 @@ import picocli.CommandLine.Command;
 @Command(name = "ferry",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Build-and-deploy server for Nix: binary cache, builds and deployments.",
-        subcommands = {ServeCommand.class, DemoCommand.class, CheckConfigCommand.class, MigrateCommand.class,
-                DeployerCommand.class, PublishCommand.class,
-                ManifestCommand.class, CacheCommand.class, NarCommand.class, KeygenCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Build-and-deploy server for Nix: binary cache, builds and deployments.")
 public final class Main {
+    /**
+     * The subcommands, in the order {@code ferry --help} lists them. Only the one named on the command line is made
+     * (see {@link #commandLine}): making a command builds its model and runs its initializers, and making all of them
+     * loaded some 1,600 classes (the HTTP client and TLS among them) before any command ran.
+     */
+    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
+        commands.put("serve", ServeCommand::new);
+        commands.put("demo", DemoCommand::new);
+        commands.put("check-config", CheckConfigCommand::new);
+        commands.put("migrate", MigrateCommand::new);
+        commands.put("deployer", DeployerCommand::new);
+        commands.put("publish", PublishCommand::new);
+        commands.put("manifest", ManifestCommand::new);
+        commands.put("cache", CacheCommand::new);
+        commands.put("nar", NarCommand::new);
+        commands.put("keygen", KeygenCommand::new);
+        commands.put("bench", BenchCommand::new);
+        commands.put("help", CommandLine.HelpCommand::new);
+        return commands;
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
+    /**
+     * The command line for {@code args}: with only the subcommand {@code args[0]} names, or with all of them when it
+     * names none ({@code ferry}, {@code ferry --help}, {@code ferry help publish}, a typo: usage and help list them).
+     */
+    public static CommandLine commandLine(String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        if (only != null) {
+            commandLine.addSubcommand(only.get());
+        } else {
+            COMMANDS.values().forEach(command -> commandLine.addSubcommand(command.get()));
+        }
+        return commandLine;
+    }
+
     /** Runs the command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
     static int run(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
+        CommandLine commandLine = commandLine(args);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("ferry: " + describe(e));
             if (System.getenv("FERRY_DEBUG") != null) {

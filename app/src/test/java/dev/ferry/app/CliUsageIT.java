@@ -27,7 +27,7 @@ class CliUsageIT {
     /** Every command path, found in the command line's own model so that a new command is covered too. */
     static Stream<List<String>> commands() {
         List<List<String>> commands = new ArrayList<>();
-        collect(new CommandLine(new Main()), new ArrayList<>(), commands);
+        collect(Main.commandLine(), new ArrayList<>(), commands);
         return commands.stream();
     }
 
