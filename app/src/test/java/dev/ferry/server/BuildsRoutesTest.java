@@ -261,6 +261,68 @@ class BuildsRoutesTest {
     }
 
     @Test
+    void concurrentDeliveriesAreRecordedTogetherOneBuildPerDeliveryIdAndTheNewestOfEachBranchBuilt()
+            throws Exception {
+        pipeline.hold = new CountDownLatch(1); // the first builds wait, so the later ones queue and supersede
+        int deliveries = 40;
+        List<java.util.concurrent.Future<HttpResponse<byte[]>>> answers = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            CountDownLatch go = new CountDownLatch(1);
+            for (int i = 0; i < deliveries; i++) {
+                // ids c-0 .. c-29, the last ten repeat c-0 .. c-9 with the same body
+                int n = i < 30 ? i : i - 30;
+                answers.add(pool.submit(() -> {
+                    go.await();
+                    return deliver("push", push("b" + (n % 4), commit(n + 1)), "c-" + n);
+                }));
+            }
+            go.countDown();
+        }
+        Map<String, Long> buildOfDelivery = new java.util.HashMap<>();
+        for (var answer : answers) {
+            HttpResponse<byte[]> response = answer.get();
+            assertThat(response.statusCode()).as(Http.text(response)).isIn(200, 202);
+            JsonNode build = json(response).get("build");
+            Long earlier = buildOfDelivery.putIfAbsent(build.get("deliveryId").asText(), build.get("id").asLong());
+            if (earlier != null) {
+                assertThat(build.get("id").asLong()).as("a repeat gets the same build").isEqualTo(earlier);
+            }
+        }
+        assertThat(buildOfDelivery).hasSize(30);
+        assertThat(answers.stream().filter(a -> a.resultNow().statusCode() == 202)).hasSize(30);
+        pipeline.hold.countDown();
+        assertThat(builds()).hasSize(30);
+        for (int branch = 0; branch < 4; branch++) {
+            int b = branch;
+            // The build recorded last for a branch (the highest id) runs to the end, and its commit is what is built.
+            long newest = buildOfDelivery.entrySet().stream()
+                    .filter(e -> Integer.parseInt(e.getKey().substring(2)) % 4 == b)
+                    .mapToLong(Map.Entry::getValue).max().orElseThrow();
+            JsonNode last = awaitBuild(newest, "succeeded");
+            assertThat(pipeline.built).contains("shop-b" + branch + "@" + last.get("commit").asText());
+        }
+        // Every other build ended: cancelled (superseded) or, for the first of a branch, succeeded.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            JsonNode list = json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
+            long unfinished = 0;
+            for (JsonNode b : list) {
+                String status = b.get("status").asText();
+                if (status.equals("queued") || status.equals("running")) {
+                    unfinished++;
+                } else {
+                    assertThat(status).as(b.toString()).isIn("succeeded", "cancelled");
+                }
+            }
+            if (unfinished == 0 || System.nanoTime() > deadline) {
+                assertThat(unfinished).isZero();
+                break;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
     void tagPushesAndPingsStartNothing() {
         HttpResponse<byte[]> tag = deliver("push", push("alice/shop", CLONE_URL, "refs/tags/v1", commit(1), false),
                 "t-1");
