@@ -11,6 +11,7 @@ import dev.ferry.builder.SqliteDeploymentStore;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.ManifestVerifier;
 import dev.ferry.cache.Storage;
+import dev.ferry.nix.PublicKey;
 import dev.ferry.nix.SecretKey;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,10 +35,13 @@ final class Builds implements AutoCloseable {
     final WebhookSecrets secrets;
     final BranchHeads heads;
     final GenerationNotifier notifier;
+    /** The keys a generation this server builds on may be signed by: its own, and {@code ferry.cache.trusted-keys}. */
+    private final List<PublicKey> trusted;
 
     private Builds(BuilderSettings settings, Database database, ProjectStore projects, BuildStore builds,
                    BuildQueue queue, DeploymentStore deployments, ManifestStore manifests, SecretKey signingKey,
-                   AdminAuth auth, WebhookSecrets secrets, BranchHeads heads, GenerationNotifier notifier) {
+                   AdminAuth auth, WebhookSecrets secrets, BranchHeads heads, GenerationNotifier notifier,
+                   List<PublicKey> alsoTrusted) {
         this.settings = settings;
         this.database = database;
         this.projects = projects;
@@ -51,6 +55,9 @@ final class Builds implements AutoCloseable {
         this.secrets = secrets;
         this.heads = heads;
         this.notifier = notifier;
+        List<PublicKey> keys = new java.util.ArrayList<>(alsoTrusted);
+        keys.add(signingKey.publicKey());
+        this.trusted = List.copyOf(keys);
     }
 
     /** {@code <data-dir>/ferry.db}. */
@@ -81,7 +88,7 @@ final class Builds implements AutoCloseable {
                     name -> projects.find(name).map(ProjectStore.StoredProject::project),
                     settings.maxConcurrentBuilds(), config.dataDir().resolve("builds"));
             return new Builds(settings, database, projects, builds, queue, deployments,
-                    ManifestStore.create(storage), signingKey, auth, secrets, heads, notifier);
+                    ManifestStore.create(storage), signingKey, auth, secrets, heads, notifier, config.trustedKeys());
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -89,7 +96,7 @@ final class Builds implements AutoCloseable {
     }
 
     ManifestVerifier verifier() {
-        return ManifestVerifier.trusting(List.of(signingKey.publicKey()));
+        return ManifestVerifier.trusting(trusted);
     }
 
     Optional<Project> project(String name) {

@@ -28,7 +28,7 @@ public final class ConfigCheck {
     private static final Pattern PROJECT_KEY = Pattern.compile(
             "ferry\\.projects\\.\\d+\\.(name|clone-url|production-branch|webhook-secret-file)");
     private static final Pattern LIST_ITEM = Pattern.compile(
-            "ferry\\.deployer\\.(trusted-keys|substituters)\\.\\d+");
+            "ferry\\.(deployer\\.trusted-keys|deployer\\.substituters|cache\\.trusted-keys)\\.\\d+");
     private static final int MAX_PASSES = 100;
 
     /** A problem: {@code <key>: <reason>}. */

@@ -37,7 +37,7 @@ public interface PipelineFactory {
     /** The real pipeline, running git and nix through {@code runner} (the tests add their offline Nix settings). */
     static PipelineFactory nix(PipelineSettings settings, ProcessRunner runner) {
         return resources -> BuildPipelines.create(settings, resources.storage(), resources.signingKey(),
-                resources.deployments(), runner);
+                resources.config().trustedKeys(), resources.deployments(), runner);
     }
 
     /** {@code pipeline}, telling {@code notifier} of every generation its builds and teardowns write. */

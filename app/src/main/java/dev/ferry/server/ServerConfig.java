@@ -3,6 +3,7 @@ package dev.ferry.server;
 import dev.ferry.cache.CacheException;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
+import dev.ferry.nix.PublicKey;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigException;
@@ -34,7 +35,7 @@ import java.util.regex.Pattern;
  */
 public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUri, Path secretKeyFile,
                            boolean secretKeyFileIsDefault, Compression compression, Optional<Path> uploadTokenFile,
-                           long maxUploadSize) {
+                           long maxUploadSize, List<PublicKey> trustedKeys) {
 
     public static final String DATA_DIR = "ferry.data-dir";
     public static final String HOST = "ferry.server.host";
@@ -44,11 +45,24 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
     public static final String COMPRESSION = "ferry.cache.compression";
     public static final String UPLOAD_TOKEN_FILE = "ferry.cache.upload-token-file";
     public static final String MAX_UPLOAD_SIZE = "ferry.cache.max-upload-size";
+    public static final String TRUSTED_KEYS = "ferry.cache.trusted-keys";
 
     /** Every key this server reads. Unknown keys in the sections it owns ({@code ferry.server}, {@code ferry.cache}) are errors. */
     public static final List<String> KEYS = List.of(DATA_DIR, HOST, PORT, CACHE_URI, SECRET_KEY_FILE, COMPRESSION,
-            UPLOAD_TOKEN_FILE, MAX_UPLOAD_SIZE);
+            UPLOAD_TOKEN_FILE, MAX_UPLOAD_SIZE, TRUSTED_KEYS);
     private static final List<String> OWNED_SECTIONS = List.of("ferry.server", "ferry.cache");
+
+    public ServerConfig {
+        trustedKeys = List.copyOf(trustedKeys);
+    }
+
+    /** Trusting no key but its own. */
+    public ServerConfig(Path dataDir, String host, int port, CacheUri cacheUri, Path secretKeyFile,
+                        boolean secretKeyFileIsDefault, Compression compression, Optional<Path> uploadTokenFile,
+                        long maxUploadSize) {
+        this(dataDir, host, port, cacheUri, secretKeyFile, secretKeyFileIsDefault, compression, uploadTokenFile,
+                maxUploadSize, List.of());
+    }
 
     static final String DEFAULT_HOST = "127.0.0.1";
     static final int DEFAULT_PORT = 8080;
@@ -163,7 +177,7 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             }
             node.traverse().filter(Config::isLeaf).forEach(leaf -> {
                 String key = leaf.key().toString();
-                if (!KEYS.contains(key)) {
+                if (!KEYS.contains(key) && !key.matches(Pattern.quote(TRUSTED_KEYS) + "\\.\\d+")) {
                     throw new InvalidConfigException(key, "unknown setting (known: " + String.join(", ", KEYS) + ")");
                 }
             });
@@ -195,7 +209,32 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
         long maxUploadSize = string(config, MAX_UPLOAD_SIZE).map(ServerConfig::size).orElse(DEFAULT_MAX_UPLOAD_SIZE);
         return new ServerConfig(dataDir, host, port, cacheUri,
                 secretKeyFile.orElseGet(() -> dataDir.resolve("keys").resolve("cache-secret.key")),
-                secretKeyFile.isEmpty(), compression, uploadTokenFile, maxUploadSize);
+                secretKeyFile.isEmpty(), compression, uploadTokenFile, maxUploadSize, trustedKeys(config));
+    }
+
+    /**
+     * {@code ferry.cache.trusted-keys}: a YAML list, or one string of keys separated by spaces or commas (the
+     * environment variable's form).
+     */
+    private static List<PublicKey> trustedKeys(Config config) {
+        Config node = config.get(TRUSTED_KEYS);
+        if (!node.exists()) {
+            return List.of();
+        }
+        List<String> texts = node.isLeaf()
+                ? java.util.Arrays.stream(node.asString().get().strip().split("[,\\s]+")).filter(t -> !t.isEmpty())
+                        .toList()
+                : node.asList(String.class).get().stream().map(String::strip).toList();
+        List<PublicKey> keys = new ArrayList<>();
+        for (String text : texts) {
+            try {
+                keys.add(PublicKey.parse(text));
+            } catch (dev.ferry.nix.NixFormatException | IllegalArgumentException e) {
+                throw new InvalidConfigException(TRUSTED_KEYS, "'" + text + "' is not a public key, name:base64 ("
+                        + e.getMessage() + ")");
+            }
+        }
+        return keys;
     }
 
     /** {@code /var/lib/ferry} for root, else {@code $XDG_DATA_HOME/ferry}, else {@code ~/.local/share/ferry}. */
