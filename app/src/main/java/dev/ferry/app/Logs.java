@@ -21,8 +21,19 @@ import java.util.logging.SimpleFormatter;
 final class Logs {
     /** Held so the configuration is not lost when the logger is collected. */
     private static final Logger ROOT = Logger.getLogger("");
+    private static final Logger CONNECTION_POOL = Logger.getLogger("com.zaxxer.hikari");
 
     private Logs() {
+    }
+
+    /**
+     * The database connection pool's start and stop lines (INFO) say nothing a user of any command needs; they show
+     * with {@code FERRY_DEBUG} set.
+     */
+    static void quietConnectionPool() {
+        if (System.getenv("FERRY_DEBUG") == null) {
+            CONNECTION_POOL.setLevel(java.util.logging.Level.WARNING);
+        }
     }
 
     static void configure(LogSettings settings) {

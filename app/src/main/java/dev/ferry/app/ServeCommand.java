@@ -28,7 +28,6 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     /** Held so the level set below is not lost when the logger is collected. */
     private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
-    private static final Logger HIKARI_LOGGER = Logger.getLogger("com.zaxxer.hikari");
 
     @Spec
     CommandSpec spec;
@@ -56,7 +55,6 @@ final class ServeCommand implements Callable<Integer> {
         if (System.getenv("FERRY_DEBUG") == null) {
             // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
             HELIDON_LOGGER.setLevel(Level.WARNING);
-            HIKARI_LOGGER.setLevel(Level.WARNING); // the connection pool's start and stop lines
         }
         Optional<HostReports> reports = deployer.reportTokenFile().map(HostReports::fromFile);
         FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.nix(pipeline));
