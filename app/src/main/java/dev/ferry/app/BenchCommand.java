@@ -129,8 +129,8 @@ final class BenchCommand {
                     }
                     sizes[0] = directorySize(ours.resolve("nar"));
                     sizes[1] = directorySize(theirs.resolve("nar"));
-                    deleteTree(ours);
-                    deleteTree(theirs);
+                    dev.ferry.nix.FileTrees.delete(ours);
+                    dev.ferry.nix.FileTrees.delete(theirs);
                 }
                 double ferry = median(ferryNanos) / 1e9;
                 double nix = median(nixNanos) / 1e9;
@@ -142,7 +142,7 @@ final class BenchCommand {
                         (double) sizes[0] / sizes[1]);
                 return 0;
             } finally {
-                deleteTree(work);
+                dev.ferry.nix.FileTrees.delete(work);
             }
         }
 
@@ -168,17 +168,6 @@ final class BenchCommand {
         }
         try (var walk = java.nio.file.Files.walk(dir)) {
             return walk.filter(java.nio.file.Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-    }
-
-    static void deleteTree(Path dir) throws java.io.IOException {
-        if (!java.nio.file.Files.exists(dir)) {
-            return;
-        }
-        try (var walk = java.nio.file.Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.delete(p);
-            }
         }
     }
 

@@ -754,6 +754,6 @@ final class BenchServeCommand {
                 }
             }
         }
-        BenchCommand.deleteTree(dir);
+        dev.ferry.nix.FileTrees.delete(dir);
     }
 }

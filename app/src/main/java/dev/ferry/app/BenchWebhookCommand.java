@@ -118,7 +118,7 @@ final class BenchWebhookCommand implements Callable<Integer> {
         try {
             return run(dir);
         } finally {
-            deleteTree(dir);
+            dev.ferry.nix.FileTrees.delete(dir);
         }
     }
 
@@ -316,13 +316,5 @@ final class BenchWebhookCommand implements Callable<Integer> {
     private static double percentile(List<Double> sorted, int p) {
         int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

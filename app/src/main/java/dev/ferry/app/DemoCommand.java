@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -398,10 +397,8 @@ final class DemoCommand implements Callable<Integer> {
         s.server = Optional.empty();
         s.host.stopUnits(s.prefix);
         s.host.stopStarted();
-        try (Stream<Path> files = Files.walk(s.dir)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(file);
-            }
+        try {
+            dev.ferry.nix.FileTrees.delete(s.dir);
         } catch (IOException e) {
             say("could not remove all of " + s.dir + ": " + e.getMessage());
         }

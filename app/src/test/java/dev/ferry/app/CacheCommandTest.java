@@ -14,8 +14,6 @@ import dev.ferry.nix.Hash;
 import dev.ferry.nix.NarInfo;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.nix.StorePath;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -39,29 +37,10 @@ class CacheCommandTest {
     private Storage storage;
     private final SecretKey key = SecretKey.generate("cache-1");
 
-    record Result(int exit, String out, String err) {
-    }
-
-    private Result ferry(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    private Result cache(String subcommand, String... args) {
+    private InProcessCli.Result cache(String subcommand, String... args) {
         List<String> all = new ArrayList<>(List.of("cache", subcommand, "--cache", cacheUri));
         all.addAll(List.of(args));
-        return ferry(all.toArray(String[]::new));
+        return InProcessCli.run(all.toArray(String[]::new));
     }
 
     @BeforeEach
@@ -108,24 +87,24 @@ class CacheCommandTest {
         StorePath path = publish("pinned");
         assertThat(cache("pins").out()).contains("no pinned paths");
 
-        Result pin = cache("pin", path.absolute());
+        InProcessCli.Result pin = cache("pin", path.absolute());
         assertThat(pin.exit()).isZero();
         assertThat(pin.out()).contains("pinned " + path);
         assertThat(cache("pin", path.absolute()).out()).contains("already pinned: " + path);
         assertThat(cache("pins").out()).contains(path.absolute() + "  pinned 20");
 
         assertThat(cache("unpin", path.absolute()).out()).contains("unpinned " + path);
-        Result again = cache("unpin", path.absolute());
+        InProcessCli.Result again = cache("unpin", path.absolute());
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.err()).contains("ferry: " + path + " is not pinned in " + cacheUri);
     }
 
     @Test
     void pinRefusesPathsTheCacheLacksAndThingsThatAreNotStorePaths() throws Exception {
-        Result missing = cache("pin", storePath("missing").absolute());
+        InProcessCli.Result missing = cache("pin", storePath("missing").absolute());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("cannot pin", "publish it first");
-        Result notAPath = cache("pin", dir.toString());
+        InProcessCli.Result notAPath = cache("pin", dir.toString());
         assertThat(notAPath.exit()).isEqualTo(1);
         assertThat(notAPath.err()).contains(dir + " is neither a store path nor a link to one");
         assertThat(storage.list("pins/")).isEmpty();
@@ -140,7 +119,7 @@ class CacheCommandTest {
         deploy(app);
         List<String> before = storage.list("");
 
-        Result dry = cache("gc", "--keep-generations", "1", "--grace", "0", "--dry-run");
+        InProcessCli.Result dry = cache("gc", "--keep-generations", "1", "--grace", "0", "--dry-run");
         assertThat(dry.exit()).isZero();
         assertThat(dry.out()).contains("keeping the newest 1 manifest generations (found 1: 2)",
                 "roots:  1 store path in manifests, 0 pinned, 0 published within the grace period",
@@ -149,12 +128,12 @@ class CacheCommandTest {
         assertThat(storage.list("")).isEqualTo(before);
 
         // Everything was written just now: the default grace of 24h keeps it all.
-        Result graceful = cache("gc", "--keep-generations", "1");
+        InProcessCli.Result graceful = cache("gc", "--keep-generations", "1");
         assertThat(graceful.out()).contains("grace 24h", "3 published within the grace period",
                 "remove: 0 store paths", "nothing to delete");
         assertThat(storage.list("")).isEqualTo(before);
 
-        Result gc = cache("gc", "--keep-generations", "1", "--grace", "0", "--verbose");
+        InProcessCli.Result gc = cache("gc", "--keep-generations", "1", "--grace", "0", "--verbose");
         assertThat(gc.exit()).isZero();
         assertThat(gc.out()).contains("  keep   " + app, "  keep   " + lib, "deleted 1 narinfo, 1 NAR");
         assertThat(storage.exists(BinaryCache.narInfoKey(old))).isFalse();
@@ -164,11 +143,11 @@ class CacheCommandTest {
     @Test
     void aCacheWithoutManifestsIsCollectedOnlyWithTheFlag() throws Exception {
         StorePath path = publish("no-manifest");
-        Result refused = cache("gc", "--grace", "0");
+        InProcessCli.Result refused = cache("gc", "--grace", "0");
         assertThat(refused.exit()).isEqualTo(1);
         assertThat(refused.err()).contains("has no manifest generation");
         assertThat(storage.exists(BinaryCache.narInfoKey(path))).isTrue();
-        Result done = cache("gc", "--grace", "0", "--without-manifests");
+        InProcessCli.Result done = cache("gc", "--grace", "0", "--without-manifests");
         assertThat(done.exit()).isZero();
         assertThat(done.out()).contains("deleted 1 narinfo");
         assertThat(storage.exists(BinaryCache.narInfoKey(path))).isFalse();
@@ -176,10 +155,10 @@ class CacheCommandTest {
 
     @Test
     void badOptionsAreClearErrors() {
-        Result zero = cache("gc", "--keep-generations", "0");
+        InProcessCli.Result zero = cache("gc", "--keep-generations", "0");
         assertThat(zero.exit()).isEqualTo(1);
         assertThat(zero.err()).contains("keep-generations must be at least 1");
-        Result noUnit = cache("gc", "--grace", "5");
+        InProcessCli.Result noUnit = cache("gc", "--grace", "5");
         assertThat(noUnit.exit()).isEqualTo(2);
         assertThat(noUnit.err()).contains("period '5' needs a unit");
     }

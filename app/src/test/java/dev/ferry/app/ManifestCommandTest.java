@@ -10,9 +10,7 @@ import dev.ferry.nix.Hash;
 import dev.ferry.nix.NarInfo;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.nix.StorePath;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,30 +35,11 @@ class ManifestCommandTest {
     private Path publicKey;
     private SecretKey key;
 
-    record Result(int exit, String out, String err) {
-    }
-
-    private static Result ferry(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /** {@code ferry manifest SUBCOMMAND --cache URI [args...]}. */
-    private Result manifest(String subcommand, String... args) {
+    private InProcessCli.Result manifest(String subcommand, String... args) {
         List<String> all = new ArrayList<>(List.of("manifest", subcommand, "--cache", cacheUri));
         all.addAll(List.of(args));
-        return ferry(all.toArray(String[]::new));
+        return InProcessCli.run(all.toArray(String[]::new));
     }
 
     @BeforeEach
@@ -102,7 +81,7 @@ class ManifestCommandTest {
                 """.formatted(name, path, name, extra));
     }
 
-    private Result setService(String name, StorePath path, String extra) throws Exception {
+    private InProcessCli.Result setService(String name, StorePath path, String extra) throws Exception {
         return manifest("set-service", "--secret-key", secretKey.toString(), "--file",
                 serviceFile(name, path, extra).toString());
     }
@@ -117,22 +96,22 @@ class ManifestCommandTest {
         StorePath worker = storePath("worker-1");
         publish(web);
         publish(worker);
-        Result first = setService("web", web, ", \"http\": {\"domain\": \"example.org\", \"internalPort\": 8000}");
+        InProcessCli.Result first = setService("web", web, ", \"http\": {\"domain\": \"example.org\", \"internalPort\": 8000}");
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.out()).isEqualTo("wrote generation 1: set service web\n");
         assertThat(setService("worker", worker, "").out()).isEqualTo("wrote generation 2: set service worker\n");
         assertThat(setService("worker", worker, "").out())
                 .isEqualTo("no change: generation 2 already deploys exactly this\n");
 
-        Result show = manifest("show");
+        InProcessCli.Result show = manifest("show");
         assertThat(show.exit()).isZero();
         assertThat(show.out().getBytes(StandardCharsets.UTF_8)).isEqualTo(object("manifests/manifest-2.json"));
         assertThat(show.err()).isEqualTo("generation 2: signature not verified (give --trusted-key)\n");
-        Result showOne = manifest("show", "--generation", "1", "--trusted-key", publicKey.toString());
+        InProcessCli.Result showOne = manifest("show", "--generation", "1", "--trusted-key", publicKey.toString());
         assertThat(showOne.out().getBytes(StandardCharsets.UTF_8)).isEqualTo(object("manifests/manifest-1.json"));
         assertThat(showOne.err()).isEqualTo("generation 1: signature by 'cache-1' verified\n");
 
-        Result history = manifest("history");
+        InProcessCli.Result history = manifest("history");
         assertThat(history.exit()).isZero();
         assertThat(history.out().lines().toList()).hasSize(3);
         assertThat(history.out().lines().toList().get(0)).startsWith("GEN").contains("CREATED", "SERVICES", "SITES", "REASON");
@@ -151,10 +130,10 @@ class ManifestCommandTest {
         setService("web", web1, "");
         setService("worker", worker, "");
         setService("web", web2, ", \"env\": {\"PORT\": \"8000\"}");
-        Result remove = manifest("remove-service", "worker", "--secret-key", secretKey.toString(), "--reason", "retire");
+        InProcessCli.Result remove = manifest("remove-service", "worker", "--secret-key", secretKey.toString(), "--reason", "retire");
         assertThat(remove.out()).isEqualTo("wrote generation 4: retire\n");
 
-        Result diff = manifest("diff", "2", "4", "--trusted-key", key.publicKey().render());
+        InProcessCli.Result diff = manifest("diff", "2", "4", "--trusted-key", key.publicKey().render());
         assertThat(diff.exit()).as(diff.err()).isZero();
         assertThat(diff.out()).isEqualTo("""
                 generation 2 -> 4
@@ -165,12 +144,12 @@ class ManifestCommandTest {
                   - worker
                 """.formatted(web1, web2));
 
-        Result rollback = manifest("rollback", "--to", "2", "--secret-key", secretKey.toString());
+        InProcessCli.Result rollback = manifest("rollback", "--to", "2", "--secret-key", secretKey.toString());
         assertThat(rollback.out()).isEqualTo("wrote generation 5: rollback to 2\n");
         assertThat(manifest("diff", "2", "5").out()).isEqualTo("generation 2 -> 5\nno differences in services or sites\n");
         assertThat(manifest("history").out()).contains("rollback to 2");
 
-        Result missing = manifest("remove-service", "nope", "--secret-key", secretKey.toString());
+        InProcessCli.Result missing = manifest("remove-service", "nope", "--secret-key", secretKey.toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).isEqualTo("ferry: generation 5 has no service named 'nope'\n");
     }
@@ -181,7 +160,7 @@ class ManifestCommandTest {
                 {"name": "Web", "artifact": {"storePath": "/opt/web"}, "exec": {"command": "web"},
                  "env": {"port": "8000"}}
                 """);
-        Result result = manifest("set-service", "--secret-key", secretKey.toString(), "--file", file.toString());
+        InProcessCli.Result result = manifest("set-service", "--secret-key", secretKey.toString(), "--file", file.toString());
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("ferry: service in " + file + " is invalid (3 problems):\n"
                 + "  name: 'Web' must match [a-z0-9][a-z0-9-]* (at most 63 characters)\n"
@@ -193,7 +172,7 @@ class ManifestCommandTest {
     @Test
     void aStorePathMissingFromTheCacheIsRefused() throws Exception {
         StorePath web = storePath("web-1");
-        Result result = setService("web", web, "");
+        InProcessCli.Result result = setService("web", web, "");
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("ferry: refusing to write generation 1: a store path has no narinfo in "
                 + storage.uri() + " (publish the closures first): " + web + " (services[0] web)\n");
@@ -207,14 +186,14 @@ class ManifestCommandTest {
         setService("web", web, "");
         setService("web", web, ", \"revision\": \"r2\"");
 
-        Result ok = manifest("verify", "--trusted-key", publicKey.toString());
+        InProcessCli.Result ok = manifest("verify", "--trusted-key", publicKey.toString());
         assertThat(ok.exit()).as(ok.err()).isZero();
         assertThat(ok.out()).isEqualTo("generation 2: ok, signed by cache-1\n");
         assertThat(manifest("verify", "--all", "--trusted-key", key.publicKey().render()).out())
                 .isEqualTo("generation 1: ok, signed by cache-1\ngeneration 2: ok, signed by cache-1\n");
 
         String stranger = SecretKey.generate("stranger-1").publicKey().render();
-        Result untrusted = manifest("verify", "--generation", "1", "--trusted-key", stranger);
+        InProcessCli.Result untrusted = manifest("verify", "--generation", "1", "--trusted-key", stranger);
         assertThat(untrusted.exit()).isEqualTo(1);
         assertThat(untrusted.err()).isEqualTo("ferry: manifests/manifest-1.json is signed by key 'cache-1', which is "
                 + "not trusted (trusted: stranger-1)\n");
@@ -222,7 +201,7 @@ class ManifestCommandTest {
         byte[] json = object("manifests/manifest-1.json");
         json[json.length - 4] ^= 0x01;
         storage.put("manifests/manifest-1.json", json);
-        Result tampered = manifest("verify", "--all", "--trusted-key", publicKey.toString());
+        InProcessCli.Result tampered = manifest("verify", "--all", "--trusted-key", publicKey.toString());
         assertThat(tampered.exit()).isEqualTo(1);
         assertThat(tampered.out()).startsWith("generation 1: FAILED: manifests/manifest-1.json does not match its "
                 + "signature by 'cache-1'").endsWith("generation 2: ok, signed by cache-1\n");
@@ -230,7 +209,7 @@ class ManifestCommandTest {
         assertThat(manifest("show", "--generation", "1", "--trusted-key", publicKey.toString()).exit()).isEqualTo(1);
 
         storage.delete("manifests/manifest-2.json.sig");
-        Result unsigned = manifest("show");
+        InProcessCli.Result unsigned = manifest("show");
         assertThat(unsigned.exit()).isEqualTo(1);
         assertThat(unsigned.err()).isEqualTo("ferry: manifests/manifest-2.json in " + storage.uri()
                 + " is unsigned: manifests/manifest-2.json.sig does not exist\n");
@@ -238,7 +217,7 @@ class ManifestCommandTest {
 
     @Test
     void trustedKeysAreCheckedAsKeysOrFiles() {
-        Result result = manifest("verify", "--trusted-key", "cache-1:AAAA");
+        InProcessCli.Result result = manifest("verify", "--trusted-key", "cache-1:AAAA");
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).isEqualTo("ferry: --trusted-key 'cache-1:AAAA' is neither a public key (public key "
                 + "'cache-1' has 3 bytes, expected 32) nor a file\n");
@@ -246,26 +225,26 @@ class ManifestCommandTest {
 
     @Test
     void emptyCachesAndMissingOptionsAreClear() {
-        Result show = manifest("show");
+        InProcessCli.Result show = manifest("show");
         assertThat(show.exit()).isEqualTo(1);
         assertThat(show.err()).isEqualTo("ferry: no manifest generation in " + storage.uri() + " yet\n");
         assertThat(manifest("history").out()).isEqualTo("no manifest generation in " + storage.uri() + " yet\n");
-        Result noKey = manifest("rollback", "--to", "1");
+        InProcessCli.Result noKey = manifest("rollback", "--to", "1");
         assertThat(noKey.exit()).isEqualTo(2);
         assertThat(noKey.err()).startsWith("Missing required option: '--secret-key=FILE'");
-        Result missingFile = manifest("rollback", "--to", "1", "--secret-key", dir.resolve("nope").toString());
+        InProcessCli.Result missingFile = manifest("rollback", "--to", "1", "--secret-key", dir.resolve("nope").toString());
         assertThat(missingFile.exit()).isEqualTo(1);
         assertThat(missingFile.err()).isEqualTo("ferry: cannot read the secret key " + dir.resolve("nope")
                 + ": no such file or directory\n");
-        Result rollbackNothing = manifest("rollback", "--to", "3", "--secret-key", secretKey.toString());
+        InProcessCli.Result rollbackNothing = manifest("rollback", "--to", "3", "--secret-key", secretKey.toString());
         assertThat(rollbackNothing.err()).isEqualTo("ferry: cannot roll back to generation 3: it does not exist in "
                 + storage.uri() + "\n");
     }
 
     @Test
     void helpListsTheSubcommands() {
-        assertThat(ferry("--help").out()).contains("manifest");
-        assertThat(ferry("manifest", "--help").out()).contains("show", "history", "diff", "rollback", "set-service",
+        assertThat(InProcessCli.run("--help").out()).contains("manifest");
+        assertThat(InProcessCli.run("manifest", "--help").out()).contains("show", "history", "diff", "rollback", "set-service",
                 "remove-service", "verify");
     }
 }

@@ -7,7 +7,6 @@ import dev.ferry.nix.StorePath;
 import dev.ferry.testkit.RequiresPrograms;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -40,25 +39,7 @@ class DeployerCommandIT {
             StorePath v2 = h.buildService("v2", true);
             StorePath never = h.buildService("v3", false);
             List.of(v1, v2, never).forEach(h::publish);
-            DeployerSettings s = h.settings();
-            Path config = Files.writeString(dir.resolve("deployer.yaml"), """
-                    ferry:
-                      data-dir: %s
-                      deployer:
-                        manifest-uri: file://%s
-                        host: %s
-                        trusted-keys: [ "%s" ]
-                        substituters: [ "file://%s" ]
-                        profiles-dir: %s
-                        state-dir: %s
-                        systemd-bus: "%s"
-                        unit-prefix: %s
-                        port-range: 21000-29999
-                        caddy-admin-url: %s
-                        caddy-listen: "%s"
-                    """.formatted(dir.resolve("data"), h.cacheDir, s.host(), h.key.publicKey().render(), h.cacheDir,
-                    s.profilesDir(), s.stateDir(), s.systemdBus(), s.unitPrefix(), s.caddyAdminUrl(),
-                    s.caddyListen()));
+            Path config = AgentConfig.write(h, dir);
             String c = config.toString();
 
             h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));

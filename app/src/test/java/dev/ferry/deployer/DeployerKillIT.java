@@ -41,27 +41,7 @@ class DeployerKillIT {
             StorePath v1 = h.buildService("v1", true);
             StorePath v2 = h.buildService("v2", true);
             List.of(v1, v2).forEach(h::publish);
-            DeployerSettings s = h.settings();
-            Path config = Files.writeString(dir.resolve("deployer.yaml"), """
-                    ferry:
-                      data-dir: %s
-                      deployer:
-                        manifest-uri: file://%s
-                        host: %s
-                        trusted-keys: [ "%s" ]
-                        substituters: [ "file://%s" ]
-                        profiles-dir: %s
-                        state-dir: %s
-                        systemd-bus: "%s"
-                        unit-prefix: %s
-                        port-range: 21000-29999
-                        caddy-admin-url: %s
-                        caddy-listen: "%s"
-                        poll-interval: 500ms
-                        reconcile-interval: 500ms
-                    """.formatted(dir.resolve("data"), h.cacheDir, s.host(), h.key.publicKey().render(), h.cacheDir,
-                    s.profilesDir(), s.stateDir(), s.systemdBus(), s.unitPrefix(), s.caddyAdminUrl(),
-                    s.caddyListen()));
+            Path config = AgentConfig.write(h, dir, "poll-interval: 500ms", "reconcile-interval: 500ms");
             h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
             assertThat(h.deployer().reconcile().errors()).isEmpty();
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");

@@ -7,9 +7,7 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +29,7 @@ class HostReportsTest {
     Path dir;
 
     FerryServer server;
-    MutableClock clock = new MutableClock(REPORTED);
+    MetricsTest.ManualClock clock = new MetricsTest.ManualClock(REPORTED);
 
     @BeforeEach
     void start() {
@@ -128,28 +126,5 @@ class HostReportsTest {
     void aShortTokenIsRefused() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostReports.token("short", clock))
                 .hasMessageContaining("at least 16");
-    }
-
-    static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -19,7 +19,15 @@ class MetricsTest {
 
     /** A clock the test moves by hand. */
     static final class ManualClock extends Clock {
-        Instant now = Instant.parse("2026-11-23T12:00:00Z");
+        Instant now;
+
+        ManualClock() {
+            this(Instant.parse("2026-11-23T12:00:00Z"));
+        }
+
+        ManualClock(Instant now) {
+            this.now = now;
+        }
 
         @Override
         public java.time.ZoneId getZone() {
