@@ -123,7 +123,7 @@ final class BuildLoopHarness implements AutoCloseable {
     long deliverQueued(String forge, String event, JsonNode body) {
         HttpResponse<byte[]> response = deliver(forge, event, body.toString());
         assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
-        return json(response).get("build").get("id").asLong();
+        return Http.json(response).get("build").get("id").asLong();
     }
 
     URI uri(String path) {
@@ -133,20 +133,12 @@ final class BuildLoopHarness implements AutoCloseable {
     JsonNode get(String path) {
         HttpResponse<byte[]> response = Http.send("GET", uri(path), new byte[0], "Authorization", "Bearer " + ADMIN);
         assertThat(response.statusCode()).as(path + ": " + Http.text(response)).isEqualTo(200);
-        return json(response);
+        return Http.json(response);
     }
 
     String log(long build) {
         return Http.text(Http.send("GET", uri("/v1/builds/" + build + "/log"), new byte[0],
                 "Authorization", "Bearer " + ADMIN));
-    }
-
-    static JsonNode json(HttpResponse<byte[]> response) {
-        try {
-            return JSON.readTree(response.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(Http.text(response), e);
-        }
     }
 
     /** Polls GET /v1/builds/{id} until it leaves queued/running (or {@code timeout}), and returns it. */

@@ -200,8 +200,8 @@ class BuildLoopIT {
         java.net.http.HttpResponse<byte[]> twice = raw(good, "Forgejo", "push", signature, "same-delivery");
         assertThat(once.statusCode()).isEqualTo(202);
         assertThat(twice.statusCode()).isEqualTo(200);
-        long id = BuildLoopHarness.json(once).get("build").get("id").asLong();
-        assertThat(BuildLoopHarness.json(twice).get("build").get("id").asLong()).isEqualTo(id);
+        long id = Http.json(once).get("build").get("id").asLong();
+        assertThat(Http.json(twice).get("build").get("id").asLong()).isEqualTo(id);
         ferry.awaitStatus(id, "succeeded");
         assertThat(ferry.get("/v1/builds").get("builds")).hasSize(1);
     }
@@ -305,9 +305,9 @@ class BuildLoopIT {
         Thread.sleep(1000);
         assertThat(ferry.get("/v1/builds/" + id).get("status").asText()).isEqualTo("running");
 
-        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("nix running in the checkout").isNotEmpty();
+        assertThat(dev.ferry.builder.Processes.in(ferry.dataDir.resolve("work"))).as("nix running in the checkout").isNotEmpty();
         ferry.close();
-        assertThat(processesIn(ferry.dataDir.resolve("work"))).as("processes left after the close").isEmpty();
+        assertThat(dev.ferry.builder.Processes.in(ferry.dataDir.resolve("work"))).as("processes left after the close").isEmpty();
         Files.delete(slow);
         ferry.start();
 
@@ -329,17 +329,6 @@ class BuildLoopIT {
         assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(commit);
         assertThat(ferry.get("/v1/builds").get("builds")).hasSize(2);
         assertNothingRunning();
-    }
-
-    /** Processes whose working directory is under {@code directory} (nix runs in the build's checkout). */
-    private static List<ProcessHandle> processesIn(Path directory) {
-        return ProcessHandle.allProcesses().filter(p -> {
-            try {
-                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).startsWith(directory);
-            } catch (IOException | UnsupportedOperationException e) {
-                return false;
-            }
-        }).toList();
     }
 
     private void assertNothingRunning() {

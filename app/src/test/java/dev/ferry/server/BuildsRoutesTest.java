@@ -163,18 +163,10 @@ class BuildsRoutesTest {
         return api(method, path, body, "Authorization", "Bearer " + ADMIN, "Content-Type", "application/json");
     }
 
-    static JsonNode json(HttpResponse<byte[]> response) {
-        try {
-            return JSON.readTree(response.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(Http.text(response), e);
-        }
-    }
-
     JsonNode awaitBuild(long id, String status) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
-            JsonNode build = json(admin("GET", "/v1/builds/" + id, ""));
+            JsonNode build = Http.json(admin("GET", "/v1/builds/" + id, ""));
             if (build.get("status").asText().equals(status) || System.nanoTime() > deadline) {
                 assertThat(build.get("status").asText()).as(build.toString()).isEqualTo(status);
                 return build;
@@ -184,7 +176,7 @@ class BuildsRoutesTest {
     }
 
     List<String> builds() {
-        JsonNode list = json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
+        JsonNode list = Http.json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
         List<String> ids = new ArrayList<>();
         list.forEach(b -> ids.add(b.get("id").asText()));
         return ids;
@@ -202,8 +194,8 @@ class BuildsRoutesTest {
     void aSignedPushIsAnsweredAtOnceAndBuilds() throws Exception {
         HttpResponse<byte[]> response = deliver("push", push("main", commit(1)), "d-1");
         assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
-        JsonNode build = json(response).get("build");
-        assertThat(json(response).get("duplicate").asBoolean()).isFalse();
+        JsonNode build = Http.json(response).get("build");
+        assertThat(Http.json(response).get("duplicate").asBoolean()).isFalse();
         assertThat(build.get("project").asText()).isEqualTo("shop");
         assertThat(build.get("branch").asText()).isEqualTo("main");
         assertThat(build.get("commit").asText()).isEqualTo(commit(1));
@@ -253,9 +245,9 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> again = deliver("push", push("main", commit(1)), "same-id");
         assertThat(first.statusCode()).isEqualTo(202);
         assertThat(again.statusCode()).isEqualTo(200);
-        assertThat(json(again).get("duplicate").asBoolean()).isTrue();
-        assertThat(json(again).get("build").get("id")).isEqualTo(json(first).get("build").get("id"));
-        awaitBuild(json(first).get("build").get("id").asLong(), "succeeded");
+        assertThat(Http.json(again).get("duplicate").asBoolean()).isTrue();
+        assertThat(Http.json(again).get("build").get("id")).isEqualTo(Http.json(first).get("build").get("id"));
+        awaitBuild(Http.json(first).get("build").get("id").asLong(), "succeeded");
         assertThat(builds()).hasSize(1);
         assertThat(pipeline.built).hasSize(1);
     }
@@ -282,7 +274,7 @@ class BuildsRoutesTest {
         for (var answer : answers) {
             HttpResponse<byte[]> response = answer.get();
             assertThat(response.statusCode()).as(Http.text(response)).isIn(200, 202);
-            JsonNode build = json(response).get("build");
+            JsonNode build = Http.json(response).get("build");
             Long earlier = buildOfDelivery.putIfAbsent(build.get("deliveryId").asText(), build.get("id").asLong());
             if (earlier != null) {
                 assertThat(build.get("id").asLong()).as("a repeat gets the same build").isEqualTo(earlier);
@@ -304,7 +296,7 @@ class BuildsRoutesTest {
         // Every other build ended: cancelled (superseded) or, for the first of a branch, succeeded.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
-            JsonNode list = json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
+            JsonNode list = Http.json(admin("GET", "/v1/builds?limit=500", "")).get("builds");
             long unfinished = 0;
             for (JsonNode b : list) {
                 String status = b.get("status").asText();
@@ -327,7 +319,7 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> tag = deliver("push", push("alice/shop", CLONE_URL, "refs/tags/v1", commit(1), false),
                 "t-1");
         assertThat(tag.statusCode()).isEqualTo(202);
-        assertThat(json(tag).get("ignored").asText()).contains("refs/tags/v1");
+        assertThat(Http.json(tag).get("ignored").asText()).contains("refs/tags/v1");
         HttpResponse<byte[]> ping = deliver("ping", "{\"zen\": \"Encourage flow.\"}", "p-1");
         assertThat(ping.statusCode()).isEqualTo(200);
         assertThat(builds()).isEmpty();
@@ -338,18 +330,18 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> deleted = deliver("push", push("alice/shop", CLONE_URL, "refs/heads/feature",
                 commit(0), true), "del-1");
         assertThat(deleted.statusCode()).isEqualTo(202);
-        assertThat(json(deleted).get("build").get("action").asText()).isEqualTo("teardown");
-        awaitBuild(json(deleted).get("build").get("id").asLong(), "succeeded");
+        assertThat(Http.json(deleted).get("build").get("action").asText()).isEqualTo("teardown");
+        awaitBuild(Http.json(deleted).get("build").get("id").asLong(), "succeeded");
 
         String pr = """
                 {"action": "%s", "number": 3, "pull_request": {"head": {"sha": "%s", "ref": "fix"}},
                  "repository": {"full_name": "alice/shop", "clone_url": "%s", "html_url": "https://x/alice/shop"}}
                 """;
         HttpResponse<byte[]> opened = deliver("pull_request", pr.formatted("opened", commit(5), CLONE_URL), "pr-1");
-        awaitBuild(json(opened).get("build").get("id").asLong(), "succeeded");
-        assertThat(json(opened).get("build").get("ref").get("slug").asText()).isEqualTo("pr-3");
+        awaitBuild(Http.json(opened).get("build").get("id").asLong(), "succeeded");
+        assertThat(Http.json(opened).get("build").get("ref").get("slug").asText()).isEqualTo("pr-3");
         HttpResponse<byte[]> closed = deliver("pull_request", pr.formatted("closed", commit(5), CLONE_URL), "pr-2");
-        awaitBuild(json(closed).get("build").get("id").asLong(), "succeeded");
+        awaitBuild(Http.json(closed).get("build").get("id").asLong(), "succeeded");
         assertThat(pipeline.tornDown).containsExactly("shop-feature", "shop-pr-3");
         assertThat(pipeline.built).containsExactly("shop-pr-3@" + commit(5));
     }
@@ -391,7 +383,7 @@ class BuildsRoutesTest {
         assertThat(admin("POST", "/v1/projects", "{\"name\": \"ok\", \"cloneUrl\": \"not a url\"}")
                 .statusCode()).isEqualTo(400);
         assertThat(admin("POST", "/v1/projects", "[1]").statusCode()).isEqualTo(400);
-        JsonNode projects = json(admin("GET", "/v1/projects", "")).get("projects");
+        JsonNode projects = Http.json(admin("GET", "/v1/projects", "")).get("projects");
         assertThat(projects).extracting(p -> p.get("name").asText() + ":" + p.get("source").asText())
                 .containsExactly("blog:api", "shop:config");
         // a push to the API-added project builds it
@@ -406,8 +398,8 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> response = admin("POST", "/v1/projects/shop/builds",
                 "{\"branch\": \"feature/x\", \"commit\": \"" + commit(7) + "\"}");
         assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
-        long id = json(response).get("id").asLong();
-        assertThat(json(response).get("trigger").asText()).isEqualTo("api");
+        long id = Http.json(response).get("id").asLong();
+        assertThat(Http.json(response).get("trigger").asText()).isEqualTo("api");
         awaitBuild(id, "running");
         HttpResponse<byte[]> cancel = admin("POST", "/v1/builds/" + id + "/cancel", "");
         assertThat(cancel.statusCode()).as(Http.text(cancel)).isEqualTo(202);
@@ -439,8 +431,8 @@ class BuildsRoutesTest {
                 + "\", \"productionBranch\": \"trunk\"}").statusCode()).isEqualTo(201);
         HttpResponse<byte[]> build = admin("POST", "/v1/projects/local/builds", "{}");
         assertThat(build.statusCode()).as(Http.text(build)).isEqualTo(202);
-        assertThat(json(build).get("commit").asText()).isEqualTo(head);
-        assertThat(json(build).get("branch").asText()).isEqualTo("trunk");
+        assertThat(Http.json(build).get("commit").asText()).isEqualTo(head);
+        assertThat(Http.json(build).get("branch").asText()).isEqualTo("trunk");
         HttpResponse<byte[]> missing = admin("POST", "/v1/projects/local/builds", "{\"branch\": \"nope\"}");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(Http.text(missing)).contains("has no branch nope");
@@ -449,7 +441,7 @@ class BuildsRoutesTest {
     @Test
     void theLogIsFollowedUntilTheBuildEnds() throws Exception {
         pipeline.hold = new CountDownLatch(1);
-        long id = json(deliver("push", push("main", commit(1)), "log-1")).get("build").get("id").asLong();
+        long id = Http.json(deliver("push", push("main", commit(1)), "log-1")).get("build").get("id").asLong();
         awaitBuild(id, "running");
         HttpRequest request = HttpRequest.newBuilder(uri("/v1/builds/" + id + "/log"))
                 .header("Authorization", "Bearer " + ADMIN).build();
@@ -471,8 +463,8 @@ class BuildsRoutesTest {
 
     @Test
     void deploymentsGenerationsAndRollbackAnswerWithNothingWritten() {
-        assertThat(json(admin("GET", "/v1/deployments", "")).get("deployments")).isEmpty();
-        assertThat(json(admin("GET", "/v1/generations", "")).get("generations")).isEmpty();
+        assertThat(Http.json(admin("GET", "/v1/deployments", "")).get("deployments")).isEmpty();
+        assertThat(Http.json(admin("GET", "/v1/generations", "")).get("generations")).isEmpty();
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": 3}").statusCode()).isEqualTo(404);
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": \"3\"}").statusCode()).isEqualTo(400);
         assertThat(admin("POST", "/v1/rollback", "{}").statusCode()).isEqualTo(400);
@@ -481,7 +473,7 @@ class BuildsRoutesTest {
     @Test
     void theServerRecoversAnInterruptedBuildAtRestart() throws Exception {
         pipeline.hold = new CountDownLatch(1);
-        long id = json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong();
+        long id = Http.json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong();
         awaitBuild(id, "running");
         server.close(); // stopped during the build
         server = null;
@@ -489,12 +481,12 @@ class BuildsRoutesTest {
         start(false);
         JsonNode interrupted = awaitBuild(id, "failed");
         assertThat(interrupted.get("error").asText()).isEqualTo("interrupted");
-        JsonNode retry = json(admin("GET", "/v1/builds?project=shop&branch=main", "")).get("builds").get(0);
+        JsonNode retry = Http.json(admin("GET", "/v1/builds?project=shop&branch=main", "")).get("builds").get(0);
         assertThat(retry.get("attempt").asInt()).isEqualTo(2);
         assertThat(retry.get("retryOf").asLong()).isEqualTo(id);
         awaitBuild(retry.get("id").asLong(), "succeeded");
         // a repeat of the original delivery still answers with the original build
-        assertThat(json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong())
+        assertThat(Http.json(deliver("push", push("main", commit(1)), "r-1")).get("build").get("id").asLong())
                 .isEqualTo(id);
     }
 }

@@ -19,6 +19,7 @@ import java.util.Map;
 
 /** HTTP for the tests: {@link HttpClient} for ordinary requests, a raw socket for paths a client would normalise. */
 final class Http {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private Http() {
@@ -60,6 +61,15 @@ final class Http {
     static String[] basic(String user, String password) {
         return new String[] {"Authorization", "Basic " + Base64.getEncoder().encodeToString(
                 (user + ":" + password).getBytes(StandardCharsets.UTF_8))};
+    }
+
+    /** The body as JSON; a body that is not JSON fails the test with the body in the message. */
+    static com.fasterxml.jackson.databind.JsonNode json(HttpResponse<byte[]> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(text(response), e);
+        }
     }
 
     static String text(HttpResponse<byte[]> response) {

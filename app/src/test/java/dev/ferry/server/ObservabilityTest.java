@@ -49,7 +49,7 @@ class ObservabilityTest {
                 "ferry_narinfo_requests_total{result=\"miss\"} 0\n", "ferry_published_paths_total 0\n")
                 .doesNotContain("ferry_builds_total{");
 
-        long id = BuildsRoutesTest.json(server.deliver("push", BuildsRoutesTest.push("main",
+        long id = Http.json(server.deliver("push", BuildsRoutesTest.push("main",
                 BuildsRoutesTest.commit(1)), "m-1")).get("build").get("id").asLong();
         server.awaitBuild(id, "succeeded");
         String afterBuild = metrics();
@@ -75,7 +75,7 @@ class ObservabilityTest {
     void healthzIsUpThenDownWhileTheCacheStorageIsGone() throws Exception {
         HttpResponse<byte[]> up = Http.get(server.uri("/v1/healthz"));
         assertThat(up.statusCode()).as(Http.text(up)).isEqualTo(200);
-        JsonNode body = BuildsRoutesTest.json(up);
+        JsonNode body = Http.json(up);
         assertThat(body.get("status").asText()).isEqualTo("up");
         assertThat(body.at("/checks/database/status").asText()).isEqualTo("up");
         assertThat(body.at("/checks/cache/status").asText()).isEqualTo("up");
@@ -87,7 +87,7 @@ class ObservabilityTest {
         Files.move(cache, moved);
         HttpResponse<byte[]> down = Http.get(server.uri("/v1/healthz"));
         assertThat(down.statusCode()).as(Http.text(down)).isEqualTo(503);
-        JsonNode downBody = BuildsRoutesTest.json(down);
+        JsonNode downBody = Http.json(down);
         assertThat(downBody.get("status").asText()).isEqualTo("down");
         assertThat(downBody.at("/checks/cache/status").asText()).isEqualTo("down");
         assertThat(downBody.at("/checks/cache/reason").asText()).isEqualTo("nix-cache-info is missing");

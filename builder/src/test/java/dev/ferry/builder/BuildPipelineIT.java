@@ -384,11 +384,11 @@ class BuildPipelineIT {
                 interrupted[0] = Thread.currentThread().isInterrupted();
             }
         });
-        while (processesWith(sleep).isEmpty() && thread.isAlive()) {
+        while (Processes.with(sleep).isEmpty() && thread.isAlive()) {
             Thread.sleep(20);
         }
         assertThat(thread.isAlive()).as("the build is still running").isTrue();
-        assertThat(processesIn(dir.resolve("data/work"))).as("nix running in the checkout").isNotEmpty();
+        assertThat(Processes.in(dir.resolve("data/work"))).as("nix running in the checkout").isNotEmpty();
 
         long cancel = System.nanoTime();
         thread.interrupt();
@@ -399,8 +399,8 @@ class BuildPipelineIT {
         assertThat(thread.isAlive()).isFalse();
         assertThat(thrown.get()).isInstanceOf(BuildFailedException.class).hasMessageContaining("cancelled");
         assertThat(interrupted[0]).as("the interrupt status is kept for the queue").isTrue();
-        assertThat(processesWith(sleep)).as("the builder's processes").isEmpty();
-        assertThat(processesIn(dir.resolve("data/work"))).as("processes left in the checkout").isEmpty();
+        assertThat(Processes.with(sleep)).as("the builder's processes").isEmpty();
+        assertThat(Processes.in(dir.resolve("data/work"))).as("processes left in the checkout").isEmpty();
         assertThat(context.phases()).containsExactly(Phase.FETCH, Phase.EVAL, Phase.BUILD);
         assertNothingReleased();
     }
@@ -463,22 +463,5 @@ class BuildPipelineIT {
         } finally {
             process.destroyForcibly().waitFor();
         }
-    }
-
-    /** Processes whose working directory is under {@code directory} (nix runs in the checkout). */
-    private static List<ProcessHandle> processesIn(Path directory) {
-        return ProcessHandle.allProcesses().filter(p -> {
-            try {
-                return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).startsWith(directory);
-            } catch (IOException | UnsupportedOperationException e) {
-                return false;
-            }
-        }).toList();
-    }
-
-    /** Processes whose command line contains {@code text}. */
-    private static List<ProcessHandle> processesWith(String text) {
-        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(text)
-                || p.info().arguments().map(a -> String.join(" ", a)).orElse("").contains(text)).toList();
     }
 }
