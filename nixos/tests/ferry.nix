@@ -3,8 +3,8 @@
 # Caddy. Run with `nix build .#checks.x86_64-linux.vm` (it needs KVM and nixpkgs; it cannot run on machines without
 # them).
 #
-# The closure is built into the server's image (it needs no network) and published with `ferry publish`. When builds
-# land (forge webhook -> nix build -> publish), this test should push to a local git repository instead.
+# The closure is built into the server's image (it needs no network) and published with `ferry publish`; the test
+# does not yet push a commit for the server's own builds (forge webhook -> nix build -> publish).
 { self }:
 
 { pkgs, lib, ... }:

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** docs/configuration.md lists every key the code reads in a table row of its own, and no key the code does not know. */
 class ConfigurationDocTest {
     private static final Path DOC = Path.of("..", "docs", "configuration.md");
-    private static final Pattern ROW = Pattern.compile("^\\| `(ferry\\.[a-z0-9.-]+)` \\|", Pattern.MULTILINE);
+    private static final Pattern ROW = Pattern.compile("^\\| `(ferry\\.[a-z0-9.\\[\\]-]+)` \\|", Pattern.MULTILINE);
 
     static Set<String> codeKeys() {
         Set<String> keys = new TreeSet<>(ConfigCheck.KEYS);
@@ -25,13 +27,24 @@ class ConfigurationDocTest {
         return keys;
     }
 
-    static Set<String> documentedKeys() throws IOException {
-        Set<String> keys = new TreeSet<>();
+    /** Every key with a row, in document order (repeats kept). */
+    static List<String> documentedRows() throws IOException {
+        List<String> keys = new ArrayList<>();
         Matcher m = ROW.matcher(Files.readString(DOC));
         while (m.find()) {
-            keys.add(m.group(1).replace("ferry.projects.", "ferry.projects[]."));
+            keys.add(m.group(1));
         }
         return keys;
+    }
+
+    static Set<String> documentedKeys() throws IOException {
+        return new TreeSet<>(documentedRows());
+    }
+
+    @Test
+    void everyKeyHasOneRow() throws IOException {
+        List<String> rows = documentedRows();
+        assertThat(rows).as("rows of " + DOC).doesNotHaveDuplicates();
     }
 
     @Test

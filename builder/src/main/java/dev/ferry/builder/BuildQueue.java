@@ -157,13 +157,20 @@ public final class BuildQueue implements AutoCloseable {
 
     /** Cancels a queued or running build (a running one unless it is releasing). */
     public CancelOutcome cancel(long id, String reason) {
+        List<BuildStore.QueuedCancel> writes = new ArrayList<>();
+        CancelOutcome outcome;
         lock.lock();
         try {
             Job job = active.get(id);
-            return job == null ? CancelOutcome.NOT_ACTIVE : cancel(job, reason);
+            outcome = job == null ? CancelOutcome.NOT_ACTIVE : cancel(job, reason, writes);
         } finally {
             lock.unlock();
         }
+        // After the lock, as schedule() does; written before answering, so the API shows the build cancelled.
+        if (!writes.isEmpty()) {
+            store.cancelQueued(writes);
+        }
+        return outcome;
     }
 
     /** The log file of build {@code id} (it exists once the build started). */
@@ -182,14 +189,12 @@ public final class BuildQueue implements AutoCloseable {
             if (closed) {
                 return; // recorded as queued: the next start runs it
             }
-            Job job = new Job(record);
             long newer = newest.merge(record.refKey(), record.id(), Math::max);
             if (newer != record.id()) {
-                active.put(record.id(), job);
-                pending.addLast(job);
-                cancel(job, "superseded by build " + newer, writes);
+                writes.add(new BuildStore.QueuedCancel(record.id(), clock.instant(), "superseded by build " + newer));
                 return;
             }
+            Job job = new Job(record);
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
                     cancel(older, "superseded by build " + record.id(), writes);
@@ -229,16 +234,6 @@ public final class BuildQueue implements AutoCloseable {
             // Closed meanwhile: the rows stay queued, and the next start queues them again behind the builds that
             // superseded them, which supersede them again.
         }
-    }
-
-    /** Under the lock. */
-    private CancelOutcome cancel(Job job, String reason) {
-        List<BuildStore.QueuedCancel> writes = new ArrayList<>();
-        CancelOutcome outcome = cancel(job, reason, writes);
-        if (!writes.isEmpty()) {
-            store.cancelQueued(writes);
-        }
-        return outcome;
     }
 
     /** Under the lock; the row of a queued build it ends is added to {@code writes}. */
@@ -382,6 +377,8 @@ public final class BuildQueue implements AutoCloseable {
         try {
             active.remove(job.record.id());
             runningRefs.remove(job.record.refKey());
+            // The newest of its ref ran: forget the ref (the race newest guards against is one of microseconds).
+            newest.remove(job.record.refKey(), job.record.id());
             running--;
             changed.signalAll();
             if (!closed) {

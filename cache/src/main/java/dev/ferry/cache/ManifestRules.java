@@ -256,6 +256,12 @@ final class ManifestRules {
             Site s = sites.get(i);
             String at = "sites[" + i + "]";
             claim(names, s.name(), at, at + ".name", "the name '" + s.name() + "' is already used by ");
+            // A site's route and profile are named site-<name> on the host, next to the services' <name>.
+            String owner = names.get("site-" + s.name());
+            if (owner != null && owner.startsWith("services")) {
+                problem(at + ".name", "the site '" + s.name() + "' is deployed as 'site-" + s.name()
+                        + "', the name of " + owner);
+            }
             for (String domain : s.http().domains()) {
                 claim(routes, domain + s.http().path(), at + " (" + s.name() + ")", at + ".http",
                         "the route " + domain + s.http().path() + " is already served by ");

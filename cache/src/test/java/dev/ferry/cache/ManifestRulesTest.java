@@ -82,6 +82,9 @@ class ManifestRulesTest {
                 "services[1].name: the name 'web' is already used by services[0]");
         assertThat(problems(manifest(svc("web", ""), site("web", ", \"http\": {\"domain\": \"a.org\"}"))))
                 .containsExactly("sites[0].name: the name 'web' is already used by services[0]");
+        // The deployer names a site's route and profile site-<name>: a service of that name would collide.
+        assertThat(problems(manifest(svc("site-docs", ""), site("docs", ", \"http\": {\"domain\": \"a.org\"}"))))
+                .containsExactly("sites[0].name: the site 'docs' is deployed as 'site-docs', the name of services[0]");
     }
 
     @Test

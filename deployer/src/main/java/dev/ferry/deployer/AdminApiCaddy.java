@@ -43,6 +43,9 @@ final class AdminApiCaddy implements Caddy {
         server.putArray("routes");
         // Ferry's routes match on host names; certificates are the operator's concern (docs/deployer.md).
         server.putObject("automatic_https").put("disable", true);
+        if (!get(SERVER_PATH + "/routes").isNull()) {
+            return; // every pass but the first, and the first after a Caddy restart: one GET
+        }
         // Create only the missing level: posting a whole config would also replace Caddy's admin settings.
         if (get("/config/apps").isNull()) {
             ObjectNode apps = JSON.createObjectNode();
@@ -58,7 +61,7 @@ final class AdminApiCaddy implements Caddy {
             send("PUT", "/config/apps/http/servers", servers);
         } else if (get(SERVER_PATH).isNull()) {
             send("PUT", SERVER_PATH, server);
-        } else if (get(SERVER_PATH + "/routes").isNull()) {
+        } else {
             send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
         }
     }

@@ -85,7 +85,8 @@ final class CliNixStore implements NixStore {
             throw new UncheckedIOException("creating " + profilesDir + " failed", e);
         }
         runner.run(Command.of("nix-env", "--profile", profile.toString(), "--set", path.absolute()).timeout(SHORT));
-        List<Long> old = generations(service).stream().limit(Math.max(0, generations(service).size() - keep)).toList();
+        List<Long> all = generations(service);
+        List<Long> old = all.subList(0, Math.max(0, all.size() - keep));
         if (!old.isEmpty()) {
             List<String> argv = new ArrayList<>(List.of("nix-env", "--profile", profile.toString(),
                     "--delete-generations"));

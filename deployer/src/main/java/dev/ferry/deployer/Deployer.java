@@ -103,7 +103,7 @@ public final class Deployer {
             Plan plan = planner.plan(desired, actual, failed);
             Map<String, String> stepErrors = executor.execute(plan, failed, new TreeMap<>());
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
-            Actual after = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            Actual after = plan.isEmpty() ? actual : Actual.observe(systemd, caddy, nix, settings.unitPrefix());
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
@@ -116,7 +116,16 @@ public final class Deployer {
     private Optional<Manifest> trustedManifest(DeployerState state, List<String> errors) {
         try {
             Optional<ManifestGeneration> newest = manifests.newest(verifier);
-            return Optional.of(newest.map(ManifestGeneration::manifest).orElse(Manifest.empty()));
+            if (newest.isPresent()) {
+                return Optional.of(newest.get().manifest());
+            }
+            if (state.lastApplied() == 0) {
+                return Optional.of(Manifest.empty());
+            }
+            // Generations are never deleted, so none at all means a wiped cache or the wrong one: tearing down
+            // every service would be the wrong answer to that.
+            errors.add("no manifest generation in " + manifests.storage().uri() + ", though generation "
+                    + state.lastApplied() + " was applied here: nothing is changed");
         } catch (ManifestException e) {
             errors.add("refused the newest manifest generation: " + e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "deployer: refused the newest manifest generation: {0}",

@@ -75,7 +75,8 @@ public final class LocalPins {
             Pin pin = pins.get(s.name());
             services.add(pin == null || pin.generation() != desired.generation() ? s
                     : new Manifest.Service(s.name(), Manifest.Artifact.nixClosure(pin.path()), s.hosts(), s.exec(),
-                            s.env(), s.envFile(), s.http(), s.ready(), s.systemd(), s.hardening(), s.revision()));
+                            s.env(), s.envFile(), s.credentials(), s.http(), s.ready(), s.systemd(), s.hardening(),
+                            s.revision()));
         }
         return new Desired(desired.generation(), services, desired.sites());
     }

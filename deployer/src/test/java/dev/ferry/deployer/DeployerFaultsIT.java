@@ -120,7 +120,6 @@ class DeployerFaultsIT {
             String unit = h.units().getFirst().name();
 
             // Generation 2: generation 1's text with another store path and generation number, under 1's signature.
-            Path manifests = h.cacheDir.resolve("manifests");
             String json = Files.readString(h.cacheDir.resolve(ManifestStore.jsonKey(g1)));
             String tampered = json.replace("\"generation\": " + g1, "\"generation\": " + (g1 + 1))
                     .replace("\"GREETING\": \"hello\"", "\"GREETING\": \"pwned\"");
@@ -128,7 +127,6 @@ class DeployerFaultsIT {
             Files.writeString(h.cacheDir.resolve(ManifestStore.signatureKey(g1 + 1)),
                     Files.readString(h.cacheDir.resolve(ManifestStore.signatureKey(g1))));
             Files.writeString(h.cacheDir.resolve(ManifestStore.jsonKey(g1 + 1)), tampered, StandardCharsets.UTF_8);
-            assertThat(manifests).isDirectory();
 
             Deployer.Report report = deployer.reconcile();
             assertThat(report.ok()).isFalse();
@@ -144,6 +142,30 @@ class DeployerFaultsIT {
             Deployer.Report unsigned = deployer.reconcile();
             assertThat(String.join("\n", unsigned.errors())).contains("unsigned");
             assertThat(h.units()).singleElement().matches(u -> u.name().equals(unit));
+        }
+    }
+
+    @Test
+    void aCacheWithoutAnyGenerationAnyMoreTearsNothingDown() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath v1 = h.buildService("v1", true);
+            h.publish(v1);
+            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
+            Deployer deployer = h.deployer();
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            String unit = h.units().getFirst().name();
+
+            // The manifests are gone (a wiped cache, or the URI now names another one).
+            dev.ferry.nix.FileTrees.delete(h.cacheDir.resolve("manifests"));
+            Files.delete(h.cacheDir.resolve("manifest.json"));
+            Files.delete(h.cacheDir.resolve("manifest.json.sig"));
+
+            Deployer.Report report = deployer.reconcile();
+            assertThat(String.join("\n", report.errors())).contains("no manifest generation")
+                    .contains("generation 1 was applied");
+            assertThat(report.steps()).isEmpty();
+            assertThat(h.units()).singleElement().matches(u -> u.name().equals(unit));
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
         }
     }
 }

@@ -183,8 +183,14 @@ class PlannerTest {
     void localPinsReplaceTheStorePathOnlyForTheGenerationTheyWereMadeAgainst(
             @org.junit.jupiter.api.io.TempDir Path dir) {
         LocalPins.pin(dir, "web", 7, V1);
-        Desired seven = LocalPins.apply(desired(web(V2)), LocalPins.read(dir));
+        Manifest.Service withSecret = web(V2).withCredentials(Map.of("db", "/run/keys/db"));
+        Desired seven = LocalPins.apply(desired(withSecret), LocalPins.read(dir));
         assertThat(seven.services().getFirst().artifact().storePath()).isEqualTo(V1);
+        assertThat(seven.services().getFirst()).as("everything but the store path is the generation's")
+                .isEqualTo(new Manifest.Service(withSecret.name(), Manifest.Artifact.nixClosure(V1), withSecret.hosts(),
+                        withSecret.exec(), withSecret.env(), withSecret.envFile(), withSecret.credentials(),
+                        withSecret.http(), withSecret.ready(), withSecret.systemd(), withSecret.hardening(),
+                        withSecret.revision()));
         Desired eight = LocalPins.apply(new Desired(8, List.of(web(V2)), List.of()), LocalPins.read(dir));
         assertThat(eight.services().getFirst().artifact().storePath()).isEqualTo(V2);
     }
