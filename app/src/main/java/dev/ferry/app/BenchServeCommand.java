@@ -36,8 +36,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -49,9 +47,6 @@ import picocli.CommandLine.Parameters;
  * bounded in rounds and seconds, and only the Caddy process started here is stopped at the end.
  */
 final class BenchServeCommand {
-    /** Held so the level set below is not lost when the logger is collected. */
-    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
-
     private BenchServeCommand() {
     }
 
@@ -442,9 +437,6 @@ final class BenchServeCommand {
                 throw new IllegalStateException(dir + " is not a binary cache (no nix-cache-info): publish into it first");
             }
             String caddyVersion = firstLine(caddyProgram, "version");
-            if (System.getenv("FERRY_DEBUG") == null) {
-                HELIDON_LOGGER.setLevel(Level.WARNING);
-            }
             // ferry serve, as ServeCommand starts it; a throwaway signing key (nothing is uploaded), no upload token.
             Path data = work.resolve("ferry-data");
             FerryServer ferry = FerryServer.start(new ServerConfig(data, "127.0.0.1", 0, CacheUri.parse("file://" + dir),

@@ -34,8 +34,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,7 +53,6 @@ import picocli.CommandLine.Option;
                         + "them, and how the builds ended.",
                 "With --url, drives a running ferry serve instead (needs --secret-file and --clone-url)."})
 final class BenchWebhookCommand implements Callable<Integer> {
-    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
     private static final String SECRET = "bench-webhook-secret-0123456789";
     /** Makes delivery ids unique per run, so that runs against one server are not taken for repeated deliveries. */
     private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
@@ -90,6 +87,11 @@ final class BenchWebhookCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (concurrency < 1 || concurrency > 1000 || rounds < 1 || rounds > 1000 || warmup < 1 || warmup > 1000
+                || branches < 1) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--concurrency 1..1000, --rounds 1..1000, --warmup 1..1000, --branches >= 1");
+        }
         if (url.isPresent()) {
             if (secretFile.isEmpty() || cloneUrlOption.isEmpty()) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
@@ -105,14 +107,6 @@ final class BenchWebhookCommand implements Callable<Integer> {
                     cloneUrlOption.get(), secret);
             System.out.println("builds: see GET " + server + "/v1/builds (the server's own pipeline runs them)");
             return failures == 0 ? 0 : 1;
-        }
-        if (concurrency < 1 || concurrency > 1000 || rounds < 1 || rounds > 1000 || warmup < 1 || warmup > 1000
-                || branches < 1) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--concurrency 1..1000, --rounds 1..1000, --warmup 1..1000, --branches >= 1");
-        }
-        if (System.getenv("FERRY_DEBUG") == null) {
-            HELIDON_LOGGER.setLevel(Level.WARNING);
         }
         Path dir = Files.createTempDirectory("ferry-bench-webhook");
         try {

@@ -30,7 +30,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.eclipse.jgit.api.Git;
@@ -53,7 +52,6 @@ import picocli.CommandLine.Spec;
                 "Everything lives in a temporary directory, removed on Ctrl-C. As root on Debian, installs what is "
                         + "missing (nix-bin, caddy, systemd, dbus-user-session)."})
 final class DemoCommand implements Callable<Integer> {
-    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String SECRET = randomHex(16);
@@ -76,7 +74,6 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         out = spec.commandLine().getOut();
         if (System.getenv("FERRY_DEBUG") == null) {
-            HELIDON_LOGGER.setLevel(Level.WARNING);
             System.setProperty("slf4j.internal.verbosity", "ERROR"); // JGit's "no SLF4J providers" notice
         }
         // The deployer's and builder's log lines, one line each, indented under the demo's own.

@@ -21,18 +21,21 @@ import java.util.logging.SimpleFormatter;
 final class Logs {
     /** Held so the configuration is not lost when the logger is collected. */
     private static final Logger ROOT = Logger.getLogger("");
+    /** Held so the levels set below are not lost when the loggers are collected. */
     private static final Logger CONNECTION_POOL = Logger.getLogger("com.zaxxer.hikari");
+    private static final Logger HELIDON = Logger.getLogger("io.helidon");
 
     private Logs() {
     }
 
     /**
-     * The database connection pool's start and stop lines (INFO) say nothing a user of any command needs; they show
-     * with {@code FERRY_DEBUG} set.
+     * The database connection pool's start and stop lines and Helidon's start-up chatter (features, sockets), at INFO,
+     * say nothing a user of any command needs; they show with {@code FERRY_DEBUG} set.
      */
-    static void quietConnectionPool() {
+    static void quietLibraries() {
         if (System.getenv("FERRY_DEBUG") == null) {
             CONNECTION_POOL.setLevel(java.util.logging.Level.WARNING);
+            HELIDON.setLevel(java.util.logging.Level.WARNING);
         }
     }
 

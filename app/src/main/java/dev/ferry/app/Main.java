@@ -67,7 +67,7 @@ public final class Main {
 
     /** Runs the command line and returns the exit code (0 ok, 1 failure, 2 usage error). */
     static int run(String... args) {
-        Logs.quietConnectionPool();
+        Logs.quietLibraries();
         CommandLine commandLine = commandLine(args);
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("ferry: " + describe(e));

@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -26,9 +24,6 @@ import picocli.CommandLine.Spec;
                 "Settings come from environment variables (FERRY_SERVER_PORT=0, ...) and the YAML file given with "
                         + "--config; without either it starts on the defaults. See docs/configuration.md."})
 final class ServeCommand implements Callable<Integer> {
-    /** Held so the level set below is not lost when the logger is collected. */
-    private static final Logger HELIDON_LOGGER = Logger.getLogger("io.helidon");
-
     @Spec
     CommandSpec spec;
 
@@ -52,10 +47,6 @@ final class ServeCommand implements Callable<Integer> {
         PipelineSettings pipeline = loaded.pipeline();
         DeployerConfig deployer = loaded.deployer();
         Logs.configure(loaded.log());
-        if (System.getenv("FERRY_DEBUG") == null) {
-            // Helidon's start-up chatter (features, sockets) adds nothing to the one line printed below.
-            HELIDON_LOGGER.setLevel(Level.WARNING);
-        }
         Optional<HostReports> reports = deployer.reportTokenFile().map(HostReports::fromFile);
         FerryServer server = FerryServer.start(settings, Optional.of(builder), PipelineFactory.nix(pipeline));
         reports.ifPresent(server.deployer()::acceptReports);

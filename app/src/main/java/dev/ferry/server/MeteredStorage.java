@@ -42,9 +42,4 @@ final class MeteredStorage extends ForwardingStorage {
         }
         return created;
     }
-
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }

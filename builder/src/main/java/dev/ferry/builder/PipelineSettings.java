@@ -70,10 +70,6 @@ public record PipelineSettings(Path dataDir, String ephemeralDomain, Duration ni
         return new PipelineSettings(dataDir, domain, nixTimeout, compression, system);
     }
 
-    public PipelineSettings withNixTimeout(Duration timeout) {
-        return new PipelineSettings(dataDir, ephemeralDomain, timeout, compression, system);
-    }
-
     /** {@code 90s}, {@code 30m}, {@code 2h}, or an ISO-8601 duration ({@code PT1H}). */
     static Duration duration(String text) {
         Matcher m = DURATION.matcher(text);

@@ -35,7 +35,7 @@ public final class TestRepository {
         return new TestRepository(origin, work);
     }
 
-    /** The example project, copied from {@code examples/hello}, with {@code marker} in each derivation's name. */
+    /** The example project, copied from {@code examples/hello}. */
     public TestRepository writeExample() {
         Path example = Path.of("..", "examples", "hello").toAbsolutePath().normalize();
         try (Stream<Path> files = Files.walk(example)) {
@@ -60,17 +60,6 @@ public final class TestRepository {
                 throw new IllegalArgumentException(file + " does not contain " + from);
             }
             Files.writeString(path, text.replace(from, to));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return this;
-    }
-
-    public TestRepository write(String file, String content) {
-        try {
-            Path path = work.resolve(file);
-            Files.createDirectories(path.getParent());
-            Files.writeString(path, content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

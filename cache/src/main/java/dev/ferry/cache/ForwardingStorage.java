@@ -73,4 +73,9 @@ public class ForwardingStorage implements Storage {
     public void deleteLeftover(String name) {
         delegate.deleteLeftover(name);
     }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
 }

@@ -127,6 +127,12 @@ public record Manifest(int version, long generation, Instant createdAt, String r
             this(name, artifact, hosts, exec, env, envFile, Map.of(), http, ready, systemd, hardening, revision);
         }
 
+        /** This service running {@code artifact} instead of its own (a rollback pinned on one host). */
+        public Service withArtifact(Artifact artifact) {
+            return new Service(name, artifact, hosts, exec, env, envFile, credentials, http, ready, systemd, hardening,
+                    revision);
+        }
+
         /** This service with {@code credentials} (name to host path) instead of its own. */
         public Service withCredentials(Map<String, String> credentials) {
             return new Service(name, artifact, hosts, exec, env, envFile, credentials, http, ready, systemd,

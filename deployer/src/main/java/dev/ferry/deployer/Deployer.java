@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.TreeMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -101,7 +100,7 @@ public final class Deployer {
                 return new Report(state.lastApplied(), List.of(), errors, state.services());
             }
             Plan plan = planner.plan(desired, actual, failed);
-            Map<String, String> stepErrors = executor.execute(plan, failed, new TreeMap<>());
+            Map<String, String> stepErrors = executor.execute(plan, failed);
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
             Actual after = plan.isEmpty() ? actual : Actual.observe(systemd, caddy, nix, settings.unitPrefix());
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);

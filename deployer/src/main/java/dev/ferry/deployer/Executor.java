@@ -42,7 +42,8 @@ final class Executor {
     }
 
     /** Executes {@code plan}; returns the error of each service (or route, unit, profile) whose step failed. */
-    Map<String, String> execute(Plan plan, Map<String, String> failed, Map<String, String> errors) {
+    Map<String, String> execute(Plan plan, Map<String, String> failed) {
+        Map<String, String> errors = new java.util.TreeMap<>();
         for (Plan.Step step : plan.steps()) {
             LOG.log(System.Logger.Level.INFO, "deployer: {0}", step.describe());
             try {

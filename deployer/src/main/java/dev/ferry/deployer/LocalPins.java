@@ -74,9 +74,7 @@ public final class LocalPins {
         for (Manifest.Service s : desired.services()) {
             Pin pin = pins.get(s.name());
             services.add(pin == null || pin.generation() != desired.generation() ? s
-                    : new Manifest.Service(s.name(), Manifest.Artifact.nixClosure(pin.path()), s.hosts(), s.exec(),
-                            s.env(), s.envFile(), s.credentials(), s.http(), s.ready(), s.systemd(), s.hardening(),
-                            s.revision()));
+                    : s.withArtifact(Manifest.Artifact.nixClosure(pin.path())));
         }
         return new Desired(desired.generation(), services, desired.sites());
     }

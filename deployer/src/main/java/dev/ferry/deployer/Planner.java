@@ -85,7 +85,7 @@ final class Planner {
                 units.stream().filter(RunningUnit::active).reduce((a, b) -> b).ifPresent(serving ->
                         serving.label().orElseThrow().port().ifPresent(port -> service.http().ifPresent(http -> {
                             Caddy.Route want = proxy(service, port);
-                            if (!routes.equals(List.of(want)) && routes.isEmpty()) {
+                            if (routes.isEmpty()) {
                                 steps.add(new Plan.PutRoute(want));
                             }
                         })));

@@ -30,7 +30,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -241,7 +240,8 @@ final class Harness implements AutoCloseable {
     /** The service with {@code envFile} (a file on the host holding secrets) as its environment file. */
     static Manifest.Service withEnvFile(Manifest.Service s, Path envFile) {
         return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(),
-                Optional.of(envFile.toString()), s.http(), s.ready(), s.systemd(), s.hardening(), s.revision());
+                Optional.of(envFile.toString()), s.credentials(), s.http(), s.ready(), s.systemd(), s.hardening(),
+                s.revision());
     }
 
     static Manifest.Service worker(String name, StorePath path) {
@@ -295,15 +295,5 @@ final class Harness implements AutoCloseable {
         } catch (IOException e) {
             // nothing was created
         }
-    }
-
-    static List<String> lines(String text) {
-        List<String> out = new ArrayList<>();
-        for (String l : text.split("\n")) {
-            if (!l.isBlank()) {
-                out.add(l.strip());
-            }
-        }
-        return out;
     }
 }

@@ -29,11 +29,6 @@ public final class WebhookException extends RuntimeException {
         this.kind = Objects.requireNonNull(kind, "kind");
     }
 
-    public WebhookException(Kind kind, String message, Throwable cause) {
-        super(message, cause);
-        this.kind = Objects.requireNonNull(kind, "kind");
-    }
-
     public Kind kind() {
         return kind;
     }
