@@ -7,9 +7,7 @@ import dev.ferry.cache.ObjectInfo;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.StorePath;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -189,10 +187,8 @@ final class CacheCommand {
             return StorePath.parse(given);
         } catch (NixFormatException notAStorePath) {
             try {
-                return StorePath.parse(Path.of(given).toRealPath().toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot resolve " + given, e);
-            } catch (NixFormatException e) {
+                return PublishCommand.toStorePath(Path.of(given)); // a link (./result), or a path inside one
+            } catch (IllegalArgumentException | NixFormatException e) {
                 throw new CacheException(given + " is neither a store path nor a link to one");
             }
         }

@@ -146,8 +146,9 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         String cloneUrl = makeRepository(source, s.dir);
-        int adminPort = DemoHost.freePort();
-        int listenPort = DemoHost.freePort();
+        int[] ports = BenchServeCommand.freePorts(2); // held open together, so they differ
+        int adminPort = ports[0];
+        int listenPort = ports[1];
         if (deploy) {
             long pid = s.host.startCaddy(s.dir.resolve("caddy"), adminPort);
             say("started Caddy (pid " + pid + "), admin 127.0.0.1:" + adminPort + ", listening on 127.0.0.1:"

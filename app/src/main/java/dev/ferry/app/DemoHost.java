@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,15 +176,6 @@ final class DemoHost {
         }
     }
 
-    /** A free TCP port on the loopback interface. */
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
-    }
-
     private boolean userManagerRunning() {
         try {
             // `show` exits 0 whatever the state (is-system-running exits 1 for "degraded", which is fine here).
@@ -225,21 +215,7 @@ final class DemoHost {
     }
 
     private static List<String> missing(List<String> programs) {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/bin:/bin");
-        List<String> missing = new ArrayList<>();
-        for (String program : programs) {
-            boolean found = false;
-            for (String dir : path.split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
-                missing.add(program);
-            }
-        }
-        return missing;
+        return programs.stream().filter(p -> !dev.ferry.process.Programs.onPath(p)).toList();
     }
 
     private static long uid() {

@@ -27,7 +27,8 @@ public final class ConfigCheck {
             DeployerConfig.KEYS, LogSettings.KEYS).flatMap(List::stream).distinct().toList();
     private static final Pattern PROJECT_KEY = Pattern.compile(
             "ferry\\.projects\\.\\d+\\.(name|clone-url|production-branch|webhook-secret-file)");
-    private static final Pattern LIST_ITEM = Pattern.compile(
+    /** The items of the list settings: {@code ferry.cache.trusted-keys.0} and the like. */
+    static final Pattern LIST_ITEM = Pattern.compile(
             "ferry\\.(deployer\\.trusted-keys|deployer\\.substituters|cache\\.trusted-keys)\\.\\d+");
     private static final int MAX_PASSES = 100;
 

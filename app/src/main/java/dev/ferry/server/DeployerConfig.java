@@ -2,7 +2,6 @@ package dev.ferry.server;
 
 import dev.ferry.deployer.DeployerException;
 import dev.ferry.deployer.DeployerSettings;
-import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.PublicKey;
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.config.Config;
@@ -113,15 +112,7 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
 
     static DeployerConfig from(Config config, ServerConfig.Environment environment, Path dataDir) {
         boolean enabled = string(config, "enabled").map(v -> bool("enabled", v)).orElse(false);
-        List<PublicKey> keys = new ArrayList<>();
-        for (String text : list(config, "trusted-keys")) {
-            try {
-                keys.add(PublicKey.parse(text));
-            } catch (NixFormatException | IllegalArgumentException e) {
-                throw new InvalidConfigException(PREFIX + "trusted-keys", "'" + text + "' is not name:base64 ("
-                        + e.getMessage() + ")");
-            }
-        }
+        List<PublicKey> keys = ServerConfig.publicKeys(config, PREFIX + "trusted-keys");
         int[] ports;
         try {
             ports = DeployerSettings.parsePortRange(string(config, "port-range").orElse("20000-29999"));
@@ -135,7 +126,8 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
             throw new InvalidConfigException(PREFIX + "caddy-admin-url", "not a URL: " + e.getMessage());
         }
         return new DeployerConfig(enabled, string(config, "manifest-uri"),
-                string(config, "host").orElseGet(DeployerConfig::hostname), keys, list(config, "substituters"),
+                string(config, "host").orElseGet(DeployerConfig::hostname), keys,
+                ServerConfig.list(config, PREFIX + "substituters"),
                 path(config, "profiles-dir", environment).orElse(Path.of("/nix/var/nix/profiles/ferry")),
                 string(config, "keep-generations").map(v -> integer("keep-generations", v)).orElse(5),
                 path(config, "state-dir", environment).orElse(dataDir.resolve("deployer")),
@@ -164,18 +156,6 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
             throw new InvalidConfigException(PREFIX + key, "expected a single value, found a section or list");
         }
         return node.asString().asOptional().map(String::strip);
-    }
-
-    private static List<String> list(Config config, String key) {
-        Config node = config.get(PREFIX + key);
-        if (!node.exists()) {
-            return List.of();
-        }
-        if (node.isLeaf()) {
-            return List.of(node.asString().get().strip().split("[,\\s]+")).stream().filter(s -> !s.isEmpty())
-                    .toList();
-        }
-        return node.asList(String.class).get().stream().map(String::strip).toList();
     }
 
     private static Optional<Path> path(Config config, String key, ServerConfig.Environment environment) {

@@ -177,7 +177,7 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
             }
             node.traverse().filter(Config::isLeaf).forEach(leaf -> {
                 String key = leaf.key().toString();
-                if (!KEYS.contains(key) && !key.matches(Pattern.quote(TRUSTED_KEYS) + "\\.\\d+")) {
+                if (!KEYS.contains(key) && !ConfigCheck.LIST_ITEM.matcher(key).matches()) {
                     throw new InvalidConfigException(key, "unknown setting (known: " + String.join(", ", KEYS) + ")");
                 }
             });
@@ -209,28 +209,30 @@ public record ServerConfig(Path dataDir, String host, int port, CacheUri cacheUr
         long maxUploadSize = string(config, MAX_UPLOAD_SIZE).map(ServerConfig::size).orElse(DEFAULT_MAX_UPLOAD_SIZE);
         return new ServerConfig(dataDir, host, port, cacheUri,
                 secretKeyFile.orElseGet(() -> dataDir.resolve("keys").resolve("cache-secret.key")),
-                secretKeyFile.isEmpty(), compression, uploadTokenFile, maxUploadSize, trustedKeys(config));
+                secretKeyFile.isEmpty(), compression, uploadTokenFile, maxUploadSize, publicKeys(config, TRUSTED_KEYS));
     }
 
-    /**
-     * {@code ferry.cache.trusted-keys}: a YAML list, or one string of keys separated by spaces or commas (the
-     * environment variable's form).
-     */
-    private static List<PublicKey> trustedKeys(Config config) {
-        Config node = config.get(TRUSTED_KEYS);
+    /** A list setting: a YAML list, or one string of items separated by spaces or commas (an environment variable). */
+    static List<String> list(Config config, String key) {
+        Config node = config.get(key);
         if (!node.exists()) {
             return List.of();
         }
-        List<String> texts = node.isLeaf()
-                ? java.util.Arrays.stream(node.asString().get().strip().split("[,\\s]+")).filter(t -> !t.isEmpty())
-                        .toList()
-                : node.asList(String.class).get().stream().map(String::strip).toList();
+        if (node.isLeaf()) {
+            return java.util.Arrays.stream(node.asString().get().strip().split("[,\\s]+")).filter(t -> !t.isEmpty())
+                    .toList();
+        }
+        return node.asList(String.class).get().stream().map(String::strip).toList();
+    }
+
+    /** A list setting of public keys ({@code name:base64}); one that does not parse is an error naming {@code key}. */
+    static List<PublicKey> publicKeys(Config config, String key) {
         List<PublicKey> keys = new ArrayList<>();
-        for (String text : texts) {
+        for (String text : list(config, key)) {
             try {
                 keys.add(PublicKey.parse(text));
             } catch (dev.ferry.nix.NixFormatException | IllegalArgumentException e) {
-                throw new InvalidConfigException(TRUSTED_KEYS, "'" + text + "' is not a public key, name:base64 ("
+                throw new InvalidConfigException(key, "'" + text + "' is not a public key, name:base64 ("
                         + e.getMessage() + ")");
             }
         }

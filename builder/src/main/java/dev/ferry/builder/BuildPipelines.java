@@ -5,9 +5,6 @@ import dev.ferry.cache.Storage;
 import dev.ferry.nix.PublicKey;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.process.ProcessRunner;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,22 +26,12 @@ public final class BuildPipelines {
         List<PublicKey> trusted = new ArrayList<>(alsoTrusted);
         trusted.add(key.publicKey());
         return new DefaultBuildPipeline(settings, cache, key, ManifestVerifier.trusting(trusted), deployments, runner,
-                BuildPipelines::onPath, Clock.systemUTC());
+                dev.ferry.process.Programs::onPath, Clock.systemUTC());
     }
 
     /** As above, trusting only {@code key}'s own public half. */
     public static BuildPipeline create(PipelineSettings settings, Storage cache, SecretKey key,
                                        DeploymentStore deployments, ProcessRunner runner) {
         return create(settings, cache, key, List.of(), deployments, runner);
-    }
-
-    static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -13,7 +13,9 @@ final class LocalProcessRunner implements ProcessRunner {
      * Pipe reads block in the kernel and would pin a virtual thread's carrier for as long as the child runs (on two
      * cores, a server in the same JVM stalled: p99 480 ms): pumps are platform threads.
      */
-    private static final Thread.Builder PUMPS = Thread.ofPlatform().daemon().name("ferry-process-pump");
+    /** A thread factory is safe to share between concurrent runs; a {@code Thread.Builder} is not. */
+    private static final java.util.concurrent.ThreadFactory PUMPS = Thread.ofPlatform().daemon()
+            .name("ferry-process-pump").factory();
 
     @Override
     public ProcessResult run(Command command, OutputStream stdout) {
@@ -34,9 +36,10 @@ final class LocalProcessRunner implements ProcessRunner {
             throw new ProcessException("cannot start " + command.argv().getFirst() + ": " + e.getMessage(), -1, "", e);
         }
         TailBuffer stderr = new TailBuffer(STDERR_TAIL_BYTES);
-        Thread errPump = PUMPS.start(() -> pump(process.getErrorStream(), stderr, stderrCopy));
+        Thread errPump = PUMPS.newThread(() -> pump(process.getErrorStream(), stderr, stderrCopy));
+        errPump.start();
         Throwable[] outFailure = new Throwable[1];
-        Thread outPump = PUMPS.start(() -> {
+        Thread outPump = PUMPS.newThread(() -> {
             try (InputStream in = process.getInputStream()) {
                 in.transferTo(stdout);
             } catch (Throwable e) {
@@ -44,6 +47,7 @@ final class LocalProcessRunner implements ProcessRunner {
                 outFailure[0] = e;
             }
         });
+        outPump.start();
         try {
             if (!process.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 destroyTree(process);
