@@ -124,7 +124,7 @@ final class BenchWebhookCommand implements Callable<Integer> {
         String cloneUrl = "https://git.example.org/bench/shop.git";
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", cloneUrl, "main"), Optional.empty())), Optional.of(secret), 1L << 20,
-                Optional.empty(), true, 2, Optional.empty());
+                Optional.empty(), true, 2);
         AtomicInteger released = new AtomicInteger();
         BuildPipeline pipeline = new BuildPipeline() {
             @Override
@@ -151,8 +151,8 @@ final class BenchWebhookCommand implements Callable<Integer> {
         try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> pipeline)) {
             failures = measure("127.0.0.1", server.port(), cloneUrl, SECRET);
             Thread.sleep(buildMillis * 3);
-            System.out.printf(Locale.ROOT, "builds released: %d of %d recorded (the rest superseded while queued or "
-                    + "running)%n", released.get(), concurrency * (rounds + warmup));
+            System.out.printf(Locale.ROOT, "builds released: %d of the %d deliveries' builds (the rest superseded "
+                    + "while queued or running)%n", released.get(), concurrency * (rounds + warmup));
         }
         return failures == 0 ? 0 : 1;
     }

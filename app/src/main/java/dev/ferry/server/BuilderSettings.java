@@ -23,12 +23,10 @@ import java.util.Set;
  * @param adminTokenFile      {@code ferry.admin-token-file}: the bearer token of the API
  * @param publicRead          {@code ferry.api.public-read}: whether API reads need no token
  * @param maxConcurrentBuilds {@code ferry.builder.max-concurrent-builds}
- * @param ephemeralDomain     {@code ferry.domains.ephemeral}: deployments are reachable at
- *                            {@code <project>-<branch-slug>.<it>}
  */
 public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> webhookSecretFile,
                               long maxWebhookBodySize, Optional<Path> adminTokenFile, boolean publicRead,
-                              int maxConcurrentBuilds, Optional<String> ephemeralDomain) {
+                              int maxConcurrentBuilds) {
 
     public static final String PROJECTS = "ferry.projects";
     public static final String WEBHOOK_SECRET_FILE = "ferry.webhook.secret-file";
@@ -36,11 +34,10 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
     public static final String ADMIN_TOKEN_FILE = "ferry.admin-token-file";
     public static final String PUBLIC_READ = "ferry.api.public-read";
     public static final String MAX_CONCURRENT_BUILDS = "ferry.builder.max-concurrent-builds";
-    public static final String EPHEMERAL_DOMAIN = "ferry.domains.ephemeral";
 
     /** The single-valued keys, also settable as plain environment variables ({@code FERRY_ADMIN_TOKEN_FILE}). */
     public static final List<String> KEYS = List.of(WEBHOOK_SECRET_FILE, WEBHOOK_MAX_BODY_SIZE, ADMIN_TOKEN_FILE,
-            PUBLIC_READ, MAX_CONCURRENT_BUILDS, EPHEMERAL_DOMAIN);
+            PUBLIC_READ, MAX_CONCURRENT_BUILDS);
 
     static final long DEFAULT_MAX_WEBHOOK_BODY_SIZE = 1L << 20;
     static final int DEFAULT_MAX_CONCURRENT_BUILDS = 2;
@@ -77,14 +74,7 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
             }
             throw new InvalidConfigException(MAX_CONCURRENT_BUILDS, "'" + text + "' is not a number from 1 to 64");
         }).orElse(DEFAULT_MAX_CONCURRENT_BUILDS);
-        Optional<String> domain = string(config, EPHEMERAL_DOMAIN).map(text -> {
-            String d = text.toLowerCase(Locale.ROOT);
-            if (!d.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
-                throw new InvalidConfigException(EPHEMERAL_DOMAIN, "'" + text + "' is not a domain name");
-            }
-            return d;
-        });
-        return new BuilderSettings(projects, secretFile, maxBody, adminTokenFile, publicRead, maxBuilds, domain);
+        return new BuilderSettings(projects, secretFile, maxBody, adminTokenFile, publicRead, maxBuilds);
     }
 
     private static List<ConfiguredProject> projects(Config node, ServerConfig.Environment environment) {

@@ -106,14 +106,18 @@ class DemoIT {
         }
     }
 
-    /** Every unit of the user manager whose name starts with {@code prefix}, loaded in any state. */
+    /**
+     * Every unit of the user manager whose name starts with {@code prefix}, loaded in any state. The manager must
+     * answer: an empty list from one that is gone would prove nothing.
+     */
     private static String units(String prefix) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("systemctl", "--user", "list-units", "--all", "--no-legend",
-                "--plain", prefix + "*").redirectErrorStream(true);
+                "--plain", prefix + "*").redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("XDG_RUNTIME_DIR", "/run/user/" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("systemctl --user list-units: " + out).isZero();
         return out;
     }
 

@@ -32,7 +32,6 @@ class BuilderSettingsTest {
         assertThat(settings.publicRead()).isFalse();
         assertThat(settings.webhookSecretFile()).isEmpty();
         assertThat(settings.adminTokenFile()).isEmpty();
-        assertThat(settings.ephemeralDomain()).isEmpty();
     }
 
     @Test
@@ -52,8 +51,6 @@ class BuilderSettingsTest {
                   admin-token-file: admin.token
                   api:
                     public-read: true
-                  domains:
-                    ephemeral: Ferry.Example.org
                 """, Map.of("FERRY_BUILDER_MAX_CONCURRENT_BUILDS", "3"));
         assertThat(settings.projects()).extracting(BuilderSettings.ConfiguredProject::project).containsExactly(
                 new Project("shop", "https://git.example.org/alice/shop.git", "trunk"),
@@ -64,7 +61,6 @@ class BuilderSettingsTest {
         assertThat(settings.adminTokenFile()).contains(temp.resolve("admin.token"));
         assertThat(settings.publicRead()).isTrue();
         assertThat(settings.maxConcurrentBuilds()).isEqualTo(3);
-        assertThat(settings.ephemeralDomain()).contains("ferry.example.org");
     }
 
     @Test
@@ -89,15 +85,13 @@ class BuilderSettingsTest {
                 """, Map.of())).hasMessageStartingWith("ferry.projects[1].name: 'shop' is configured twice");
         assertThatThrownBy(() -> load("ferry:\n  projects:\n    - {name: a, clone-url: \"https://x/a.git\", "
                 + "secret: x}\n", Map.of())).hasMessageStartingWith("ferry.projects[0].secret: unknown setting");
-        assertThatThrownBy(() -> load("ferry:\n  domains:\n    ephemeral: not a domain\n", Map.of()))
-                .hasMessageStartingWith("ferry.domains.ephemeral:");
     }
 
     @Test
     void secretAndTokenFilesAreCheckedWhenRead() throws IOException {
         Path shortSecret = Files.writeString(temp.resolve("short"), "abc\n");
         BuilderSettings settings = new BuilderSettings(java.util.List.of(), Optional.of(shortSecret), 1024,
-                Optional.of(temp.resolve("missing")), false, 2, Optional.empty());
+                Optional.of(temp.resolve("missing")), false, 2);
         assertThatThrownBy(() -> WebhookSecrets.load(settings))
                 .hasMessageContaining("ferry.webhook.secret-file").hasMessageContaining("at least 16");
         assertThatThrownBy(() -> AdminAuth.from(settings))

@@ -100,7 +100,7 @@ class BuildsRoutesTest {
                 Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", CLONE_URL, "main"), Optional.empty())), Optional.of(secret), 4096,
-                Optional.of(admin), publicRead, 2, Optional.of("ferry.example.org"));
+                Optional.of(admin), publicRead, 2);
         server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
     }
 
