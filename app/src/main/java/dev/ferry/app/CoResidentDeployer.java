@@ -17,11 +17,9 @@ import java.util.List;
 /**
  * {@code ferry serve} with {@code ferry.deployer.enabled: true}: a deployer in the server's process, reading the
  * server's own manifests, trusting the server's key and substituting from its {@code /cache} unless configured
- * otherwise, woken by every generation written in the process.
+ * otherwise, woken by every generation written in the process or found by the server's watcher (GenerationNotifier).
  */
 public final class CoResidentDeployer {
-    private static final long WATCH_MILLIS = 250;
-
     private CoResidentDeployer() {
     }
 
@@ -52,11 +50,8 @@ public final class CoResidentDeployer {
                 settings.reconcileInterval(),
                 (report, elapsed) -> server.metrics().reconciled(report.map(Deployer.Report::ok).orElse(false),
                         report.map(r -> !r.steps().isEmpty()).orElse(false), elapsed)));
-        Thread watch = Thread.ofVirtual().name("ferry-manifest-watch").start(
-                () -> watch(ManifestStore.create(server.storage()), deployer));
         Runnable stop = () -> {
             deployer.stop();
-            watch.interrupt();
             try {
                 loop.join(Duration.ofSeconds(30)); // a pass in progress finishes its step
             } catch (InterruptedException e) {
@@ -66,26 +61,5 @@ public final class CoResidentDeployer {
         };
         return new Started("ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
                 + "*, Caddy " + settings.caddyAdminUrl() + ")", stop);
-    }
-
-    /** Wakes the deployer when a generation appears that was written by another process (every 250 ms). */
-    private static void watch(ManifestStore manifests, Deployer deployer) {
-        long seen = -1;
-        while (true) {
-            try {
-                long top = manifests.top();
-                if (seen >= 0 && top > seen) {
-                    deployer.wake();
-                }
-                seen = top;
-            } catch (RuntimeException e) {
-                // Storage hiccup: the next look, or the reconcile interval, catches up.
-            }
-            try {
-                Thread.sleep(WATCH_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
     }
 }

@@ -78,6 +78,7 @@ public final class FerryServer implements AutoCloseable {
                     .routing(routing -> Routes.routing(routing, cache, started, deployer, health))
                     .build()
                     .start();
+            deployer.notifier().watch(deployer.manifests());
             return new FerryServer(server, storage, config, cache, builds, deployer, health);
         } catch (RuntimeException e) {
             builds.ifPresent(Builds::close);
@@ -154,6 +155,7 @@ public final class FerryServer implements AutoCloseable {
     @Override
     public void close() {
         try {
+            deployer.notifier().close();
             server.stop();
         } finally {
             try {

@@ -10,12 +10,11 @@ import java.time.Duration;
 /**
  * {@code GET /v1/manifest/wait?after=N}: answers {@code 200 {"generation": M}} as soon as a generation M > N exists,
  * or {@code 204} after about 25 s, so an agent learns of a new generation within a fraction of a second without
- * polling. Woken by {@link GenerationNotifier}; it also re-reads the storage every 250 ms for generations written by
- * other processes.
+ * polling. Woken by {@link GenerationNotifier} (whose one watcher also finds generations other processes write); it
+ * reads the storage only when woken.
  */
 final class ManifestWait implements Handler {
     static final Duration HOLD = Duration.ofSeconds(25);
-    private static final Duration RECHECK = Duration.ofMillis(250);
 
     private final DeployerEndpoints endpoints;
 
@@ -28,6 +27,7 @@ final class ManifestWait implements Handler {
         long after = after(request.query().first("after").orElse(""));
         long deadline = System.nanoTime() + HOLD.toNanos();
         while (true) {
+            long seen = endpoints.notifier().changes();
             long top = endpoints.manifests().top();
             if (top > after) {
                 response.header(HeaderValues.CONTENT_TYPE_JSON).send("{\"generation\": " + top + "}\n");
@@ -38,7 +38,7 @@ final class ManifestWait implements Handler {
                 response.status(Status.NO_CONTENT_204).send();
                 return;
             }
-            endpoints.notifier().await(Duration.ofNanos(Math.min(left, RECHECK.toNanos())));
+            endpoints.notifier().awaitChange(seen, Duration.ofNanos(left));
         }
     }
 

@@ -43,27 +43,33 @@ final class AdminApiCaddy implements Caddy {
         server.putArray("routes");
         // Ferry's routes match on host names; certificates are the operator's concern (docs/deployer.md).
         server.putObject("automatic_https").put("disable", true);
-        if (!get(SERVER_PATH + "/routes").isNull()) {
-            return; // every pass but the first, and the first after a Caddy restart: one GET
-        }
-        // Create only the missing level: posting a whole config would also replace Caddy's admin settings.
-        if (get("/config/apps").isNull()) {
-            ObjectNode apps = JSON.createObjectNode();
-            apps.putObject("http").putObject("servers").set(SERVER, server);
-            send("PUT", "/config/apps", apps);
-        } else if (get("/config/apps/http").isNull()) {
-            ObjectNode httpApp = JSON.createObjectNode();
-            httpApp.putObject("servers").set(SERVER, server);
-            send("PUT", "/config/apps/http", httpApp);
-        } else if (get("/config/apps/http/servers").isNull()) {
-            ObjectNode servers = JSON.createObjectNode();
-            servers.set(SERVER, server);
-            send("PUT", "/config/apps/http/servers", servers);
-        } else if (get(SERVER_PATH).isNull()) {
+        // One GET of the apps tree (Caddy answers 400 for a path below a missing level); create only the missing
+        // level: posting a whole config would also replace Caddy's admin settings.
+        JsonNode apps = get("/config/apps");
+        JsonNode httpApp = apps.path("http");
+        JsonNode servers = httpApp.path("servers");
+        JsonNode ours = servers.path(SERVER);
+        if (absent(apps)) {
+            ObjectNode created = JSON.createObjectNode();
+            created.putObject("http").putObject("servers").set(SERVER, server);
+            send("PUT", "/config/apps", created);
+        } else if (absent(httpApp)) {
+            ObjectNode created = JSON.createObjectNode();
+            created.putObject("servers").set(SERVER, server);
+            send("PUT", "/config/apps/http", created);
+        } else if (absent(servers)) {
+            ObjectNode created = JSON.createObjectNode();
+            created.set(SERVER, server);
+            send("PUT", "/config/apps/http/servers", created);
+        } else if (absent(ours)) {
             send("PUT", SERVER_PATH, server);
-        } else {
+        } else if (absent(ours.path("routes"))) {
             send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
         }
+    }
+
+    private static boolean absent(JsonNode node) {
+        return node.isMissingNode() || node.isNull();
     }
 
     @Override
