@@ -47,8 +47,8 @@ final class WebhookEndpoint implements Handler {
         byte[] body;
         try (InputStream in = request.content().inputStream()) {
             body = Bodies.read(in, limit);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | UncheckedIOException e) {
+            throw Refusal.badRequest("the request body ended early"); // the client's doing, as for uploads
         }
         Delivery delivery = Delivery.fromHeaders(name -> request.headers().first(HeaderNames.create(name)));
         List<byte[]> secrets = builds.secrets.all();

@@ -20,10 +20,20 @@ final class WebhookSecrets {
 
     private final Optional<byte[]> shared;
     private final Map<String, byte[]> perProject;
+    /** Every distinct secret, the shared one first. */
+    private final List<byte[]> all;
 
     WebhookSecrets(Optional<byte[]> shared, Map<String, byte[]> perProject) {
         this.shared = shared;
         this.perProject = Map.copyOf(perProject);
+        List<byte[]> distinct = new ArrayList<>();
+        shared.ifPresent(distinct::add);
+        for (byte[] secret : this.perProject.values()) {
+            if (distinct.stream().noneMatch(s -> Arrays.equals(s, secret))) {
+                distinct.add(secret);
+            }
+        }
+        this.all = List.copyOf(distinct);
     }
 
     static WebhookSecrets load(BuilderSettings settings) {
@@ -55,13 +65,6 @@ final class WebhookSecrets {
 
     /** Every distinct secret, to verify a signature against before anything of the body is read. */
     List<byte[]> all() {
-        List<byte[]> all = new ArrayList<>();
-        shared.ifPresent(all::add);
-        for (byte[] secret : perProject.values()) {
-            if (all.stream().noneMatch(s -> Arrays.equals(s, secret))) {
-                all.add(secret);
-            }
-        }
         return all;
     }
 

@@ -2,6 +2,7 @@ package dev.ferry.builder;
 
 import dev.ferry.cache.BinaryCache;
 import dev.ferry.cache.LocalNixStore;
+import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.ManifestVerifier;
 import dev.ferry.cache.PathInfo;
@@ -204,8 +205,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
     /** Every program a service runs exists in its package's output and is executable. */
     private static void checkPrograms(ProjectConfig config, Map<String, StorePath> outputs) {
         for (ProjectConfig.ServiceConfig s : config.services().values()) {
-            Path out = Path.of(outputs.get(s.packageName()).absolute());
-            Path program = s.exec().contains("/") ? out.resolve(s.exec()) : out.resolve("bin").resolve(s.exec());
+            Path program = Path.of(Manifest.Exec.program(s.exec(), outputs.get(s.packageName())));
             if (!java.nio.file.Files.isRegularFile(program) || !java.nio.file.Files.isExecutable(program)) {
                 throw new ProjectConfigException("services." + s.name() + ".exec: " + program
                         + " is not an executable file in the output of package '" + s.packageName() + "'");

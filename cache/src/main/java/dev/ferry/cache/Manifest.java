@@ -168,6 +168,18 @@ public record Manifest(int version, long generation, Instant createdAt, String r
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(group, "group");
         }
+
+        /** The program's absolute path when it runs from {@code storePath}. */
+        public String program(StorePath storePath) {
+            return program(command, storePath);
+        }
+
+        /** {@code command} as {@link Exec} resolves it: a name in {@code bin}, relative, or absolute. */
+        public static String program(String command, StorePath storePath) {
+            String store = storePath.absolute();
+            return command.startsWith("/") ? command
+                    : command.contains("/") ? store + "/" + command : store + "/bin/" + command;
+        }
     }
 
     /**

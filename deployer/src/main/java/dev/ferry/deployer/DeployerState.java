@@ -78,21 +78,27 @@ public record DeployerState(long lastApplied, Map<String, String> failed, List<S
         }
         ArrayNode e = root.putArray("errors");
         errors.forEach(e::add);
+        writeJson(stateDir.resolve(FILE), root);
+    }
+
+    /** Writes {@code root} to {@code file}: to a temporary file next to it, then moved into place. */
+    static void writeJson(Path file, ObjectNode root) {
+        Path dir = file.getParent();
         try {
-            Files.createDirectories(stateDir);
-            Path tmp = Files.createTempFile(stateDir, ".state", ".tmp");
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
             try {
                 JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
                 try {
-                    Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
                 } catch (AtomicMoveNotSupportedException x) {
-                    Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
                 }
             } finally {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException x) {
-            throw new UncheckedIOException("writing the deployer state to " + stateDir + " failed", x);
+            throw new UncheckedIOException("writing " + file + " failed", x);
         }
     }
 }

@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.cache.Manifest;
 import dev.ferry.nix.StorePath;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,18 +52,7 @@ public final class LocalPins {
         ObjectNode root = JSON.createObjectNode();
         pins.forEach((name, pin) -> root.putObject(name).put("generation", pin.generation())
                 .put("path", pin.path().absolute()));
-        try {
-            Files.createDirectories(stateDir);
-            Path tmp = Files.createTempFile(stateDir, ".pins", ".tmp");
-            try {
-                JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
-                Files.move(tmp, stateDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + stateDir.resolve(FILE) + " failed", e);
-        }
+        DeployerState.writeJson(stateDir.resolve(FILE), root);
     }
 
     /** {@code desired} with the pins made against its own generation applied. */

@@ -14,10 +14,7 @@ final class UnitSpec {
 
     static Systemd.TransientUnit of(Manifest.Service service, String unit, UnitLabel label, Optional<Integer> port,
                                     DeployerSettings settings) {
-        String store = service.artifact().storePath().absolute();
-        String command = service.exec().command();
-        String program = command.startsWith("/") ? command
-                : command.contains("/") ? store + "/" + command : store + "/bin/" + command;
+        String program = service.exec().program(service.artifact().storePath());
         List<String> argv = new ArrayList<>();
         argv.add(program);
         argv.addAll(service.exec().args());
