@@ -2,10 +2,8 @@ package dev.ferry.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ferry.builder.PipelineSettings;
 import dev.ferry.process.ProcessRunner;
-import dev.ferry.server.BuilderSettings;
-import dev.ferry.server.DeployerConfig;
+import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.PipelineFactory;
 import dev.ferry.server.ServerConfig;
@@ -268,18 +266,15 @@ final class DemoCommand implements Callable<Integer> {
         ServerConfig.Environment current = ServerConfig.Environment.current();
         ServerConfig.Environment environment = new ServerConfig.Environment(
                 Map.of("HOME", current.variables().getOrDefault("HOME", "/root")), current.root(), s.dir);
-        Optional<Path> file = Optional.of(config);
-        ServerConfig settings = ServerConfig.load(file, environment);
-        io.helidon.config.Config read = ServerConfig.read(file, environment);
-        PipelineSettings pipeline = PipelineSettings.from(settings.dataDir(), settings.compression(),
-                key -> read.get(key).asString().asOptional());
-        FerryServer server = FerryServer.start(settings, Optional.of(BuilderSettings.from(read, environment)),
-                PipelineFactory.nix(pipeline));
+        // The one code path of ferry serve and check-config: every section, unknown keys refused.
+        ConfigCheck.Loaded loaded = ConfigCheck.check(Optional.of(config), environment).orThrow();
+        ServerConfig settings = loaded.server();
+        FerryServer server = FerryServer.start(settings, Optional.of(loaded.builder()),
+                PipelineFactory.nix(loaded.pipeline()));
         s.server = Optional.of(server);
         say("server: " + server.startupLine().replaceFirst("^ferry: ", ""));
         if (deploy) {
-            CoResidentDeployer.Started started = CoResidentDeployer.launch(server, settings,
-                    DeployerConfig.load(file, environment, settings.dataDir()));
+            CoResidentDeployer.Started started = CoResidentDeployer.launch(server, settings, loaded.deployer());
             s.deployerStop = Optional.of(started.stop());
             say(started.line().replaceFirst("^ferry: ", ""));
         }

@@ -3,6 +3,7 @@ package dev.ferry.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.server.BuilderSettings;
+import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.ServerConfig;
 import java.nio.file.Files;
@@ -25,9 +26,12 @@ class DemoCommandTest {
         Path file = Files.writeString(dir.resolve("ferry.yaml"), yaml);
         ServerConfig.Environment environment = new ServerConfig.Environment(Map.of("HOME", dir.toString()), true, dir);
 
-        ServerConfig server = ServerConfig.load(Optional.of(file), environment);
-        BuilderSettings builder = BuilderSettings.from(ServerConfig.read(Optional.of(file), environment), environment);
-        DeployerConfig deployer = DeployerConfig.load(Optional.of(file), environment, server.dataDir());
+        // As the demo loads it: ferry serve's code path, which refuses unknown keys in every section.
+        ConfigCheck.Result checked = ConfigCheck.check(Optional.of(file), environment);
+        assertThat(checked.problems()).isEmpty();
+        ServerConfig server = checked.orThrow().server();
+        BuilderSettings builder = checked.orThrow().builder();
+        DeployerConfig deployer = checked.orThrow().deployer();
 
         assertThat(server.dataDir()).isEqualTo(dir.resolve("data"));
         assertThat(server.port()).isZero();
@@ -48,7 +52,6 @@ class DemoCommandTest {
         Path file = Files.writeString(dir.resolve("ferry.yaml"),
                 DemoCommand.configYaml(dir, "file://" + dir.resolve("hello.git"), secret, Optional.empty()));
         ServerConfig.Environment environment = new ServerConfig.Environment(Map.of("HOME", dir.toString()), true, dir);
-        ServerConfig server = ServerConfig.load(Optional.of(file), environment);
-        assertThat(DeployerConfig.load(Optional.of(file), environment, server.dataDir()).enabled()).isFalse();
+        assertThat(ConfigCheck.check(Optional.of(file), environment).orThrow().deployer().enabled()).isFalse();
     }
 }
