@@ -1,36 +1,24 @@
 package dev.ferry.server;
 
-import dev.ferry.nix.HashAlgorithm;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
  * Who may use the JSON API: whoever presents {@code Authorization: Bearer <token from ferry.admin-token-file>}.
- * Mutations always need it; reads too unless {@code ferry.api.public-read} is true. Compared as SHA-256 digests with
- * {@link MessageDigest#isEqual}, as {@link UploadAuth} does. Without a token file the API only serves public reads.
+ * Mutations always need it; reads too unless {@code ferry.api.public-read} is true. Compared as an {@link AccessToken}. Without a token file the API only serves public reads.
  */
 final class AdminAuth {
-    private final Optional<byte[]> tokenDigest;
+    private final Optional<AccessToken> token;
     private final boolean publicRead;
 
-    private AdminAuth(Optional<byte[]> tokenDigest, boolean publicRead) {
-        this.tokenDigest = tokenDigest;
+    private AdminAuth(Optional<AccessToken> token, boolean publicRead) {
+        this.token = token;
         this.publicRead = publicRead;
     }
 
     static AdminAuth token(String token, boolean publicRead) {
-        if (token.length() < UploadAuth.MIN_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
-            throw new IllegalArgumentException("an admin token must be at least " + UploadAuth.MIN_TOKEN_LENGTH
-                    + " printable ASCII characters without spaces");
-        }
-        return new AdminAuth(Optional.of(digest(token)), publicRead);
+        return new AdminAuth(Optional.of(AccessToken.of(token, "admin")), publicRead);
     }
 
     static AdminAuth disabled(boolean publicRead) {
@@ -41,23 +29,12 @@ final class AdminAuth {
         if (settings.adminTokenFile().isEmpty()) {
             return disabled(settings.publicRead());
         }
-        Path file = settings.adminTokenFile().get();
-        String token;
-        try {
-            token = Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new InvalidConfigException(BuilderSettings.ADMIN_TOKEN_FILE, file + " cannot be read ("
-                    + e.getClass().getSimpleName() + ")", e);
-        }
-        try {
-            return token(token, settings.publicRead());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException(BuilderSettings.ADMIN_TOKEN_FILE, file + ": " + e.getMessage());
-        }
+        return new AdminAuth(Optional.of(AccessToken.fromFile(settings.adminTokenFile().get(),
+                BuilderSettings.ADMIN_TOKEN_FILE, "admin")), settings.publicRead());
     }
 
     boolean enabled() {
-        return tokenDigest.isPresent();
+        return token.isPresent();
     }
 
     void checkRead(ServerRequest request) {
@@ -68,27 +45,12 @@ final class AdminAuth {
 
     /** Refuses the request unless it carries the admin token. */
     void check(ServerRequest request) {
-        if (tokenDigest.isEmpty()) {
+        if (token.isEmpty()) {
             throw Refusal.forbidden("the API is disabled on this server (no ferry.admin-token-file)");
         }
-        Optional<String> presented = request.headers().first(HeaderNames.AUTHORIZATION).flatMap(AdminAuth::bearer);
-        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), digest(presented.get()))) {
+        if (!token.get().matches(request.headers().first(HeaderNames.AUTHORIZATION).flatMap(AccessToken::bearer))) {
             throw Refusal.unauthorized("the admin token is required (Authorization: Bearer TOKEN)");
         }
-    }
-
-    /** The token of an {@code Authorization: Bearer TOKEN} header (shared with {@link HostReports}). */
-    static Optional<String> bearer(String authorization) {
-        int space = authorization.indexOf(' ');
-        if (space <= 0 || !authorization.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) {
-            return Optional.empty();
-        }
-        return Optional.of(authorization.substring(space + 1).strip());
-    }
-
-    /** What tokens are compared as (constant time, equal lengths). */
-    static byte[] digest(String token) {
-        return HashAlgorithm.SHA256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

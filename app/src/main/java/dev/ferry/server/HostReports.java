@@ -3,11 +3,7 @@ package dev.ferry.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -19,8 +15,8 @@ import java.util.regex.Pattern;
 /**
  * The last status each reporting agent posted ({@code POST /v1/hosts/{host}}), with the time it arrived. Observed
  * state, kept in memory only: a restarted server lists an agent again after its next pass. Agents present the token
- * of {@code ferry.deployer.report-token-file} as a bearer token, compared as SHA-256 digests with
- * {@link MessageDigest#isEqual}; without a token file reports are refused (403).
+ * of {@code ferry.deployer.report-token-file} as a bearer token, compared as an {@link AccessToken}; without a token
+ * file reports are refused (403).
  */
 public final class HostReports {
     static final Pattern HOST = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
@@ -30,12 +26,12 @@ public final class HostReports {
     record Reported(String host, ObjectNode status, Instant at) {
     }
 
-    private final Optional<byte[]> tokenDigest;
+    private final Optional<AccessToken> token;
     private final Clock clock;
     private final Map<String, Reported> reports = new ConcurrentHashMap<>();
 
-    private HostReports(Optional<byte[]> tokenDigest, Clock clock) {
-        this.tokenDigest = tokenDigest;
+    private HostReports(Optional<AccessToken> token, Clock clock) {
+        this.token = token;
         this.clock = clock;
     }
 
@@ -45,39 +41,26 @@ public final class HostReports {
     }
 
     static HostReports token(String token, Clock clock) {
-        if (token.length() < UploadAuth.MIN_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
-            throw new IllegalArgumentException("a report token must be at least " + UploadAuth.MIN_TOKEN_LENGTH
-                    + " printable ASCII characters without spaces");
-        }
-        return new HostReports(Optional.of(AdminAuth.digest(token)), clock);
+        return new HostReports(Optional.of(AccessToken.of(token, "report")), clock);
     }
 
     /** Reads {@code ferry.deployer.report-token-file}: its content without surrounding whitespace. */
     public static HostReports fromFile(Path file) {
-        try {
-            return token(readToken(file), Clock.systemUTC());
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException(DeployerConfig.REPORT_TOKEN_FILE, file + ": " + e.getMessage());
-        }
+        return new HostReports(Optional.of(AccessToken.fromFile(file, DeployerConfig.REPORT_TOKEN_FILE, "report")),
+                Clock.systemUTC());
     }
 
     /** The token in {@code file} (for the agent, which sends it), without surrounding whitespace. */
     public static String readToken(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new InvalidConfigException(DeployerConfig.REPORT_TOKEN_FILE, file + " cannot be read ("
-                    + e.getClass().getSimpleName() + ")", e);
-        }
+        return AccessToken.read(file, DeployerConfig.REPORT_TOKEN_FILE);
     }
 
     /** Refuses a report without the token (401), or any report when there is no token file (403). */
     void authorize(Optional<String> authorization) {
-        if (tokenDigest.isEmpty()) {
+        if (token.isEmpty()) {
             throw Refusal.forbidden("host reports are disabled on this server (no ferry.deployer.report-token-file)");
         }
-        Optional<String> presented = authorization.flatMap(AdminAuth::bearer);
-        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), AdminAuth.digest(presented.get()))) {
+        if (!token.get().matches(authorization.flatMap(AccessToken::bearer))) {
             throw Refusal.unauthorized("the report token is required (Authorization: Bearer TOKEN)");
         }
     }

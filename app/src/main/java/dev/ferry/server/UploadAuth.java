@@ -1,13 +1,9 @@
 package dev.ferry.server;
 
-import dev.ferry.nix.HashAlgorithm;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Optional;
@@ -15,16 +11,13 @@ import java.util.Optional;
 /**
  * Who may upload: whoever presents the token from {@code ferry.cache.upload-token-file}, as
  * {@code Authorization: Bearer TOKEN} or as the password of HTTP Basic auth (what Nix sends from a netrc file; the
- * user name is ignored). Tokens are compared as SHA-256 digests with {@link MessageDigest#isEqual}, so the time taken
- * says nothing about the token, not even its length. Without a token file uploads are disabled.
+ * user name is ignored), compared as an {@link AccessToken}. Without a token file uploads are disabled.
  */
 final class UploadAuth {
-    static final int MIN_TOKEN_LENGTH = 16;
+    private final Optional<AccessToken> token;
 
-    private final Optional<byte[]> tokenDigest;
-
-    private UploadAuth(Optional<byte[]> tokenDigest) {
-        this.tokenDigest = tokenDigest;
+    private UploadAuth(Optional<AccessToken> token) {
+        this.token = token;
     }
 
     static UploadAuth disabled() {
@@ -32,31 +25,16 @@ final class UploadAuth {
     }
 
     static UploadAuth token(String token) {
-        if (token.length() < MIN_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
-            throw new IllegalArgumentException("an upload token must be at least " + MIN_TOKEN_LENGTH
-                    + " printable ASCII characters without spaces");
-        }
-        return new UploadAuth(Optional.of(digest(token)));
+        return new UploadAuth(Optional.of(AccessToken.of(token, "upload")));
     }
 
     /** Reads the token file: its content with surrounding whitespace (a final newline) removed. */
     static UploadAuth fromFile(Path file) {
-        String token;
-        try {
-            token = Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new InvalidConfigException(ServerConfig.UPLOAD_TOKEN_FILE, file + " cannot be read ("
-                    + e.getClass().getSimpleName() + ")", e);
-        }
-        try {
-            return token(token);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException(ServerConfig.UPLOAD_TOKEN_FILE, file + ": " + e.getMessage());
-        }
+        return new UploadAuth(Optional.of(AccessToken.fromFile(file, ServerConfig.UPLOAD_TOKEN_FILE, "upload")));
     }
 
     boolean enabled() {
-        return tokenDigest.isPresent();
+        return token.isPresent();
     }
 
     /** Refuses the request unless it carries the token. */
@@ -65,11 +43,10 @@ final class UploadAuth {
     }
 
     void check(Optional<String> authorization) {
-        if (tokenDigest.isEmpty()) {
+        if (token.isEmpty()) {
             throw Refusal.uploadsDisabled();
         }
-        Optional<String> presented = authorization.flatMap(UploadAuth::presentedToken);
-        if (presented.isEmpty() || !MessageDigest.isEqual(tokenDigest.get(), digest(presented.get()))) {
+        if (!token.get().matches(authorization.flatMap(UploadAuth::presentedToken))) {
             throw Refusal.unauthorized();
         }
     }
@@ -84,7 +61,7 @@ final class UploadAuth {
         String credentials = authorization.substring(space + 1).strip();
         switch (scheme) {
             case "bearer":
-                return Optional.of(credentials);
+                return AccessToken.bearer(authorization);
             case "basic":
                 String decoded;
                 try {
@@ -97,10 +74,6 @@ final class UploadAuth {
             default:
                 return Optional.empty();
         }
-    }
-
-    private static byte[] digest(String token) {
-        return HashAlgorithm.SHA256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
