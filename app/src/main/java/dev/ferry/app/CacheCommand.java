@@ -10,12 +10,9 @@ import dev.ferry.nix.StorePath;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -132,38 +129,25 @@ final class CacheCommand {
 
     /** {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, {@code 0}, or ISO-8601 ({@code PT12H}). */
     static final class PeriodConverter implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern SHORT = Pattern.compile("([0-9]{1,9})(s|m|h|d)?");
-
         @Override
         public Duration convert(String value) {
             return parse(value);
         }
 
         static Duration parse(String value) {
-            Matcher m = SHORT.matcher(value.strip());
-            if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
-                String unit = m.group(2);
-                if (unit == null && n != 0) {
+            if (value.strip().matches("[0-9]{1,9}")) {
+                if (Long.parseLong(value.strip()) != 0) {
                     throw new CommandLine.TypeConversionException("period '" + value + "' needs a unit: s, m, h or d");
                 }
-                return switch (unit == null ? "s" : unit) {
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
+                return Duration.ZERO;
             }
-            try {
-                Duration d = Duration.parse(value.strip());
-                if (d.isNegative()) {
-                    throw new CommandLine.TypeConversionException("period '" + value + "' is negative");
-                }
-                return d;
-            } catch (DateTimeParseException e) {
-                throw new CommandLine.TypeConversionException("period '" + value + "' is not a duration "
-                        + "(examples: 90s, 30m, 24h, 7d, PT12H)");
+            Duration d = dev.ferry.cache.Durations.parse(value).orElseThrow(() ->
+                    new CommandLine.TypeConversionException("period '" + value + "' is not a duration "
+                            + "(examples: 90s, 30m, 24h, 7d, PT12H)"));
+            if (d.isNegative()) {
+                throw new CommandLine.TypeConversionException("period '" + value + "' is negative");
             }
+            return d;
         }
 
         static String format(Duration d) {

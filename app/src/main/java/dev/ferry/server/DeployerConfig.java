@@ -15,7 +15,6 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -178,23 +177,10 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
         }
     }
 
-    /** {@code 30s}, {@code 500ms}, {@code 2m}, or ISO-8601 ({@code PT30S}). */
+    /** A positive duration ({@link dev.ferry.cache.Durations}). */
     static Duration duration(String key, String value) {
-        try {
-            String v = value.toLowerCase(Locale.ROOT);
-            if (v.endsWith("ms")) {
-                return positive(key, Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2))));
-            }
-            if (v.endsWith("s")) {
-                return positive(key, Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1))));
-            }
-            if (v.endsWith("m")) {
-                return positive(key, Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1))));
-            }
-            return positive(key, Duration.parse(value));
-        } catch (NumberFormatException | DateTimeParseException e) {
-            throw new InvalidConfigException(PREFIX + key, "'" + value + "' is not a duration (e.g. 30s, 500ms, 2m)");
-        }
+        return positive(key, dev.ferry.cache.Durations.parse(value).orElseThrow(() -> new InvalidConfigException(
+                PREFIX + key, "'" + value + "' is not a duration (e.g. 30s, 500ms, 2m)")));
     }
 
     private static Duration positive(String key, Duration d) {

@@ -3,12 +3,9 @@ package dev.ferry.builder;
 import dev.ferry.cache.Compression;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -31,7 +28,6 @@ public record PipelineSettings(Path dataDir, String ephemeralDomain, Duration ni
     static final Duration DEFAULT_NIX_TIMEOUT = Duration.ofHours(1);
     private static final Pattern DOMAIN = Pattern.compile(
             "(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*(s|m|h)", Pattern.CASE_INSENSITIVE);
 
     public PipelineSettings {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -72,22 +68,9 @@ public record PipelineSettings(Path dataDir, String ephemeralDomain, Duration ni
 
     /** {@code 90s}, {@code 30m}, {@code 2h}, or an ISO-8601 duration ({@code PT1H}). */
     static Duration duration(String text) {
-        Matcher m = DURATION.matcher(text);
-        try {
-            Duration value = m.matches()
-                    ? Duration.of(Long.parseLong(m.group(1)), switch (m.group(2).toLowerCase(Locale.ROOT)) {
-                        case "s" -> java.time.temporal.ChronoUnit.SECONDS;
-                        case "m" -> java.time.temporal.ChronoUnit.MINUTES;
-                        default -> java.time.temporal.ChronoUnit.HOURS;
-                    })
-                    : Duration.parse(text);
-            if (!value.isNegative() && !value.isZero()) {
-                return value;
-            }
-        } catch (DateTimeParseException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(NIX_TIMEOUT + ": '" + text + "' is not a positive duration (90s, 30m, 2h)");
+        return dev.ferry.cache.Durations.parse(text).filter(d -> !d.isNegative() && !d.isZero())
+                .orElseThrow(() -> new IllegalArgumentException(NIX_TIMEOUT + ": '" + text
+                        + "' is not a positive duration (90s, 30m, 2h)"));
     }
 
     /** {@code x86_64-linux} on amd64, {@code aarch64-linux} on arm64. */
