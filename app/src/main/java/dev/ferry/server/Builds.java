@@ -71,7 +71,8 @@ final class Builds implements AutoCloseable {
      * rollback writes is announced to {@code notifier} (the co-resident deployer and the long poll wake at once).
      */
     static Builds start(ServerConfig config, BuilderSettings settings, Storage storage, SecretKey signingKey,
-                        PipelineFactory pipelines, BranchHeads heads, GenerationNotifier notifier) {
+                        PipelineFactory pipelines, BranchHeads heads, GenerationNotifier notifier,
+                        BuildQueue.Ended ended) {
         AdminAuth auth = AdminAuth.from(settings);
         WebhookSecrets secrets = WebhookSecrets.load(settings);
         Database database = Database.open(databaseFile(config));
@@ -86,7 +87,7 @@ final class Builds implements AutoCloseable {
                     storage, signingKey, deployments)), notifier);
             BuildQueue queue = BuildQueue.start(builds, pipeline,
                     name -> projects.find(name).map(ProjectStore.StoredProject::project),
-                    settings.maxConcurrentBuilds(), config.dataDir().resolve("builds"));
+                    settings.maxConcurrentBuilds(), config.dataDir().resolve("builds"), ended);
             return new Builds(settings, database, projects, builds, queue, deployments,
                     ManifestStore.create(storage), signingKey, auth, secrets, heads, notifier, config.trustedKeys());
         } catch (RuntimeException e) {

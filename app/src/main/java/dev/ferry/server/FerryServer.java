@@ -66,7 +66,7 @@ public final class FerryServer implements AutoCloseable {
             PipelineFactory metered = resources -> new MeteredPipeline(pipelines.create(resources), metrics,
                     java.time.Clock.systemUTC());
             builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, metered,
-                    BranchHeads.jgit(), deployer.notifier()));
+                    BranchHeads.jgit(), deployer.notifier(), MeteredPipeline.ended(metrics)));
             Optional<Builds> started = builds;
             Health health = new Health(storage, builds.map(b -> b.database), metrics, java.time.Clock.systemUTC());
             WebServer server = WebServer.builder()

@@ -1,8 +1,9 @@
 package dev.ferry.server;
 
 import dev.ferry.builder.BuildContext;
-import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
+import dev.ferry.builder.BuildQueue;
+import dev.ferry.builder.BuildRecord;
 import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
@@ -15,8 +16,8 @@ import java.time.Instant;
 import java.util.OptionalLong;
 
 /**
- * The server's build pipeline, timed for {@link Metrics} (each phase, and how each build ended) and logged: one line
- * per build when it ends, with its id, project, outcome and generation.
+ * The server's build pipeline, timed for {@link Metrics} (each phase) and logged when a build starts; {@link #ended}
+ * counts and logs how each ended, as the build queue recorded it.
  */
 final class MeteredPipeline implements BuildPipeline {
     private static final System.Logger LOG = System.getLogger(MeteredPipeline.class.getName());
@@ -33,26 +34,31 @@ final class MeteredPipeline implements BuildPipeline {
 
     @Override
     public BuildResult build(BuildRequest request, BuildContext context) {
+        LOG.log(System.Logger.Level.INFO, "build " + request.buildId() + " (" + request.project().name() + " "
+                + request.commit() + "): started");
         Timed timed = new Timed(context);
-        String what = "build " + request.buildId() + " (" + request.project().name() + " " + request.commit() + ")";
-        LOG.log(System.Logger.Level.INFO, what + ": started");
         try {
-            BuildResult result = pipeline.build(request, timed);
+            return pipeline.build(request, timed);
+        } finally {
             timed.close();
-            metrics.buildEnded("succeeded");
-            LOG.log(System.Logger.Level.INFO, what + ": succeeded" + result.generation().stream()
-                    .mapToObj(g -> ", generation " + g).findFirst().orElse(", no new generation"));
-            return result;
-        } catch (RuntimeException e) {
-            timed.close();
-            // The pipeline ends a cancelled build with "cancelled ..." (or is interrupted); the queue decides the
-            // recorded status the same way.
-            String status = e instanceof BuildFailedException failed && (Thread.currentThread().isInterrupted()
-                    || failed.getMessage().startsWith("cancelled")) ? "cancelled" : "failed";
-            metrics.buildEnded(status);
-            LOG.log(System.Logger.Level.INFO, what + ": " + status + ": " + e.getMessage());
-            throw e;
         }
+    }
+
+    /**
+     * What the build queue tells when a build has ended: counted by the status it recorded (a build the pipeline
+     * ended with an error may still be recorded cancelled, and one stopped by a shutdown is not ended at all), and
+     * logged.
+     */
+    static BuildQueue.Ended ended(Metrics metrics) {
+        return (record, status, error, generation) -> {
+            if (record.action() == BuildRecord.Action.BUILD) {
+                metrics.buildEnded(status.id());
+            }
+            LOG.log(System.Logger.Level.INFO, record.action().name().toLowerCase(java.util.Locale.ROOT) + " "
+                    + record.id() + " (" + record.project() + record.commit().map(c -> " " + c).orElse("") + "): "
+                    + status.id() + error.map(e -> ": " + e).orElse("") + generation.stream()
+                    .mapToObj(g -> ", generation " + g).findFirst().orElse(""));
+        };
     }
 
     @Override

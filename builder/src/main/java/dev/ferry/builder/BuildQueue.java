@@ -66,6 +66,12 @@ public final class BuildQueue implements AutoCloseable {
     private final int maxConcurrent;
     private final Path logsDir;
     private final Clock clock;
+    private final Ended ended;
+
+    /** Told of every build or teardown that ran, once its end is recorded (metrics, the server's log). */
+    public interface Ended {
+        void ended(BuildRecord record, BuildStatus status, Optional<String> error, OptionalLong generation);
+    }
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -98,7 +104,7 @@ public final class BuildQueue implements AutoCloseable {
     }
 
     private BuildQueue(BuildStore store, BuildPipeline pipeline, Function<String, Optional<Project>> projects,
-                       int maxConcurrent, Path logsDir, Clock clock) {
+                       int maxConcurrent, Path logsDir, Clock clock, Ended ended) {
         if (maxConcurrent < 1) {
             throw new IllegalArgumentException("maxConcurrent must be at least 1");
         }
@@ -108,6 +114,7 @@ public final class BuildQueue implements AutoCloseable {
         this.maxConcurrent = maxConcurrent;
         this.logsDir = logsDir;
         this.clock = clock;
+        this.ended = ended;
     }
 
     /**
@@ -117,13 +124,19 @@ public final class BuildQueue implements AutoCloseable {
      * @param logsDir  {@code <data-dir>/builds}
      */
     public static BuildQueue start(BuildStore store, BuildPipeline pipeline,
+                                   Function<String, Optional<Project>> projects, int maxConcurrent, Path logsDir,
+                                   Ended ended) {
+        return start(store, pipeline, projects, maxConcurrent, logsDir, Clock.systemUTC(), ended);
+    }
+
+    public static BuildQueue start(BuildStore store, BuildPipeline pipeline,
                                    Function<String, Optional<Project>> projects, int maxConcurrent, Path logsDir) {
-        return start(store, pipeline, projects, maxConcurrent, logsDir, Clock.systemUTC());
+        return start(store, pipeline, projects, maxConcurrent, logsDir, Clock.systemUTC(), (r, s, e, g) -> { });
     }
 
     static BuildQueue start(BuildStore store, BuildPipeline pipeline, Function<String, Optional<Project>> projects,
-                            int maxConcurrent, Path logsDir, Clock clock) {
-        BuildQueue queue = new BuildQueue(store, pipeline, projects, maxConcurrent, logsDir, clock);
+                            int maxConcurrent, Path logsDir, Clock clock, Ended ended) {
+        BuildQueue queue = new BuildQueue(store, pipeline, projects, maxConcurrent, logsDir, clock, ended);
         List<BuildRecord> retries = store.recoverInterrupted();
         for (BuildRecord retry : retries) {
             LOG.log(System.Logger.Level.WARNING, "build " + retry.retryOf().orElseThrow()
@@ -344,9 +357,11 @@ public final class BuildQueue implements AutoCloseable {
         } finally {
             try {
                 if (!leftRunning) {
-                    store.finish(record.id(), job.state == State.CANCELLED ? BuildStatus.CANCELLED : status,
-                            BuildStore.closePhases(job.phases, clock.instant()), outputs, generation,
-                            job.state == State.CANCELLED ? Optional.of(job.cancelReason) : error);
+                    BuildStatus end = job.state == State.CANCELLED ? BuildStatus.CANCELLED : status;
+                    Optional<String> why = job.state == State.CANCELLED ? Optional.of(job.cancelReason) : error;
+                    store.finish(record.id(), end, BuildStore.closePhases(job.phases, clock.instant()), outputs,
+                            generation, why);
+                    ended.ended(record, end, why, generation);
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "build " + record.id() + ": its end cannot be recorded", e);
