@@ -168,7 +168,9 @@ class BuildLoopIT {
                 good.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Map<String, Integer> statuses = new TreeMap<>();
         statuses.put("no signature", raw(good, "Forgejo", "push", "").statusCode());
-        statuses.put("wrong signature", raw(good, "Forgejo", "push", "00" + signature.substring(2)).statusCode());
+        // One hex digit changed (always a change: "00" + the rest was the signature itself 1 time in 256).
+        String wrong = (signature.charAt(0) == '0' ? "1" : "0") + signature.substring(1);
+        statuses.put("wrong signature", raw(good, "Forgejo", "push", wrong).statusCode());
         statuses.put("signature for another body", raw(ferry.push("main", "f".repeat(40)).toString(), "Forgejo",
                 "push", signature).statusCode());
         // Declared over the 1 MiB limit, with the body's first 64 KiB sent: the answer comes from the headers (a
