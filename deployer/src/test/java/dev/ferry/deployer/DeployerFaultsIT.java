@@ -29,11 +29,7 @@ class DeployerFaultsIT {
     @Test
     void caddyRestartedEmptyGetsItsRoutesBackWithinOneInterval() throws Exception {
         try (Harness h = new Harness(dir)) {
-            StorePath v1 = h.buildService("v1", true);
-            h.publish(v1);
-            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
-            Deployer deployer = h.deployer();
-            assertThat(deployer.reconcile().errors()).isEmpty();
+            Deployer deployer = servingV1(h);
 
             // A duplicate @id slipped in (Caddy 2.6 accepts them): the next pass leaves exactly one.
             HttpClient client = HttpClient.newHttpClient();
@@ -112,11 +108,8 @@ class DeployerFaultsIT {
     @Test
     void tamperedAndUnsignedGenerationsChangeNothingAndAreReported() throws Exception {
         try (Harness h = new Harness(dir)) {
-            StorePath v1 = h.buildService("v1", true);
-            h.publish(v1);
-            long g1 = h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
-            Deployer deployer = h.deployer();
-            assertThat(deployer.reconcile().errors()).isEmpty();
+            Deployer deployer = servingV1(h);
+            long g1 = 1; // what servingV1 wrote
             String unit = h.units().getFirst().name();
 
             // Generation 2: generation 1's text with another store path and generation number, under 1's signature.
@@ -148,11 +141,7 @@ class DeployerFaultsIT {
     @Test
     void aCacheWithoutAnyGenerationAnyMoreTearsNothingDown() throws Exception {
         try (Harness h = new Harness(dir)) {
-            StorePath v1 = h.buildService("v1", true);
-            h.publish(v1);
-            h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)));
-            Deployer deployer = h.deployer();
-            assertThat(deployer.reconcile().errors()).isEmpty();
+            Deployer deployer = servingV1(h);
             String unit = h.units().getFirst().name();
 
             // The manifests are gone (a wiped cache, or the URI now names another one).
@@ -167,5 +156,15 @@ class DeployerFaultsIT {
             assertThat(h.units()).singleElement().matches(u -> u.name().equals(unit));
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
         }
+    }
+
+    /** A deployer that applied generation 1: service web at v1 on {@value #DOMAIN}. */
+    private static Deployer servingV1(Harness h) throws Exception {
+        StorePath v1 = h.buildService("v1", true);
+        h.publish(v1);
+        assertThat(h.write("v1", m -> m.withService(Harness.service("web", v1, DOMAIN)))).isEqualTo(1);
+        Deployer deployer = h.deployer();
+        assertThat(deployer.reconcile().errors()).isEmpty();
+        return deployer;
     }
 }
