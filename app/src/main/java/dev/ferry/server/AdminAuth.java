@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Who may use the JSON API: whoever presents {@code Authorization: Bearer <token from ferry.admin-token-file>}.
- * Mutations always need it; reads too unless {@code ferry.api.public-read} is true. Compared as an {@link AccessToken}. Without a token file the API only serves public reads.
+ * Mutations always need it; reads too unless {@code ferry.api.public-read} is true. Compared as an
+ * {@link AccessToken}. Without a token file the API only serves public reads.
  */
 final class AdminAuth {
     private final Optional<AccessToken> token;

@@ -472,10 +472,7 @@ public final class BuildQueue implements AutoCloseable {
     }
 
     private static String describe(BuildRecord record) {
-        String ref = switch (record.ref()) {
-            case BuildRef.Branch b -> "branch " + b.name();
-            case BuildRef.PullRequest p -> "pull request #" + p.number() + " (" + p.headBranch() + ")";
-        };
+        String ref = record.ref().describe();
         return (record.action() == BuildRecord.Action.TEARDOWN ? "teardown " : "build ") + record.id() + " of "
                 + record.project() + " " + ref + record.commit().map(c -> " at " + c).orElse("")
                 + (record.attempt() > 1 ? " (attempt " + record.attempt() + ")" : "");

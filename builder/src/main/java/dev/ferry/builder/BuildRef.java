@@ -10,6 +10,14 @@ public sealed interface BuildRef {
     String slug();
 
     /** {@code <project>-<slug>}: the deployment this ref updates. */
+    /** As logs and messages name it: {@code branch main}, {@code pull request #7 (branch feature/x)}. */
+    default String describe() {
+        return switch (this) {
+            case Branch b -> "branch " + b.name();
+            case PullRequest pr -> "pull request #" + pr.number() + " (branch " + pr.headBranch() + ")";
+        };
+    }
+
     default String deploymentName(Project project) {
         return project.name() + "-" + slug();
     }

@@ -77,8 +77,8 @@ final class Checkout {
             } else {
                 fetch(git, request, log);
                 if (!git.getRepository().getObjectDatabase().has(commit)) {
-                    throw new BuildFailedException("commit " + request.commit() + " is not in " + describe(request.ref())
-                            + " of " + redact(request.project().cloneUrl()));
+                    throw new BuildFailedException("commit " + request.commit() + " is not in "
+                            + request.ref().describe() + " of " + redact(request.project().cloneUrl()));
                 }
             }
             requireCommit(git, commit, request.commit());
@@ -144,13 +144,6 @@ final class Checkout {
         } catch (org.eclipse.jgit.errors.IncorrectObjectTypeException e) {
             throw new BuildFailedException(commit + " is not a commit");
         }
-    }
-
-    private static String describe(BuildRef ref) {
-        return switch (ref) {
-            case BuildRef.Branch b -> "branch " + b.name();
-            case BuildRef.PullRequest pr -> "pull request #" + pr.number() + " (branch " + pr.headBranch() + ")";
-        };
     }
 
     private static BuildFailedException failure(String what, Exception e) {

@@ -60,8 +60,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
     public BuildResult build(BuildRequest request, BuildContext context) {
         BuildLog log = new BuildLog(context.log());
         String deployment = request.ref().deploymentName(request.project());
-        log.line("build " + request.buildId() + " of " + request.project().name() + " " + describe(request.ref())
-                + " at " + request.commit() + " (deployment " + deployment + ")");
+        log.line("deployment " + deployment); // the queue's first line says which build, ref and commit
         try {
             context.enter(Phase.FETCH);
             long start = System.nanoTime();
@@ -227,13 +226,6 @@ final class DefaultBuildPipeline implements BuildPipeline {
 
     private static BuildFailedException cancellation(String when) {
         return new BuildFailedException("cancelled " + when);
-    }
-
-    private static String describe(BuildRef ref) {
-        return switch (ref) {
-            case BuildRef.Branch b -> "branch " + b.name();
-            case BuildRef.PullRequest pr -> "pull request #" + pr.number() + " (" + pr.headBranch() + ")";
-        };
     }
 
     private static String millis(long startNanos) {
