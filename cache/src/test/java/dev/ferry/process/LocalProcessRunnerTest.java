@@ -49,9 +49,12 @@ class LocalProcessRunnerTest {
                 interrupted[0] = Thread.currentThread().isInterrupted();
             }
         });
-        // Wait until the sleeping grandchild exists, then cancel.
+        // Wait until the sleeping grandchild exists (a bounded wait: a sleep that is not /bin/sleep fails, not hangs),
+        // then cancel.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").endsWith("sleep")
                 && p.info().arguments().map(a -> String.join(" ", a)).orElse("").contains(marker))) {
+            assertThat(System.nanoTime()).as("the sleeping grandchild never appeared").isLessThan(deadline);
             Thread.sleep(10);
         }
         thread.interrupt();
