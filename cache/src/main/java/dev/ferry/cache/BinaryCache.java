@@ -8,6 +8,7 @@ import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.StorePath;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -82,6 +83,13 @@ public final class BinaryCache {
             file[0] = new HashingOutputStream(out);
             try (OutputStream compressed = compression.compress(file[0], expected.narSize())) {
                 actual[0] = NarWriter.write(localPath, compressed);
+            } catch (ZstdCompressingStream.SizeMismatchException | UncheckedIOException e) {
+                if (e instanceof ZstdCompressingStream.SizeMismatchException
+                        || e.getCause() instanceof ZstdCompressingStream.SizeMismatchException) {
+                    throw new CacheException("the NAR of " + localPath + " is not the " + expected.narSize()
+                            + " bytes the store recorded; is the store corrupt?", e);
+                }
+                throw e;
             }
             if (!actual[0].equals(expected)) {
                 throw new CacheException("the NAR of " + localPath + " is " + actual[0].narHash() + " ("

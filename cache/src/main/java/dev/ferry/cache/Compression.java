@@ -1,7 +1,7 @@
 package dev.ferry.cache;
 
+import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdInputStream;
-import com.github.luben.zstd.ZstdOutputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +20,8 @@ public enum Compression {
     XZ("xz", ".nar.xz"),
     NONE("none", ".nar");
 
+    /** Nix's default zstd level (libarchive's). */
+    static final int ZSTD_LEVEL = 3;
     /** zstd worker threads per large stream: 2 roughly doubles throughput on the machines Ferry targets. */
     static final int ZSTD_WORKERS = 2;
     /** Below this size a stream is compressed on the calling thread: starting workers costs more than it saves. */
@@ -53,22 +55,36 @@ public enum Compression {
 
     /** A stream that compresses into {@code out}; closing it finishes the compressed stream and closes {@code out}. */
     public OutputStream compress(OutputStream out) throws IOException {
-        return compress(out, Long.MAX_VALUE);
-    }
-
-    /** As {@link #compress(OutputStream)}, for about {@code sizeHint} bytes (small inputs skip zstd's workers). */
-    public OutputStream compress(OutputStream out, long sizeHint) throws IOException {
         return switch (this) {
-            case ZSTD -> {
-                ZstdOutputStream zstd = new ZstdOutputStream(out, 3);
-                if (sizeHint >= ZSTD_WORKERS_THRESHOLD) {
-                    zstd.setWorkers(ZSTD_WORKERS);
-                }
-                yield zstd;
-            }
+            case ZSTD -> new ZstdCompressingStream(out, ZSTD_LEVEL, -1, ZSTD_WORKERS);
             case XZ -> new XZOutputStream(out, new LZMA2Options(6));
             case NONE -> out;
         };
+    }
+
+    /**
+     * As {@link #compress(OutputStream)}, for exactly {@code size} bytes. zstd sizes its tables to them (a small NAR
+     * then costs a fraction of what it would otherwise) and compresses small inputs on the calling thread; with zstd,
+     * a write beyond {@code size}, or fewer bytes by {@code close}, fails with an {@link IOException} that says so.
+     */
+    public OutputStream compress(OutputStream out, long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must not be negative: " + size);
+        }
+        return switch (this) {
+            case ZSTD -> new ZstdCompressingStream(out, ZSTD_LEVEL, size, size >= ZSTD_WORKERS_THRESHOLD ? ZSTD_WORKERS : 0);
+            case XZ, NONE -> compress(out);
+        };
+    }
+
+    /**
+     * Loads what compressing needs, so that a caller can do it ahead, on another thread: in a fresh JVM, zstd-jni
+     * extracts and loads its native library and binds its calls, about 0.2 s before the first byte.
+     */
+    public void prepare() {
+        if (this == ZSTD) {
+            new ZstdCompressCtx().close();
+        }
     }
 
     /** A stream that decompresses {@code in}. */
