@@ -25,6 +25,9 @@ final class LocalStorage implements Storage {
     private static final String TEMP_PREFIX = ".tmp-";
     private static final String TEMP_SUFFIX = ".part";
 
+    private static final java.util.Set<java.nio.file.OpenOption> CREATE_NEW = java.util.Set.of(
+            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+    /** Cache objects are public by nature (a web server may serve the directory): world-readable. */
     private static final java.nio.file.attribute.FileAttribute<?> READABLE =
             java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
@@ -99,15 +102,18 @@ final class LocalStorage implements Storage {
     @Override
     public long write(String key, long sizeHint, ContentWriter writer) {
         Path path = path(key);
-        Path temp = tempFile(path);
+        Path temp = null;
         try {
             long size;
-            try (OutputStream out = Files.newOutputStream(temp)) {
+            Temp created = createTemp(path);
+            temp = created.path();
+            try (OutputStream out = created.out()) {
                 CountingOutputStream counting = new CountingOutputStream(out);
                 writer.writeTo(counting);
                 size = counting.count();
             }
             Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            temp = null;
             return size;
         } catch (IOException e) {
             throw failure("writing", path, e);
@@ -124,9 +130,13 @@ final class LocalStorage implements Storage {
     @Override
     public boolean createIfAbsent(String key, byte[] content) {
         Path path = path(key);
-        Path temp = tempFile(path);
+        Path temp = null;
         try {
-            Files.write(temp, content);
+            Temp created = createTemp(path);
+            temp = created.path();
+            try (OutputStream out = created.out()) {
+                out.write(content);
+            }
             Files.createLink(path, temp);
             return true;
         } catch (FileAlreadyExistsException e) {
@@ -224,17 +234,37 @@ final class LocalStorage implements Storage {
         }
     }
 
-    private Path tempFile(Path target) {
-        try {
-            Files.createDirectories(target.getParent());
-            // Cache objects are public by nature (a web server may serve the directory): world-readable.
-            return Files.createTempFile(target.getParent(), TEMP_PREFIX, TEMP_SUFFIX, READABLE);
-        } catch (IOException e) {
-            throw failure("creating a temporary file for", target, e);
+    private record Temp(Path path, OutputStream out) {
+    }
+
+    /**
+     * A new temporary file next to {@code target}, open for writing: one {@code open(O_CREAT|O_EXCL)}, where
+     * {@link Files#createTempFile} costs a second open; the directory is created only when it is missing.
+     */
+    private static Temp createTemp(Path target) throws IOException {
+        Path directory = target.getParent();
+        for (int attempt = 0; ; attempt++) {
+            Path temp = directory.resolve(TEMP_PREFIX + Long.toUnsignedString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + TEMP_SUFFIX);
+            try {
+                return new Temp(temp, java.nio.channels.Channels.newOutputStream(Files.newByteChannel(temp, CREATE_NEW, READABLE)));
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            } catch (NoSuchFileException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+                Files.createDirectories(directory);
+            }
         }
     }
 
     private static void deleteQuietly(Path path) {
+        if (path == null) {
+            return;
+        }
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
