@@ -56,8 +56,23 @@ final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Compression method = Compression.parse(compression);
-        // Reading the key warms up ed25519 (a few hundred milliseconds in a fresh JVM): do it while Nix plans.
-        CompletableFuture<SecretKey> key = CompletableFuture.supplyAsync(() -> readKey(secretKeyFile));
+        // In a fresh JVM, reading the key (BouncyCastle's signed jar is verified, ed25519 warms up) and loading zstd
+        // take a few hundred milliseconds each: do both while Nix plans, each on its own thread.
+        CompletableFuture<SecretKey> key = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("ferry-read-key").start(() -> {
+            try {
+                key.complete(readKey(secretKeyFile));
+            } catch (RuntimeException e) {
+                key.completeExceptionally(e);
+            }
+        });
+        Thread.ofPlatform().daemon().name("ferry-load-compression").start(() -> {
+            try {
+                method.prepare();
+            } catch (RuntimeException | LinkageError e) {
+                // the first upload meets it again and reports it
+            }
+        });
         Set<StorePath> roots = new LinkedHashSet<>();
         for (Path path : paths) {
             roots.add(toStorePath(path));
