@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -93,6 +94,11 @@ final class BenchCommand {
                 + "builds run it, instead of a fresh `ferry publish` process."})
         boolean inProcess;
 
+        @Option(names = "--launcher", paramLabel = "FILE", description = {"Run `ferry publish` through this launcher "
+                + "(bin/ferry, /opt/ferry/bin/ferry), with its JVM options and class archive, instead of `java -jar`. "
+                + "The first, uncounted round writes the archive if it is missing."})
+        Optional<Path> launcher;
+
         @Override
         public Integer call() throws Exception {
             ProcessRunner runner = ProcessRunner.local();
@@ -108,8 +114,10 @@ final class BenchCommand {
                 for (int i = -1; i < rounds; i++) { // round -1 warms the page cache and is not counted
                     Path ours = work.resolve("ferry-" + i);
                     Path theirs = work.resolve("nix-" + i);
-                    List<String> ferry = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-jar", jar,
-                            "publish", "--to", "file://" + ours, "--secret-key", key.toString(), "--compression", compression));
+                    List<String> ferry = new ArrayList<>(launcher.isPresent() ? List.of(launcher.get().toString())
+                            : List.of(java, "--enable-native-access=ALL-UNNAMED", "-jar", jar));
+                    ferry.addAll(List.of("publish", "--to", "file://" + ours, "--secret-key", key.toString(),
+                            "--compression", compression));
                     ferry.addAll(paths);
                     List<String> nix = new ArrayList<>(List.of("nix", "--extra-experimental-features", "nix-command", "copy",
                             "--to", "file://" + theirs + "?compression=" + compression + "&secret-key=" + key));
@@ -136,7 +144,8 @@ final class BenchCommand {
                 double nix = median(nixNanos) / 1e9;
                 System.out.printf(Locale.ROOT, "publish %s, %s, %d rounds alternating, medians%n", paths, compression, rounds);
                 System.out.printf(Locale.ROOT, "ferry publish%s %7.2f s  NARs %.1f MB%n",
-                        inProcess ? " (in-process, warm):" : ":   ", ferry, sizes[0] / 1e6);
+                        inProcess ? " (in-process, warm):" : launcher.isPresent() ? " (launcher):" : ":   ", ferry,
+                        sizes[0] / 1e6);
                 System.out.printf(Locale.ROOT, "nix copy:       %7.2f s  NARs %.1f MB%n", nix, sizes[1] / 1e6);
                 System.out.printf(Locale.ROOT, "speed-up:       %7.2fx  (size ratio ferry/nix %.3f)%n", nix / ferry,
                         (double) sizes[0] / sizes[1]);

@@ -59,4 +59,44 @@ class PackagingFilesIT {
         assertThatThrownBy(() -> runner.run(Command.of("env", "-u", "JAVA_HOME", launcher.toString(), "--version")))
                 .isInstanceOf(ProcessException.class).hasMessageContaining("set JAVA_HOME to a JDK or JRE 21+");
     }
+
+    /**
+     * The short commands share classes through an archive the JVM writes at their first run, with nothing printed;
+     * the next run maps Ferry's classes from it. The server's commands and FERRY_CDS=0 get no archive.
+     */
+    @Test
+    void theLauncherGivesShortCommandsAClassArchiveQuietly() throws IOException {
+        Path launcher = PACKAGING.resolve("ferry");
+        Map<String, String> env = Map.of("HOME", dir.toString(), "PATH", System.getenv("PATH"),
+                "JAVA_HOME", System.getProperty("java.home"), "FERRY_JAR", FerryCli.jar().toAbsolutePath().toString());
+        Path archives = dir.resolve(".cache/ferry/cds");
+
+        ProcessResult first = runner.run(Command.of(launcher.toString(), "keygen", "--public-key", dir.resolve("a.pub").toString(),
+                "--secret-key", dir.resolve("a.sec").toString(), "test-1").environment(env).timeout(Duration.ofMinutes(2)));
+        // keygen prints only the public key, on stderr: any line of the JVM's would show.
+        assertThat(first.stdout()).isEmpty();
+        assertThat(first.stderr()).startsWith("public key: test-1:").hasLineCount(1);
+        try (var files = Files.list(archives)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).singleElement()
+                    .satisfies(name -> assertThat(name).endsWith("-keygen.jsa"));
+        }
+
+        Path log = dir.resolve("classes.log");
+        Map<String, String> logged = new java.util.HashMap<>(env);
+        logged.put("FERRY_JAVA_OPTS", "-Xlog:class+load:file=" + log);
+        ProcessResult second = runner.run(Command.of(launcher.toString(), "keygen", "--public-key", dir.resolve("b.pub").toString(),
+                "--secret-key", dir.resolve("b.sec").toString(), "test-2").environment(logged).timeout(Duration.ofMinutes(2)));
+        assertThat(second.stderr()).startsWith("public key: test-2:").hasLineCount(1);
+        assertThat(Files.readString(log)).contains("dev.ferry.app.KeygenCommand source: shared objects file (top)");
+
+        logged.put("FERRY_CDS", "0");
+        runner.run(Command.of(launcher.toString(), "nar", "--help").environment(logged).timeout(Duration.ofMinutes(2)));
+        assertThat(Files.readString(log)).doesNotContain("shared objects file (top)");
+        logged.remove("FERRY_CDS");
+        runner.run(Command.of(launcher.toString(), "serve", "--help").environment(logged).timeout(Duration.ofMinutes(2)));
+        assertThat(Files.readString(log)).doesNotContain("shared objects file (top)");
+        try (var files = Files.list(archives)) {
+            assertThat(files.toList()).hasSize(1);
+        }
+    }
 }
