@@ -58,14 +58,8 @@ final class PublishCommand implements Callable<Integer> {
         Compression method = Compression.parse(compression);
         // In a fresh JVM, reading the key (BouncyCastle's signed jar is verified, ed25519 warms up) and loading zstd
         // take a few hundred milliseconds each: do both while Nix plans, each on its own thread.
-        CompletableFuture<SecretKey> key = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("ferry-read-key").start(() -> {
-            try {
-                key.complete(readKey(secretKeyFile));
-            } catch (RuntimeException e) {
-                key.completeExceptionally(e);
-            }
-        });
+        CompletableFuture<SecretKey> key = CompletableFuture.supplyAsync(() -> readKey(secretKeyFile),
+                task -> Thread.ofPlatform().daemon().name("ferry-read-key").start(task));
         Thread.ofPlatform().daemon().name("ferry-load-compression").start(() -> {
             try {
                 method.prepare();

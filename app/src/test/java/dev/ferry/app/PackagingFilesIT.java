@@ -89,14 +89,37 @@ class PackagingFilesIT {
         assertThat(second.stderr()).startsWith("public key: test-2:").hasLineCount(1);
         assertThat(Files.readString(log)).contains("dev.ferry.app.KeygenCommand source: shared objects file (top)");
 
-        logged.put("FERRY_CDS", "0");
-        runner.run(Command.of(launcher.toString(), "nar", "--help").environment(logged).timeout(Duration.ofMinutes(2)));
-        assertThat(Files.readString(log)).doesNotContain("shared objects file (top)");
-        logged.remove("FERRY_CDS");
-        runner.run(Command.of(launcher.toString(), "serve", "--help").environment(logged).timeout(Duration.ofMinutes(2)));
-        assertThat(Files.readString(log)).doesNotContain("shared objects file (top)");
+        // A NAR on standard output stays byte for byte what it is without the archive, when it is written and when used.
+        Path tree = Files.createDirectories(dir.resolve("tree/sub"));
+        Files.writeString(tree.resolve("file"), "contents\n");
+        Map<String, String> off = new java.util.HashMap<>(env);
+        off.put("FERRY_CDS", "0");
+        String plain = runner.run(Command.of(launcher.toString(), "nar", "dump", tree.getParent().toString())
+                .environment(off).timeout(Duration.ofMinutes(2))).stdout();
+        for (int i = 0; i < 2; i++) {
+            ProcessResult dump = runner.run(Command.of(launcher.toString(), "nar", "dump", tree.getParent().toString())
+                    .environment(env).timeout(Duration.ofMinutes(2)));
+            assertThat(dump.stdout()).isEqualTo(plain);
+            assertThat(dump.stderr()).isEmpty();
+        }
+        assertThat(archives.resolve(first(archives, "-nar.jsa"))).exists();
+
+        // FERRY_CDS=0 leaves the archive unused; the server's commands never get one.
+        off.put("FERRY_JAVA_OPTS", "-Xlog:class+load:file=" + log);
+        runner.run(Command.of(launcher.toString(), "nar", "--help").environment(off).timeout(Duration.ofMinutes(2)));
+        assertThat(Files.readString(log)).contains("dev.ferry.app.NarCommand source:")
+                .doesNotContain("shared objects file (top)");
+        runner.run(Command.of(launcher.toString(), "serve", "--help").environment(env).timeout(Duration.ofMinutes(2)));
         try (var files = Files.list(archives)) {
-            assertThat(files.toList()).hasSize(1);
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+                    .allSatisfy(name -> assertThat(name).matches("[0-9]+-(keygen|nar)\\.jsa")).hasSize(2);
+        }
+    }
+
+    private static String first(Path directory, String suffix) throws IOException {
+        try (var files = Files.list(directory)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no *" + suffix + " in " + directory));
         }
     }
 }

@@ -95,14 +95,19 @@ public final class LocalNixStore {
                 case "ca" -> ca = Optional.ofNullable(parser.getValueAsString());
                 case "references" -> {
                     if (value == JsonToken.START_ARRAY) {
-                        while (parser.nextToken() == JsonToken.VALUE_STRING) {
+                        for (JsonToken item = parser.nextToken(); item != JsonToken.END_ARRAY; item = parser.nextToken()) {
+                            if (item != JsonToken.VALUE_STRING) {
+                                throw new CacheException("nix path-info: a reference of '" + path + "' is not a string");
+                            }
                             references.add(parser.getText());
                         }
                     }
-                    parser.skipChildren();
                 }
-                default -> parser.skipChildren();
+                default -> {
+                }
             }
+            // A field of an unexpected shape (a newer Nix's narHash object, say) is skipped whole, never read into.
+            parser.skipChildren();
         }
         if (!valid) {
             throw new CacheException(path + " is not valid in the local Nix store");

@@ -137,10 +137,12 @@ final class LocalStorage implements Storage {
             try (OutputStream out = created.out()) {
                 out.write(content);
             }
-            Files.createLink(path, temp);
+            try {
+                Files.createLink(path, temp);
+            } catch (FileAlreadyExistsException e) {
+                return false; // only the name being taken means that: a failed temporary file is an error
+            }
             return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
         } catch (IOException e) {
             throw failure("creating", path, e);
         } finally {

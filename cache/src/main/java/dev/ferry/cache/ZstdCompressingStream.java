@@ -30,6 +30,8 @@ final class ZstdCompressingStream extends OutputStream {
     private final long expected;
     private final ByteBuffer output;
     private long written;
+    /** A write was refused: the frame would lack it, so it is never finished. */
+    private boolean failed;
     private boolean closed;
 
     /**
@@ -65,7 +67,9 @@ final class ZstdCompressingStream extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         ensureOpen();
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
         if (expected >= 0 && written + len > expected) {
+            failed = true;
             throw new SizeMismatchException("more than the " + expected + " bytes announced were written");
         }
         written += len;
@@ -93,8 +97,9 @@ final class ZstdCompressingStream extends OutputStream {
         }
         closed = true;
         try (out; ZstdCompressCtx c = ctx) {
-            if (expected >= 0 && written != expected) {
-                throw new SizeMismatchException(expected + " bytes were announced but " + written + " written");
+            if (failed || (expected >= 0 && written != expected)) {
+                throw new SizeMismatchException(expected + " bytes were announced but " + written + " written"
+                        + (failed ? ", and more refused" : ""));
             }
             ByteBuffer empty = ByteBuffer.allocate(0);
             while (!compress(empty, EndDirective.END)) {

@@ -73,6 +73,13 @@ class LocalNixStoreTest {
                 .isInstanceOf(CacheException.class).hasMessageContaining("bad entry for '/tmp/x'");
         assertThatThrownBy(() -> LocalNixStore.parsePathInfo("[{\"path\":\"" + HELLO + "\",\"narHash\":\"md5-x\",\"narSize\":1}]"))
                 .isInstanceOf(CacheException.class).hasMessageContaining("bad entry");
+        // A field of another shape is skipped whole: its inner fields are not taken for the entry's.
+        assertThatThrownBy(() -> LocalNixStore.parsePathInfo("[{\"path\":\"" + HELLO + "\",\"narHash\":{\"algorithm\":\"sha256\","
+                + "\"narSize\":5},\"narSize\":7}]"))
+                .isInstanceOf(CacheException.class).hasMessageContaining("bad entry for '" + HELLO + "'")
+                .hasMessageNotContaining("narSize");
+        assertThatThrownBy(() -> LocalNixStore.parsePathInfo("[{\"path\":\"" + HELLO + "\",\"references\":[{\"x\":1}]}]"))
+                .isInstanceOf(CacheException.class).hasMessageContaining("a reference of '" + HELLO + "' is not a string");
         assertThatThrownBy(() -> LocalNixStore.parsePathInfo("[1]"))
                 .isInstanceOf(CacheException.class).hasMessageContaining("unexpected");
     }

@@ -67,4 +67,23 @@ class LocalStorageTest extends StorageContract {
         assertThat(storage.root().resolve("nar/kept.nar")).exists();
         assertThat(storage.root().resolve("nar/.hidden")).exists();
     }
+
+    /** Only a taken name is "absent: no"; a path that cannot be created is an error, not a lost race. */
+    @Test
+    void createIfAbsentUnderAFileIsAnErrorNotATakenName() throws IOException {
+        storage.put("manifests", new byte[] {1});
+        assertThatThrownBy(() -> storage.createIfAbsent("manifests/manifest-1.json", new byte[] {2}))
+                .isInstanceOf(CacheException.class).hasMessageContaining("manifests/manifest-1.json");
+        // A dangling symlink where the directory should be: creating it fails with "already exists".
+        java.nio.file.Files.createSymbolicLink(storage.root().resolve("logs"), dir.resolve("gone/away"));
+        assertThatThrownBy(() -> storage.createIfAbsent("logs/1.txt", new byte[] {2}))
+                .isInstanceOf(CacheException.class).hasMessageContaining("logs/1.txt");
+        assertThat(storage.createIfAbsent("nar/new.nar", new byte[] {3})).as("a missing directory is made").isTrue();
+        assertThat(storage.createIfAbsent("nar/new.nar", new byte[] {4})).isFalse();
+        try (StoredObject object = storage.open("nar/new.nar").orElseThrow()) {
+            assertThat(object.body().readAllBytes()).containsExactly(3);
+        }
+        assertThat(java.nio.file.Files.getPosixFilePermissions(storage.root().resolve("nar/new.nar")))
+                .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+    }
 }
