@@ -78,7 +78,10 @@ public final class BuildQueue implements AutoCloseable {
     private final Deque<Job> pending = new ArrayDeque<>();
     private final Map<Long, Job> active = new HashMap<>();
     private final Set<String> runningRefs = new HashSet<>();
-    /** The newest build scheduled of each ref: an older one scheduled after it (a race of two deliveries) is moot. */
+    /**
+     * The newest build scheduled of each ref: an older one scheduled after it (two deliveries recorded together) is
+     * moot, even once the newer one has ended. One entry per ref ever built, kept for the queue's life.
+     */
     private final Map<String, Long> newest = new HashMap<>();
     /**
      * Ends the rows of builds superseded while queued, off the delivery's path: the queue's state is final at once,
@@ -392,8 +395,6 @@ public final class BuildQueue implements AutoCloseable {
         try {
             active.remove(job.record.id());
             runningRefs.remove(job.record.refKey());
-            // The newest of its ref ran: forget the ref (the race newest guards against is one of microseconds).
-            newest.remove(job.record.refKey(), job.record.id());
             running--;
             changed.signalAll();
             if (!closed) {

@@ -262,12 +262,19 @@ public final class BuildStore {
                     + "ORDER BY id")) {
                 running = rows.map(BuildStore::record).toList();
             }
+            // A retry gets a new, higher id: it must not supersede a newer build of its ref that is still queued.
+            Map<String, Long> newestQueued = new HashMap<>();
+            try (Stream<DbRow> rows = tx.query("SELECT " + COLUMNS + " FROM builds WHERE status = 'queued'")) {
+                rows.map(BuildStore::record).forEach(q -> newestQueued.merge(q.refKey(), q.id(), Math::max));
+            }
             List<BuildRecord> retries = new ArrayList<>();
             for (BuildRecord build : running) {
                 List<BuildRecord.PhaseTiming> phases = closePhases(build.phases(), Instant.ofEpochMilli(db.clock().millis()));
-                tx.update("UPDATE builds SET status = 'failed', error = 'interrupted', phases = ?, finished_at = ? "
-                        + "WHERE id = ?", phasesJson(phases), db.clock().millis(), build.id());
-                if (build.attempt() == 1) {
+                boolean superseded = newestQueued.getOrDefault(build.refKey(), 0L) > build.id();
+                tx.update("UPDATE builds SET status = 'failed', error = ?, phases = ?, finished_at = ? WHERE id = ?",
+                        superseded ? "interrupted; not retried: build " + newestQueued.get(build.refKey()) + " is newer"
+                                : "interrupted", phasesJson(phases), db.clock().millis(), build.id());
+                if (build.attempt() == 1 && !superseded) {
                     retries.add(insert(tx, new NewBuild(build.project(), build.action(), build.ref(), build.commit(),
                             BuildRecord.Trigger.RETRY, Optional.empty(), 2, OptionalLong.of(build.id()))));
                 }

@@ -132,6 +132,21 @@ class BuildQueueTest {
     }
 
     @Test
+    void anOlderBuildScheduledAfterTheNewerOneEndedNeverRuns() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        start(pipeline, 2);
+        BuildRecord older = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(1), BuildRecord.Trigger.API));
+        BuildRecord newer = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.API));
+        queue.schedule(newer);
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(newer.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+        queue.schedule(older); // its caller was descheduled for as long as the newer build took
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(pipeline.released).containsExactly(commit(2));
+        assertThat(get(older.id()).error()).hasValue("superseded by build " + newer.id());
+    }
+
+    @Test
     void storm_twentyPushesWithinASecondEndWithAtMostTwoCompletedAndTheLastCommitBuilt() throws Exception {
         FakePipeline pipeline = new FakePipeline(300, 50);
         start(pipeline, 2);
@@ -248,6 +263,29 @@ class BuildQueueTest {
         BuildRecord build = queue.submit(BuildStore.NewBuild.build("gone", MAIN, commit(1), BuildRecord.Trigger.API));
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         assertThat(get(build.id()).error()).hasValue("project gone is not configured any more");
+    }
+
+    /** A build left running with a newer one of its ref queued (the server stopped in between) is not retried. */
+    @Test
+    void restartRecovery_anInterruptedBuildIsNotRetriedOverANewerQueuedOne() throws Exception {
+        FakePipeline stuck = new FakePipeline(60_000, 0);
+        start(stuck, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        assertThat(stuck.started.await(10, TimeUnit.SECONDS)).isTrue();
+        queue.close();
+        BuildRecord newer = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.API));
+        db.close();
+
+        db = Database.open(dir.resolve(Database.FILE_NAME));
+        store = BuildStore.create(db);
+        FakePipeline after = new FakePipeline(0, 0);
+        start(after, 2);
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(build.id()).status()).isEqualTo(BuildStatus.FAILED);
+        assertThat(get(build.id()).error()).hasValue("interrupted; not retried: build " + newer.id() + " is newer");
+        assertThat(get(newer.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(after.released).containsExactly(commit(2));
+        assertThat(store.list(Optional.of("shop"), Optional.of("main"), 10)).hasSize(2);
     }
 
     @Test
