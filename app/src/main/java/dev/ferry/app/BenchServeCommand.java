@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -138,7 +137,7 @@ final class BenchServeCommand {
                         + "Nix decompressing, unpacking and registering)%n", ferryFetch / caddyFetch);
                 return 0;
             } finally {
-                deleteWritable(work);
+                dev.ferry.nix.FileTrees.delete(work);
             }
         }
 
@@ -162,7 +161,7 @@ final class BenchServeCommand {
                 }
                 return elapsed;
             } finally {
-                deleteWritable(scratch);
+                dev.ferry.nix.FileTrees.delete(scratch);
             }
         }
 
@@ -308,7 +307,7 @@ final class BenchServeCommand {
                         .toList()).toList());
                 return 0;
             } finally {
-                deleteWritable(work);
+                dev.ferry.nix.FileTrees.delete(work);
             }
         }
 
@@ -729,23 +728,5 @@ final class BenchServeCommand {
             }
         }
         return out.append('"').toString();
-    }
-
-    /** Deletes a tree that Nix made read-only: owner write permission on every directory first (chmod -R u+w). */
-    static void deleteWritable(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.toList()) {
-                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
-                    if (permissions.add(PosixFilePermission.OWNER_WRITE) | permissions.add(PosixFilePermission.OWNER_EXECUTE)) {
-                        Files.setPosixFilePermissions(p, permissions);
-                    }
-                }
-            }
-        }
-        dev.ferry.nix.FileTrees.delete(dir);
     }
 }

@@ -36,9 +36,8 @@ public final class CoResidentDeployer {
 
     /** Starts the deployer's loop on its own thread; the caller stops it ({@code ferry demo} before its cleanup). */
     static Started launch(FerryServer server, ServerConfig config, DeployerConfig deployerConfig) {
-        List<dev.ferry.nix.PublicKey> keys = new java.util.ArrayList<>(config.trustedKeys());
-        keys.add(server.publicKey());
-        DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(), keys,
+        DeployerSettings settings = deployerConfig.settings(config.cacheUri().toString(),
+                dev.ferry.cache.ManifestVerifier.withOwnKey(config.trustedKeys(), server.publicKey()),
                 List.of(server.cacheUrl()));
         Systemd systemd = Systemd.connect(settings.systemdBus());
         Deployer deployer = Deployer.create(settings, ManifestStore.create(server.storage()), systemd,

@@ -119,7 +119,7 @@ final class PublishCommand implements Callable<Integer> {
         try {
             real = path.toRealPath();
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e); // Main.describe says "PATH: no such file or directory"
         }
         Path store = Path.of(StorePath.STORE_DIR);
         if (!real.startsWith(store) || real.getNameCount() <= store.getNameCount()) {

@@ -55,9 +55,7 @@ final class Builds implements AutoCloseable {
         this.secrets = secrets;
         this.heads = heads;
         this.notifier = notifier;
-        List<PublicKey> keys = new java.util.ArrayList<>(alsoTrusted);
-        keys.add(signingKey.publicKey());
-        this.trusted = List.copyOf(keys);
+        this.trusted = ManifestVerifier.withOwnKey(alsoTrusted, signingKey.publicKey());
     }
 
     /** {@code <data-dir>/ferry.db}. */

@@ -55,7 +55,8 @@ final class MeteredPipeline implements BuildPipeline {
                 metrics.buildEnded(status.id());
             }
             LOG.log(System.Logger.Level.INFO, record.action().name().toLowerCase(java.util.Locale.ROOT) + " "
-                    + record.id() + " (" + record.project() + record.commit().map(c -> " " + c).orElse("") + "): "
+                    + record.id() + " (" + record.project() + " " + record.ref().describe()
+                    + record.commit().map(c -> " " + c).orElse("") + "): "
                     + status.id() + error.map(e -> ": " + e).orElse("") + generation.stream()
                     .mapToObj(g -> ", generation " + g).findFirst().orElse(""));
         };
@@ -63,10 +64,7 @@ final class MeteredPipeline implements BuildPipeline {
 
     @Override
     public OptionalLong teardown(Project project, BuildRef ref) {
-        OptionalLong generation = pipeline.teardown(project, ref);
-        LOG.log(System.Logger.Level.INFO, "teardown of " + project.name() + " " + ref + generation.stream()
-                .mapToObj(g -> ": generation " + g).findFirst().orElse(": nothing to remove"));
-        return generation;
+        return pipeline.teardown(project, ref); // logged with its end, by ended()
     }
 
     /** The build's context, recording how long each phase it enters lasts. */

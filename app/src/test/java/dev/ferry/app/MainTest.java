@@ -33,4 +33,14 @@ class MainTest {
         assertThat(Main.run("publish", "--help")).isZero();
         assertThat(Main.run("pubilsh")).isEqualTo(2);
     }
+
+    /** A path that is not there is named once, with the reason in words. */
+    @Test
+    void aMissingPathToPublishIsNamedOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        String missing = dir.resolve("nope").toString();
+        InProcessCli.Result result = InProcessCli.run("publish", "--to", "file://" + dir.resolve("cache"),
+                "--secret-key", dir.resolve("key.sec").toString(), missing);
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err().strip()).isEqualTo("ferry: " + missing + ": no such file or directory");
+    }
 }

@@ -3,7 +3,6 @@ package dev.ferry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
@@ -43,7 +42,6 @@ class BuildsRoutesTest {
     static final String SECRET = "webhook-secret-0123456789";
     static final String ADMIN = "admin-token-0123456789abcdef";
     static final String CLONE_URL = "https://git.example.org/alice/shop.git";
-    static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path temp;

@@ -6,9 +6,7 @@ import dev.ferry.nix.PublicKey;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.process.ProcessRunner;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 
 /** Creates the build pipeline the queue runs. */
 public final class BuildPipelines {
@@ -23,15 +21,14 @@ public final class BuildPipelines {
     public static BuildPipeline create(PipelineSettings settings, Storage cache, SecretKey key,
                                        Collection<PublicKey> alsoTrusted, DeploymentStore deployments,
                                        ProcessRunner runner) {
-        List<PublicKey> trusted = new ArrayList<>(alsoTrusted);
-        trusted.add(key.publicKey());
-        return new DefaultBuildPipeline(settings, cache, key, ManifestVerifier.trusting(trusted), deployments, runner,
+        return new DefaultBuildPipeline(settings, cache, key,
+                ManifestVerifier.trusting(ManifestVerifier.withOwnKey(alsoTrusted, key.publicKey())), deployments, runner,
                 dev.ferry.process.Programs::onPath, Clock.systemUTC());
     }
 
     /** As above, trusting only {@code key}'s own public half. */
     public static BuildPipeline create(PipelineSettings settings, Storage cache, SecretKey key,
                                        DeploymentStore deployments, ProcessRunner runner) {
-        return create(settings, cache, key, List.of(), deployments, runner);
+        return create(settings, cache, key, java.util.List.of(), deployments, runner);
     }
 }

@@ -83,13 +83,18 @@ public final class BinaryCache {
             file[0] = new HashingOutputStream(out);
             try (OutputStream compressed = compression.compress(file[0], expected.narSize())) {
                 actual[0] = NarWriter.write(localPath, compressed);
-            } catch (ZstdCompressingStream.SizeMismatchException | UncheckedIOException e) {
-                if (e instanceof ZstdCompressingStream.SizeMismatchException
-                        || e.getCause() instanceof ZstdCompressingStream.SizeMismatchException) {
-                    throw new CacheException("the NAR of " + localPath + " is not the " + expected.narSize()
+            } catch (IOException | UncheckedIOException e) {
+                // zstd holds the writer to the recorded size: a longer NAR is refused mid-way, a shorter one when
+                // the stream closes, after the NAR's digest is known and the comparison below can name it.
+                boolean mismatch = e instanceof ZstdCompressingStream.SizeMismatchException
+                        || e.getCause() instanceof ZstdCompressingStream.SizeMismatchException;
+                if (!mismatch) {
+                    throw e;
+                }
+                if (actual[0] == null) {
+                    throw new CacheException("the NAR of " + localPath + " is longer than the " + expected.narSize()
                             + " bytes the store recorded; is the store corrupt?", e);
                 }
-                throw e;
             }
             if (!actual[0].equals(expected)) {
                 throw new CacheException("the NAR of " + localPath + " is " + actual[0].narHash() + " ("

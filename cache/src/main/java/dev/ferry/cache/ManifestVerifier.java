@@ -24,6 +24,14 @@ public final class ManifestVerifier {
         this.keys = keys;
     }
 
+    /**
+     * The keys a server's own generations may be signed by: {@code also} (the keys before a rotation, from
+     * {@code ferry.cache.trusted-keys}) and its signing key's public half {@code own}.
+     */
+    public static List<PublicKey> withOwnKey(Collection<PublicKey> also, PublicKey own) {
+        return java.util.stream.Stream.concat(also.stream(), java.util.stream.Stream.of(own)).distinct().toList();
+    }
+
     public static ManifestVerifier trusting(Collection<PublicKey> keys) {
         if (keys.isEmpty()) {
             throw new ManifestException("no trusted public key given: manifests cannot be verified without one");

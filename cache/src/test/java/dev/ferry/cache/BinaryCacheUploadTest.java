@@ -63,7 +63,8 @@ class BinaryCacheUploadTest {
                     .isInstanceOf(CacheException.class)
                     .hasMessageContaining("the NAR of " + tree)
                     .hasMessageContaining(size + " bytes")
-                    .hasMessageContaining("is the store corrupt?");
+                    .hasMessageContaining("is the store corrupt?")
+                    .hasMessageContaining(size > digest.narSize() ? digest.narHash().toString() : "");
             assertNothingStored();
         }
     }

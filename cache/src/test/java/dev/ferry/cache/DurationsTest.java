@@ -21,7 +21,8 @@ class DurationsTest {
 
     @Test
     void whatIsNoDuration() {
-        for (String text : new String[] {"", "5", "5 s", "1w", "s", "1.5h", "ten seconds", "9999999999999999s"}) {
+        for (String text : new String[] {"", "5", "5 s", "1w", "s", "1.5h", "ten seconds", "9999999999999999s",
+                "999999999999999d"}) {
             assertThat(Durations.parse(text)).as(text).isEmpty();
         }
     }

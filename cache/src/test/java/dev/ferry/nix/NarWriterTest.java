@@ -12,9 +12,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -178,7 +176,7 @@ class NarWriterTest {
             assertThat(digest.narSize()).isEqualTo(expected.length);
             assertThat(RecordingVisitor.read(out.toByteArray())).containsExactlyElementsOf(tree.events());
         } finally {
-            deleteRecursively(dir);
+            FileTrees.delete(dir);
         }
     }
 
@@ -191,13 +189,5 @@ class NarWriterTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         NarWriter.write(root, out);
         return out.toByteArray();
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
