@@ -215,7 +215,7 @@ final class BenchServeCommand {
         @Option(names = "--caddy", defaultValue = "caddy", description = "The caddy program (default ${DEFAULT-VALUE}).")
         String caddy;
 
-        @Option(names = "--via-process-runner", description = {"Run wrk through Ferry's ProcessRunner, whose virtual "
+        @Option(names = "--via-process-runner", description = {"Run wrk through Ferry's ProcessRunner, whose pump "
                 + "threads read its output in this JVM while the server serves (as Ferry runs nix for builds and "
                 + "publishing), instead of with its output in a file. Shows the effect of those reads on the server."})
         boolean viaProcessRunner;
@@ -280,7 +280,7 @@ final class BenchServeCommand {
                 servers.describe();
                 System.out.printf(Locale.ROOT, "load: %s (a separate process, C and epoll), %d thread(s), closed loop, "
                         + "%s%n", firstLine(wrk, "-v"), threads, viaProcessRunner
-                        ? "run through ProcessRunner (its virtual threads read wrk's output in the server's JVM)"
+                        ? "run through ProcessRunner (its threads read wrk's output in the server's JVM)"
                         : "its output to a file");
                 System.out.printf(Locale.ROOT, "rounds: %d x %d s per server and connection count, alternating (order "
                         + "swapped each round), after %d s warm-up each; medians%n", rounds, duration, warmup);
@@ -670,10 +670,9 @@ final class BenchServeCommand {
 
     /**
      * Runs a client program (nix, curl, wrk) with its standard output and error in {@code out}, waiting on this
-     * platform thread, and returns that output. Not through {@link ProcessRunner}: its pumps are virtual threads
-     * blocked in pipe reads for the program's whole run, and each holds a carrier thread of the scheduler the
-     * in-process server's connections run on (two pumps are both carriers on a 2-core machine), which distorts the
-     * server's figures; see {@code --via-process-runner}.
+     * platform thread, and returns that output. Not through {@link ProcessRunner}, so that the program's output
+     * costs the in-process server nothing (its pumps were once virtual threads that held both carrier threads of a
+     * 2-core machine; see {@code --via-process-runner}).
      */
     static String runQuietly(List<String> argv, Map<String, String> environment, Duration timeout, Path out)
             throws IOException, InterruptedException {
