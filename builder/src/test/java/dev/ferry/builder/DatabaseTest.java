@@ -239,9 +239,13 @@ class DatabaseTest {
             ProjectStore projects = ProjectStore.create(db);
             projects.syncConfigured(List.of(new Project("shop", "https://x/shop.git", "main"),
                     new Project("old", "https://x/old.git", "main")));
+            // Read between the writes: the list is kept in memory, and every write must make it read again.
+            assertThat(projects.all()).hasSize(2);
             assertThat(projects.add(new Project("blog", "https://x/blog.git", "trunk"))).isTrue();
+            assertThat(projects.find("blog")).isPresent();
             assertThat(projects.add(new Project("shop", "https://x/other.git", "main"))).isFalse();
             projects.syncConfigured(List.of(new Project("shop", "https://x/shop2.git", "main")));
+            assertThat(projects.find("old")).isEmpty();
             assertThat(projects.all()).extracting(p -> p.project().name() + ":" + p.source())
                     .containsExactly("blog:API", "shop:CONFIG");
             assertThat(projects.find("shop")).map(p -> p.project().cloneUrl()).contains("https://x/shop2.git");

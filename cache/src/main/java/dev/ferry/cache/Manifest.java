@@ -246,6 +246,11 @@ public record Manifest(int version, long generation, Instant createdAt, String r
             hosts = List.copyOf(hosts);
             Objects.requireNonNull(http, "http");
         }
+
+        /** The name it is deployed under on a host (its Caddy route, its profile), beside the services' names. */
+        public String deployedName() {
+            return "site-" + name;
+        }
     }
 
     public record SiteHttp(String domain, List<String> aliases, String path) {

@@ -226,11 +226,14 @@ final class ManifestRules {
     /** Rules across services and sites; indices are those of the document. */
     private void across(List<Service> services, List<Site> sites) {
         Map<String, String> names = new HashMap<>();
+        // On a host, a service is deployed under its name and a site under Site.deployedName(): they must not meet.
+        Map<String, String> deployed = new HashMap<>();
         Map<String, String> routes = new HashMap<>();
         for (int i = 0; i < services.size(); i++) {
             Service s = services.get(i);
             String at = "services[" + i + "]";
             claim(names, s.name(), at, at + ".name", "the name '" + s.name() + "' is already used by ");
+            deployed.putIfAbsent(s.name(), at);
             if (s.http().isEmpty()) {
                 continue;
             }
@@ -256,10 +259,9 @@ final class ManifestRules {
             Site s = sites.get(i);
             String at = "sites[" + i + "]";
             claim(names, s.name(), at, at + ".name", "the name '" + s.name() + "' is already used by ");
-            // A site's route and profile are named site-<name> on the host, next to the services' <name>.
-            String owner = names.get("site-" + s.name());
-            if (owner != null && owner.startsWith("services")) {
-                problem(at + ".name", "the site '" + s.name() + "' is deployed as 'site-" + s.name()
+            String owner = deployed.putIfAbsent(s.deployedName(), at);
+            if (owner != null) {
+                problem(at + ".name", "the site '" + s.name() + "' is deployed as '" + s.deployedName()
                         + "', the name of " + owner);
             }
             for (String domain : s.http().domains()) {

@@ -22,11 +22,11 @@ final class Planner {
     }
 
     String routeId(Manifest.Site site) {
-        return prefix + "site-" + site.name();
+        return prefix + site.deployedName();
     }
 
     static String siteProfile(Manifest.Site site) {
-        return "site-" + site.name();
+        return site.deployedName();
     }
 
     /**
