@@ -435,10 +435,7 @@ class BuildPipelineIT {
 
     /** Starts {@code <web>/bin/hello-web} on a free port and GETs each path once it answers. */
     private static List<String> httpGet(String web, String... paths) throws Exception {
-        int port;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = dev.ferry.testkit.TestEnv.freePorts(1)[0];
         ProcessBuilder builder = new ProcessBuilder(web + "/bin/hello-web").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("PORT", Integer.toString(port));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,10 +75,7 @@ class S3StorageIT extends StorageContract {
 
     @Test
     void invalidKeysNeverReachTheServer() throws IOException {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
-        }
+        int closedPort = dev.ferry.testkit.TestEnv.freePorts(1)[0];
         try (S3Storage unreachable = S3Storage.create(CacheUri.parse("s3://nowhere?endpoint=http://127.0.0.1:"
                 + closedPort), S3ProxyServer.credentials(), PAGE_SIZE)) {
             for (String key : INVALID_KEYS) {

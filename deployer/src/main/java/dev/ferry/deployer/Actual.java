@@ -22,9 +22,10 @@ record Actual(List<RunningUnit> units, List<Caddy.Route> routes, List<String> pr
         }
     }
 
-    static Actual observe(Systemd systemd, Caddy caddy, NixStore nix, String prefix) {
+    /** This host as it is: Ferry's units (whose names start with {@code prefix}), {@code routes}, the profiles. */
+    static Actual observe(Systemd systemd, List<Caddy.Route> routes, NixStore nix, String prefix) {
         List<RunningUnit> units = systemd.list(prefix).stream()
                 .map(u -> new RunningUnit(u.name(), UnitLabel.parse(u.description()), u.activeState())).toList();
-        return new Actual(units, caddy.routes(prefix), nix.services());
+        return new Actual(units, routes, nix.services());
     }
 }

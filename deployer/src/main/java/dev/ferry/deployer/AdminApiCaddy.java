@@ -37,7 +37,7 @@ final class AdminApiCaddy implements Caddy {
     }
 
     @Override
-    public void ensureServer(String listen) {
+    public List<Route> ensureServer(String listen, String idPrefix) {
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add(listen);
         server.putArray("routes");
@@ -65,7 +65,10 @@ final class AdminApiCaddy implements Caddy {
             send("PUT", SERVER_PATH, server);
         } else if (absent(ours.path("routes"))) {
             send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
+        } else {
+            return ours(ours.path("routes"), idPrefix);
         }
+        return List.of(); // the server was just made, with no route
     }
 
     private static boolean absent(JsonNode node) {
@@ -74,7 +77,10 @@ final class AdminApiCaddy implements Caddy {
 
     @Override
     public List<Route> routes(String idPrefix) {
-        JsonNode routes = get(SERVER_PATH + "/routes");
+        return ours(get(SERVER_PATH + "/routes"), idPrefix);
+    }
+
+    private static List<Route> ours(JsonNode routes, String idPrefix) {
         List<Route> found = new ArrayList<>();
         for (JsonNode node : routes) {
             String id = node.path("@id").asText("");

@@ -6,8 +6,11 @@ import java.util.Optional;
 
 /** The Caddy seam: Ferry's routes in one server of Caddy's config, changed through the admin API. */
 public interface Caddy {
-    /** Creates Caddy's http app and Ferry's server listening on {@code listen} where they are missing. */
-    void ensureServer(String listen);
+    /**
+     * Creates Caddy's http app and Ferry's server listening on {@code listen} where they are missing, and returns
+     * Ferry's routes then, as {@link #routes} would: the reconcile pass reads Caddy's config once.
+     */
+    List<Route> ensureServer(String listen, String idPrefix);
 
     /** Ferry's routes ({@code @id} starting with {@code idPrefix}) in Caddy's config, in order. */
     List<Route> routes(String idPrefix);

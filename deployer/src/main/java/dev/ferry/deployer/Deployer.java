@@ -90,8 +90,8 @@ public final class Deployer {
                     s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue())));
             Actual actual;
             try {
-                caddy.ensureServer(settings.caddyListen());
-                actual = Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+                actual = Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
+                        settings.unitPrefix());
             } catch (DeployerException | java.io.UncheckedIOException e) {
                 // Without the whole picture nothing is changed; the next pass tries again.
                 errors.add("cannot observe this host: " + e.getMessage());
@@ -102,7 +102,8 @@ public final class Deployer {
             Plan plan = planner.plan(desired, actual, failed);
             Map<String, String> stepErrors = executor.execute(plan, failed);
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
-            Actual after = plan.isEmpty() ? actual : Actual.observe(systemd, caddy, nix, settings.unitPrefix());
+            Actual after = plan.isEmpty() ? actual
+                    : Actual.observe(systemd, caddy.routes(settings.unitPrefix()), nix, settings.unitPrefix());
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,

@@ -96,7 +96,7 @@ class DeployerBenchIT {
 
     /** How long the service itself takes from exec to its first 2xx, started by hand on a free port. */
     private static long serviceStartMillis(Harness h, StorePath path) throws Exception {
-        int port = Harness.freePort();
+        int port = dev.ferry.testkit.TestEnv.freePorts(1)[0];
         ProcessBuilder pb = new ProcessBuilder(path.absolute() + "/bin/serve");
         pb.environment().put("PORT", Integer.toString(port));
         long t = System.nanoTime();

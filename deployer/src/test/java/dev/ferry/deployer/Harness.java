@@ -20,7 +20,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,8 +54,9 @@ final class Harness implements AutoCloseable {
     final ManifestStore manifests;
     final Path profilesDir = Path.of("/nix/var/nix/profiles/ferry-test-" + id);
     final Path stateDir;
-    final int adminPort = freePort();
-    final int listenPort = freePort();
+    private final int[] ports = dev.ferry.testkit.TestEnv.freePorts(2);
+    final int adminPort = ports[0];
+    final int listenPort = ports[1];
     final Systemd systemd = Systemd.connect(BUS);
     private Process caddy;
 
@@ -258,14 +258,6 @@ final class Harness implements AutoCloseable {
 
     List<Systemd.Unit> units() {
         return systemd.list(prefix);
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static void sleep(long millis) {

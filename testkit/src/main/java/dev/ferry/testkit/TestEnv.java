@@ -44,4 +44,28 @@ public final class TestEnv {
         String exported = System.getenv("NIX_CONFIG");
         return Map.of("NIX_CONFIG", exported != null && !exported.isBlank() ? exported : NIX_CONFIG);
     }
+
+    /**
+     * {@code count} distinct ports that were free a moment ago: the sockets are held open together, so the ports
+     * cannot repeat (two ports taken one after the other can). Another process may still take one before its user.
+     */
+    public static int[] freePorts(int count) {
+        java.util.List<java.net.ServerSocket> sockets = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                sockets.add(new java.net.ServerSocket(0));
+            }
+            return sockets.stream().mapToInt(java.net.ServerSocket::getLocalPort).toArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            for (java.net.ServerSocket socket : sockets) {
+                try {
+                    socket.close();
+                } catch (java.io.IOException e) {
+                    // closing a listening socket that was never used
+                }
+            }
+        }
+    }
 }
