@@ -207,7 +207,7 @@ public final class BuildQueue implements AutoCloseable {
             }
             long newer = newest.merge(record.refKey(), record.id(), Math::max);
             if (newer != record.id()) {
-                writes.add(new BuildStore.QueuedCancel(record.id(), clock.instant(), "superseded by build " + newer));
+                writes.add(new BuildStore.QueuedCancel(record, clock.instant(), "superseded by build " + newer));
                 return;
             }
             Job job = new Job(record);
@@ -259,7 +259,7 @@ public final class BuildQueue implements AutoCloseable {
                 pending.remove(job);
                 active.remove(job.record.id());
                 job.state = State.CANCELLED;
-                writes.add(new BuildStore.QueuedCancel(job.record.id(), clock.instant(), reason));
+                writes.add(new BuildStore.QueuedCancel(job.record, clock.instant(), reason));
                 changed.signalAll();
                 return CancelOutcome.CANCELLED;
             }

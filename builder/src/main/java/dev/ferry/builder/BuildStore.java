@@ -205,14 +205,26 @@ public final class BuildStore {
     }
 
     /** A queued build cancelled before it started: it ends {@code cancelled} after its queued time. */
-    public record QueuedCancel(long id, Instant at, String reason) {
+    public record QueuedCancel(long id, Instant createdAt, Instant at, String reason) {
         public QueuedCancel {
+            Objects.requireNonNull(createdAt, "createdAt");
             Objects.requireNonNull(at, "at");
             Objects.requireNonNull(reason, "reason");
         }
+
+        public QueuedCancel(BuildRecord build, Instant at, String reason) {
+            this(build.id(), build.createdAt(), at, reason);
+        }
+
+        /** Its one phase: queued from its creation until {@code at}. */
+        List<BuildRecord.PhaseTiming> phases() {
+            Duration queued = Duration.between(createdAt, at);
+            return List.of(new BuildRecord.PhaseTiming(Phase.QUEUED, createdAt,
+                    queued.isNegative() ? Duration.ZERO : queued));
+        }
     }
 
-    /** The most rows one {@link #cancelQueued} statement ends (3 parameters each). */
+    /** The most rows one {@link #cancelQueued} statement ends (4 parameters each). */
     private static final int MAX_CANCELS_PER_UPDATE = 300;
 
     /**
@@ -226,13 +238,13 @@ public final class BuildStore {
             List<Object> params = new ArrayList<>();
             StringBuilder values = new StringBuilder();
             for (QueuedCancel cancel : chunk) {
-                values.append(values.isEmpty() ? "(?, ?, ?)" : ", (?, ?, ?)");
-                params.addAll(List.of(cancel.id(), cancel.at().toEpochMilli(), cancel.reason()));
+                values.append(values.isEmpty() ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)");
+                params.addAll(List.of(cancel.id(), cancel.at().toEpochMilli(), cancel.reason(),
+                        phasesJson(cancel.phases())));
             }
-            // column1..3 of the VALUES list: id, when, why. The phase JSON is the one phasesJson writes.
-            db.write(w -> w.update("UPDATE builds SET status = 'cancelled', phase = 'queued', phases = json_array("
-                    + "json_object('phase', 'queued', 'startedAt', created_at, 'durationMs', "
-                    + "max(0, e.column2 - created_at))), error = e.column3, finished_at = e.column2 "
+            // column1..4 of the VALUES list: id, when, why, phases.
+            db.write(w -> w.update("UPDATE builds SET status = 'cancelled', phase = 'queued', phases = e.column4, "
+                    + "error = e.column3, finished_at = e.column2 "
                     + "FROM (VALUES " + values + ") AS e WHERE builds.id = e.column1 AND builds.status = 'queued'",
                     params.toArray()));
         }

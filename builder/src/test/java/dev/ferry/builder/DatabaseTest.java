@@ -116,7 +116,7 @@ class DatabaseTest {
             }
             BuildRecord running = queued.getLast();
             builds.markRunning(running.id(), Instant.now(), List.of(), Phase.QUEUED);
-            List<BuildStore.QueuedCancel> cancels = queued.stream().map(b -> new BuildStore.QueuedCancel(b.id(),
+            List<BuildStore.QueuedCancel> cancels = queued.stream().map(b -> new BuildStore.QueuedCancel(b,
                     b.createdAt().plusMillis(42 + b.id()), "superseded by build " + (b.id() + 1000))).toList();
             builds.cancelQueued(cancels);
             for (BuildRecord b : queued.subList(0, 304)) {
