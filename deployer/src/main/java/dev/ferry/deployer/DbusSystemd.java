@@ -133,6 +133,13 @@ final class DbusSystemd implements Systemd {
         }
         p.add(new Property("Restart", new Variant<>(unit.restart())));
         p.add(new Property("RestartUSec", new Variant<>(new UInt64(unit.restartSec() * 1_000_000L))));
+        // Unit dependencies are settable on a transient unit as arrays of unit names (systemd-run -p After=...).
+        if (!unit.after().isEmpty()) {
+            p.add(new Property("After", new Variant<>(unit.after(), "as")));
+        }
+        if (!unit.requires().isEmpty()) {
+            p.add(new Property("Requires", new Variant<>(unit.requires(), "as")));
+        }
         return p;
     }
 

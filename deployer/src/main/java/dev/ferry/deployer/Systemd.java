@@ -39,19 +39,34 @@ public interface Systemd extends AutoCloseable {
 
     /**
      * A transient service: {@code execStart} argv (absolute program first), non-secret environment, an optional
-     * {@code EnvironmentFile=}, {@code LoadCredential=} entries (credential name to host path), and the sandboxing
-     * that the bus supports (see {@code docs/deployer.md}).
+     * {@code EnvironmentFile=}, {@code LoadCredential=} entries (credential name to host path), the sandboxing
+     * that the bus supports (see {@code docs/deployer.md}), and the units it is ordered after ({@code After=}) and
+     * needs ({@code Requires=}).
      */
     record TransientUnit(String name, String description, String slice, List<String> execStart,
                          Map<String, String> environment, Optional<String> environmentFile,
                          Map<String, String> credentials,
                          Optional<String> user, Optional<String> group, boolean dynamicUser, boolean privateTmp,
                          String protectSystem, boolean protectHome, boolean noNewPrivileges, String restart,
-                         int restartSec) {
+                         int restartSec, List<String> after, List<String> requires) {
         public TransientUnit {
             execStart = List.copyOf(execStart);
             environment = Map.copyOf(environment);
             credentials = Collections.unmodifiableSortedMap(new TreeMap<>(credentials));
+            after = List.copyOf(after);
+            requires = List.copyOf(requires);
+        }
+
+        /** A unit with no ordering or requirement on other units. */
+        TransientUnit(String name, String description, String slice, List<String> execStart,
+                      Map<String, String> environment, Optional<String> environmentFile,
+                      Map<String, String> credentials,
+                      Optional<String> user, Optional<String> group, boolean dynamicUser, boolean privateTmp,
+                      String protectSystem, boolean protectHome, boolean noNewPrivileges, String restart,
+                      int restartSec) {
+            this(name, description, slice, execStart, environment, environmentFile, credentials, user, group,
+                    dynamicUser, privateTmp, protectSystem, protectHome, noNewPrivileges, restart, restartSec, List.of(),
+                    List.of());
         }
     }
 

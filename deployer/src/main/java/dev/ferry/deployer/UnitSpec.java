@@ -29,6 +29,7 @@ final class UnitSpec {
                 user ? Optional.empty() : service.exec().group(), !user && h.dynamicUser()
                         && service.exec().user().isEmpty(),
                 h.privateTmp(), h.protectSystem(), !user && h.protectHome(), true,
-                service.systemd().restart(), service.systemd().restartSec());
+                service.systemd().restart(), service.systemd().restartSec(), service.systemd().after(),
+                service.systemd().requires());
     }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.LIST;
 
 import dev.ferry.cache.Manifest;
 import dev.ferry.nix.StorePath;
@@ -188,6 +189,58 @@ class DeployerIT {
             assertThat(h.get(DOMAIN, "/credential")).isEqualTo(new Harness.Response(200, expected));
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(unit);
         }
+    }
+
+    /**
+     * {@code systemd.after} and {@code systemd.requires} reach the unit as {@code After=} and {@code Requires=}, and
+     * systemd acts on them: stopping a required unit stops the service, and a required unit that does not exist
+     * fails the activation.
+     */
+    @Test
+    void afterAndRequiresAreTheUnitsDependencies() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath w1 = h.buildSleeper("1");
+            StorePath w2 = h.buildSleeper("2");
+            List.of(w1, w2).forEach(h::publish);
+            // Outside the deployer's prefix, so it is not an orphan to tear down.
+            String dependency = "ferry-dep-" + h.id + ".service";
+            h.systemd.start(new Systemd.TransientUnit(dependency, "dependency", "ferry.slice",
+                    List.of("/bin/sleep", "600"), java.util.Map.of(), Optional.empty(), java.util.Map.of(),
+                    Optional.empty(), Optional.empty(), false, false, "no", false, false, "no", 1));
+            try {
+                h.write("ordered worker", m -> m.withService(needing(Harness.worker("jobs", w1), List.of(dependency))));
+                Deployer.Report ok = h.deployer().reconcile();
+                assertThat(ok.errors()).isEmpty();
+                String unit = h.units().getFirst().name();
+                String iface = "org.freedesktop.systemd1.Unit";
+                assertThat(h.systemd.property(unit, iface, "After").orElseThrow()).asInstanceOf(LIST).contains(dependency);
+                // (with systemd's own: the slice, basic.target)
+                assertThat(h.systemd.property(unit, iface, "Requires").orElseThrow()).asInstanceOf(LIST)
+                        .contains(dependency);
+
+                // Stopping the unit it requires stops the service (systemd stops it first: it is ordered after).
+                h.systemd.stop(dependency);
+                assertThat(h.units()).noneMatch(Systemd.Unit::active);
+
+                // A required unit that is not there: the start fails, the report names the unit, nothing stays.
+                String missing = "ferry-missing-" + h.id + ".service";
+                h.write("requires a unit that is not there", m -> m.withService(
+                        needing(Harness.worker("jobs", w2), List.of(missing))));
+                Deployer.Report failed = h.deployer().reconcile();
+                assertThat(failed.ok()).isFalse();
+                assertThat(failed.services().getFirst().lastError().orElseThrow()).contains(missing);
+                assertThat(h.units()).isEmpty();
+            } finally {
+                h.systemd.stop(dependency);
+            }
+        }
+    }
+
+    /** The service ordered after and requiring {@code units}. */
+    private static Manifest.Service needing(Manifest.Service s, List<String> units) {
+        return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(), s.envFile(), s.credentials(),
+                s.http(), s.ready(), new Manifest.Systemd(units, units, s.systemd().restart(),
+                s.systemd().restartSec()), s.hardening(), s.revision());
     }
 
     @Test
