@@ -12,7 +12,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +61,35 @@ class PackagingFilesIT {
         runner.run(Command.of("sh", "-n", launcher.toString()));
         assertThatThrownBy(() -> runner.run(Command.of("env", "-u", "JAVA_HOME", launcher.toString(), "--version")))
                 .isInstanceOf(ProcessException.class).hasMessageContaining("set JAVA_HOME to a JDK or JRE 21+");
+    }
+
+    /**
+     * No jar the assembly puts in lib/ is signed: a JVM verifies a signed jar before its first class loads (0.15 s of
+     * each start for BouncyCastle's), and Ferry needs none of the signatures. The classes are the released bytes.
+     */
+    @Test
+    void theLibrariesCarryNoJarSignature() throws IOException {
+        Path lib = FerryCli.jar().toAbsolutePath().getParent().resolve("lib");
+        List<String> jars;
+        try (var files = Files.list(lib)) {
+            jars = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar")).sorted().toList();
+        }
+        assertThat(jars).anyMatch(n -> n.startsWith("bcprov-")).anyMatch(n -> n.startsWith("org.eclipse.jgit-"));
+        for (String name : jars) {
+            try (JarFile jar = new JarFile(lib.resolve(name).toFile())) {
+                assertThat(jar.stream().map(JarEntry::getName)
+                        .filter(n -> n.matches("META-INF/[^/]+\\.(SF|RSA|DSA|EC)"))).as(name).isEmpty();
+            }
+        }
+        // The class BouncyCastle signs with is the one Maven resolved: same bytes, signature files gone.
+        Path released = Path.of(org.bouncycastle.math.ec.rfc8032.Ed25519.class.getProtectionDomain().getCodeSource()
+                .getLocation().getPath());
+        String entry = "org/bouncycastle/math/ec/rfc8032/Ed25519.class";
+        try (JarFile ours = new JarFile(lib.resolve(released.getFileName()).toFile());
+                JarFile theirs = new JarFile(released.toFile())) {
+            assertThat(ours.getInputStream(ours.getEntry(entry)).readAllBytes())
+                    .isEqualTo(theirs.getInputStream(theirs.getEntry(entry)).readAllBytes());
+        }
     }
 
     /**
