@@ -51,14 +51,17 @@ public final class Main {
     }
 
     /**
-     * The command line for {@code args}: with only the subcommand {@code args[0]} names, or with all of them when it
-     * names none ({@code ferry}, {@code ferry --help}, {@code ferry help publish}, a typo: usage and help list them).
+     * The command line for {@code args}: with only the subcommand {@code args[0]} names, with none for
+     * {@code ferry --version}, or with all of them otherwise ({@code ferry}, {@code ferry --help},
+     * {@code ferry help publish}, a typo: usage and help list them).
      */
     public static CommandLine commandLine(String... args) {
         CommandLine commandLine = new CommandLine(new Main());
         Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
         if (only != null) {
             commandLine.addSubcommand(only.get());
+        } else if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            return commandLine;
         } else {
             COMMANDS.values().forEach(command -> commandLine.addSubcommand(command.get()));
         }

@@ -16,6 +16,17 @@ class MainTest {
                 .containsKey("show");
     }
 
+    /** The version needs no command: making them all took 1.2 s of a 1.25 s {@code ferry --version}. */
+    @Test
+    void theVersionMakesNoSubcommand() {
+        for (String option : List.of("--version", "-V")) {
+            assertThat(Main.commandLine(option).getSubcommands()).isEmpty();
+            InProcessCli.Result result = InProcessCli.run(option);
+            assertThat(result.exit()).isZero();
+            assertThat(result.out()).startsWith("ferry ");
+        }
+    }
+
     @Test
     void withoutASubcommandEveryOneIsThereUnderItsOwnName() {
         for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"help", "publish"},
