@@ -19,6 +19,7 @@ mavenJdk21.buildMavenPackage {
       ../builder
       ../deployer
       ../app
+      ../packaging/ferry
     ];
   };
 
@@ -32,13 +33,15 @@ mavenJdk21.buildMavenPackage {
 
   installPhase = ''
     runHook preInstall
-    mkdir -p $out/share/ferry $out/bin
+    mkdir -p $out/share/ferry/bin $out/bin
     cp app/target/ferry.jar $out/share/ferry/
     cp -r app/target/lib $out/share/ferry/
+    # The launcher Debian installs (packaging/ferry): a UTF-8 locale, and a class archive per short command in
+    # ~/.cache/ferry/cds. It finds the jar in the directory above its own.
+    install -m 755 packaging/ferry $out/share/ferry/bin/ferry
     # nix is not bundled: the services put the system's nix on PATH, as a shell has it.
-    makeWrapper ${jdk21_headless}/bin/java $out/bin/ferry \
-      --add-flags "-jar $out/share/ferry/ferry.jar" \
-      --set-default LC_ALL C.UTF-8
+    makeWrapper $out/share/ferry/bin/ferry $out/bin/ferry \
+      --set JAVA_HOME ${jdk21_headless}
     runHook postInstall
   '';
 

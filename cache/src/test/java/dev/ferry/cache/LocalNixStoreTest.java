@@ -38,11 +38,14 @@ class LocalNixStoreTest {
         assertThat(infos.get(1).ca()).contains("fixed:r:sha256:1b8m03r63zqhnjf7l5wnldhh7c134ap5vpj0850ymkq1iyzicy5s");
     }
 
-    /** Nix 2.19 and later: an object keyed by path, with null for a path that is not valid. */
+    /**
+     * Nix 2.19 and later: an object keyed by path, with null for a path that is not valid (2.33 adds "storeDir" and
+     * "version": 1 to each entry, and warns on stderr that {@code --json} wants {@code --json-format}).
+     */
     @Test
     void theObjectShape() {
         String json = "{\"" + HELLO + "\":{\"ca\":null,\"deriver\":null,\"narHash\":\"" + HASH + "\",\"narSize\":226560,"
-                + "\"references\":[],\"registrationTime\":1700000000,\"signatures\":[],\"ultimate\":true}}";
+                + "\"references\":[],\"registrationTime\":1700000000,\"signatures\":[],\"storeDir\":\"/nix/store\",\"ultimate\":true,\"version\":1}}";
         assertThat(LocalNixStore.parsePathInfo(json)).singleElement().satisfies(info -> {
             assertThat(info.path()).isEqualTo(StorePath.parse(HELLO));
             assertThat(info.references()).isEmpty();
