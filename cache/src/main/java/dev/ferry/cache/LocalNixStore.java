@@ -8,6 +8,7 @@ import dev.ferry.nix.NarDigest;
 import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.StorePath;
 import dev.ferry.process.Command;
+import dev.ferry.process.ProcessException;
 import dev.ferry.process.ProcessRunner;
 import java.io.IOException;
 import java.time.Duration;
@@ -32,11 +33,25 @@ public final class LocalNixStore {
         if (paths.isEmpty()) {
             return List.of();
         }
+        try {
+            return parsePathInfo(pathInfo(paths, List.of()));
+        } catch (ProcessException e) {
+            // Nix 2.33 warns that --json wants --json-format, and says it will become an error; older Nix refuses
+            // the flag. Only when this Nix refuses --json alone is the format named (version 1: what is parsed).
+            if (!e.stderr().contains("--json-format")) {
+                throw e;
+            }
+            return parsePathInfo(pathInfo(paths, List.of("--json-format", "1")));
+        }
+    }
+
+    private String pathInfo(Collection<StorePath> paths, List<String> format) {
         List<String> argv = new ArrayList<>(List.of("nix", "--extra-experimental-features", "nix-command",
-                "path-info", "--json", "--recursive"));
+                "path-info", "--json"));
+        argv.addAll(format);
+        argv.add("--recursive");
         paths.forEach(p -> argv.add(p.absolute()));
-        String json = runner.run(Command.of(argv).timeout(Duration.ofMinutes(5))).stdout();
-        return parsePathInfo(json);
+        return runner.run(Command.of(argv).timeout(Duration.ofMinutes(5))).stdout();
     }
 
     /**

@@ -86,4 +86,41 @@ class LocalNixStoreTest {
         assertThatThrownBy(() -> LocalNixStore.parsePathInfo("[1]"))
                 .isInstanceOf(CacheException.class).hasMessageContaining("unexpected");
     }
+
+    /**
+     * A Nix that refuses {@code --json} without {@code --json-format} (2.33 warns that it will) is asked again for
+     * format 1; any other failure is not retried, and older Nix, which refuses the flag, never sees it.
+     */
+    @Test
+    void aNixThatWantsTheJsonFormatNamedIsAskedForVersionOne() {
+        String json = "{\"" + HELLO + "\":{\"narHash\":\"" + HASH + "\",\"narSize\":1,\"references\":[]}}";
+        List<List<String>> calls = new java.util.ArrayList<>();
+        dev.ferry.process.ProcessRunner strict = (command, out) -> {
+            calls.add(command.argv());
+            if (!command.argv().contains("--json-format")) {
+                throw new dev.ferry.process.ProcessException("nix exited with 1", 1,
+                        "error: '--json' without '--json-format' is no longer supported", null);
+            }
+            try {
+                out.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return new dev.ferry.process.ProcessResult(0, "", "");
+        };
+        assertThat(new LocalNixStore(strict).closure(List.of(StorePath.parse(HELLO)))).singleElement()
+                .satisfies(info -> assertThat(info.path()).isEqualTo(StorePath.parse(HELLO)));
+        assertThat(calls).hasSize(2);
+        assertThat(calls.get(1)).containsSequence("--json", "--json-format", "1").endsWith(HELLO);
+
+        calls.clear();
+        dev.ferry.process.ProcessRunner broken = (command, out) -> {
+            calls.add(command.argv());
+            throw new dev.ferry.process.ProcessException("nix exited with 1", 1, "error: path '" + HELLO
+                    + "' is not valid", null);
+        };
+        assertThatThrownBy(() -> new LocalNixStore(broken).closure(List.of(StorePath.parse(HELLO))))
+                .hasMessageContaining("is not valid");
+        assertThat(calls).singleElement().satisfies(argv -> assertThat(argv).doesNotContain("--json-format"));
+    }
 }
