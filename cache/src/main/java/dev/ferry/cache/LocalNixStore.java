@@ -21,8 +21,11 @@ import java.util.TreeSet;
 /** The local Nix store, asked through {@code nix path-info}. */
 public final class LocalNixStore {
     private static final JsonFactory JSON = new JsonFactory();
+    private static final List<String> FORMAT_1 = List.of("--json-format", "1");
 
     private final ProcessRunner runner;
+    /** This Nix refused {@code --json} without {@code --json-format}: name format 1 from now on. */
+    private volatile boolean namesFormat;
 
     public LocalNixStore(ProcessRunner runner) {
         this.runner = runner;
@@ -33,15 +36,21 @@ public final class LocalNixStore {
         if (paths.isEmpty()) {
             return List.of();
         }
+        if (namesFormat) {
+            return parsePathInfo(pathInfo(paths, FORMAT_1));
+        }
         try {
             return parsePathInfo(pathInfo(paths, List.of()));
         } catch (ProcessException e) {
-            // Nix 2.33 warns that --json wants --json-format, and says it will become an error; older Nix refuses
-            // the flag. Only when this Nix refuses --json alone is the format named (version 1: what is parsed).
-            if (!e.stderr().contains("--json-format")) {
+            // Nix 2.33 warns (on every run) that --json wants --json-format, and says it will become an error; older
+            // Nix refuses the flag. Only when an error line names it is the format named (1: what is parsed).
+            boolean refused = e.exitCode() > 0
+                    && e.stderr().lines().anyMatch(l -> l.startsWith("error:") && l.contains("--json-format"));
+            if (!refused) {
                 throw e;
             }
-            return parsePathInfo(pathInfo(paths, List.of("--json-format", "1")));
+            namesFormat = true;
+            return parsePathInfo(pathInfo(paths, FORMAT_1));
         }
     }
 

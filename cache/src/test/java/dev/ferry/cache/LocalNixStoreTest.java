@@ -89,7 +89,8 @@ class LocalNixStoreTest {
 
     /**
      * A Nix that refuses {@code --json} without {@code --json-format} (2.33 warns that it will) is asked again for
-     * format 1; any other failure is not retried, and older Nix, which refuses the flag, never sees it.
+     * format 1, and for format 1 from then on; any other failure is not retried, even with 2.33's warning beside it,
+     * and older Nix, which refuses the flag, never sees it.
      */
     @Test
     void aNixThatWantsTheJsonFormatNamedIsAskedForVersionOne() {
@@ -108,16 +109,21 @@ class LocalNixStoreTest {
             }
             return new dev.ferry.process.ProcessResult(0, "", "");
         };
-        assertThat(new LocalNixStore(strict).closure(List.of(StorePath.parse(HELLO)))).singleElement()
+        LocalNixStore store = new LocalNixStore(strict);
+        assertThat(store.closure(List.of(StorePath.parse(HELLO)))).singleElement()
                 .satisfies(info -> assertThat(info.path()).isEqualTo(StorePath.parse(HELLO)));
         assertThat(calls).hasSize(2);
         assertThat(calls.get(1)).containsSequence("--json", "--json-format", "1").endsWith(HELLO);
+        store.closure(List.of(StorePath.parse(HELLO)));
+        assertThat(calls).hasSize(3);
+        assertThat(calls.get(2)).contains("--json-format");
 
         calls.clear();
         dev.ferry.process.ProcessRunner broken = (command, out) -> {
             calls.add(command.argv());
-            throw new dev.ferry.process.ProcessException("nix exited with 1", 1, "error: path '" + HELLO
-                    + "' is not valid", null);
+            throw new dev.ferry.process.ProcessException("nix exited with 1", 1, "warning: '--json' without "
+                    + "'--json-format' is deprecated; please specify '--json-format 1' or '--json-format 2'. This will "
+                    + "become an error in a future release.\nerror: path '" + HELLO + "' is not valid", null);
         };
         assertThatThrownBy(() -> new LocalNixStore(broken).closure(List.of(StorePath.parse(HELLO))))
                 .hasMessageContaining("is not valid");
