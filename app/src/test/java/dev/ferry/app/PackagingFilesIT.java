@@ -101,7 +101,10 @@ class PackagingFilesIT {
         Path launcher = PACKAGING.resolve("ferry");
         Map<String, String> env = Map.of("HOME", dir.toString(), "PATH", System.getenv("PATH"),
                 "JAVA_HOME", System.getProperty("java.home"), "FERRY_JAR", FerryCli.jar().toAbsolutePath().toString());
-        Path archives = dir.resolve(".cache/ferry/cds");
+        Path archives = Files.createDirectories(dir.resolve(".cache/ferry/cds"));
+        // The archive of another jar (the version before an update) goes when this jar's is first written.
+        Files.writeString(archives.resolve("12345-keygen.jsa"), "stale");
+        Files.writeString(archives.resolve("12345-nar.jsa"), "stale");
 
         ProcessResult first = runner.run(Command.of(launcher.toString(), "keygen", "--public-key", dir.resolve("a.pub").toString(),
                 "--secret-key", dir.resolve("a.sec").toString(), "test-1").environment(env).timeout(Duration.ofMinutes(2)));
@@ -109,8 +112,8 @@ class PackagingFilesIT {
         assertThat(first.stdout()).isEmpty();
         assertThat(first.stderr()).startsWith("public key: test-1:").hasLineCount(1);
         try (var files = Files.list(archives)) {
-            assertThat(files.map(p -> p.getFileName().toString()).toList()).singleElement()
-                    .satisfies(name -> assertThat(name).endsWith("-keygen.jsa"));
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("-keygen.jsa")).toList())
+                    .singleElement().satisfies(name -> assertThat(name).isNotEqualTo("12345-keygen.jsa"));
         }
 
         Path log = dir.resolve("classes.log");
@@ -135,6 +138,7 @@ class PackagingFilesIT {
             assertThat(dump.stderr()).isEmpty();
         }
         assertThat(archives.resolve(first(archives, "-nar.jsa"))).exists();
+        assertThat(archives.resolve("12345-nar.jsa")).doesNotExist();
 
         // FERRY_CDS=0 leaves the archive unused; the server's commands never get one.
         off.put("FERRY_JAVA_OPTS", "-Xlog:class+load:file=" + log);
