@@ -58,11 +58,10 @@ public final class Main {
     public static CommandLine commandLine(String... args) {
         CommandLine commandLine = new CommandLine(new Main());
         Supplier<Object> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        boolean version = args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
         if (only != null) {
             commandLine.addSubcommand(only.get());
-        } else if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-            return commandLine;
-        } else {
+        } else if (!version) {
             COMMANDS.values().forEach(command -> commandLine.addSubcommand(command.get()));
         }
         return commandLine;

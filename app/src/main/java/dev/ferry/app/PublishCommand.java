@@ -56,8 +56,8 @@ final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Compression method = Compression.parse(compression);
-        // In a fresh JVM, reading the key (BouncyCastle's signed jar is verified, ed25519 warms up) and loading zstd
-        // take a few hundred milliseconds each: do both while Nix plans, each on its own thread.
+        // In a fresh JVM, reading the key (BouncyCastle's classes load, ed25519 warms up) and loading zstd (its
+        // library is extracted and its calls bound) take a few hundred milliseconds: do both while Nix plans.
         CompletableFuture<SecretKey> key = CompletableFuture.supplyAsync(() -> readKey(secretKeyFile),
                 task -> Thread.ofPlatform().daemon().name("ferry-read-key").start(task));
         Thread.ofPlatform().daemon().name("ferry-load-compression").start(() -> {

@@ -57,17 +57,6 @@ public interface Systemd extends AutoCloseable {
             requires = List.copyOf(requires);
         }
 
-        /** A unit with no ordering or requirement on other units. */
-        TransientUnit(String name, String description, String slice, List<String> execStart,
-                      Map<String, String> environment, Optional<String> environmentFile,
-                      Map<String, String> credentials,
-                      Optional<String> user, Optional<String> group, boolean dynamicUser, boolean privateTmp,
-                      String protectSystem, boolean protectHome, boolean noNewPrivileges, String restart,
-                      int restartSec) {
-            this(name, description, slice, execStart, environment, environmentFile, credentials, user, group,
-                    dynamicUser, privateTmp, protectSystem, protectHome, noNewPrivileges, restart, restartSec, List.of(),
-                    List.of());
-        }
     }
 
     /** The system manager, the calling user's manager, or a bus address such as {@code unix:path=/run/user/0/bus}. */

@@ -206,7 +206,7 @@ class DeployerIT {
             String dependency = "ferry-dep-" + h.id + ".service";
             h.systemd.start(new Systemd.TransientUnit(dependency, "dependency", "ferry.slice",
                     List.of("/bin/sleep", "600"), java.util.Map.of(), Optional.empty(), java.util.Map.of(),
-                    Optional.empty(), Optional.empty(), false, false, "no", false, false, "no", 1));
+                    Optional.empty(), Optional.empty(), false, false, "no", false, false, "no", 1, List.of(), List.of()));
             try {
                 h.write("ordered worker", m -> m.withService(needing(Harness.worker("jobs", w1), List.of(dependency))));
                 Deployer.Report ok = h.deployer().reconcile();
@@ -253,7 +253,7 @@ class DeployerIT {
             // An orphan: a unit with this deployer's prefix that no manifest asked for.
             h.systemd.start(new Systemd.TransientUnit(h.prefix + "stray.service", "stray", "ferry.slice",
                     List.of("/bin/sleep", "600"), java.util.Map.of(), Optional.empty(), java.util.Map.of(), Optional.empty(),
-                    Optional.empty(), false, false, "no", false, false, "no", 1));
+                    Optional.empty(), false, false, "no", false, false, "no", 1, List.of(), List.of()));
             Deployer deployer = h.deployer();
 
             h.write("worker and site", m -> m.withService(Harness.worker("jobs", w1)).withSite(new Manifest.Site(
