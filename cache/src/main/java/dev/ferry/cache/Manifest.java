@@ -139,6 +139,15 @@ public record Manifest(int version, long generation, Instant createdAt, String r
                     hardening, revision);
         }
 
+        /**
+         * The service object in canonical form (as in the manifest; what {@link #parse} reads). A field with its
+         * default left out of the manifest is left out here too, so these bytes stay the same when a newer Ferry
+         * adds an optional field.
+         */
+        public byte[] toJson() {
+            return ManifestJson.render(this);
+        }
+
         /** Parses one service object (as {@code ferry manifest set-service --file} takes it). */
         public static Service parse(byte[] json, String source) {
             return ManifestJson.parseService(json, source);

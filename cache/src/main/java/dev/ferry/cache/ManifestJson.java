@@ -100,6 +100,10 @@ final class ManifestJson {
         return write(tree(manifest)).getBytes(StandardCharsets.US_ASCII);
     }
 
+    static byte[] render(Service service) {
+        return write(tree(service)).getBytes(StandardCharsets.US_ASCII);
+    }
+
     static ObjectNode tree(Manifest manifest) {
         ObjectNode o = NODES.objectNode();
         o.put("version", manifest.version());

@@ -70,6 +70,8 @@ class ManifestDocsTest {
         Manifest.Service service = Manifest.Service.parse(example.getBytes(StandardCharsets.UTF_8), "docs");
         assertThat(service.name()).isEqualTo("podcastitlater-web");
         assertThat(check(schema.at("/$defs/service"), tree(example), "")).isEmpty();
+        // Its canonical form reads back as the same service.
+        assertThat(Manifest.Service.parse(service.toJson(), "canonical")).isEqualTo(service);
     }
 
     @Test

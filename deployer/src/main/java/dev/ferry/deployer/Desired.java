@@ -1,11 +1,11 @@
 package dev.ferry.deployer;
 
 import dev.ferry.cache.Manifest;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A verified manifest generation, filtered to the services and sites that this host runs: those whose {@code hosts}
@@ -29,11 +29,16 @@ record Desired(long generation, List<Manifest.Service> services, List<Manifest.S
     /**
      * What identifies an activation: a hash of everything in the service that the unit is made from. Equal specs
      * mean the running unit is the desired one; a new generation that leaves a service alone does not restart it.
+     * It hashes the service's canonical JSON without {@code hosts} and {@code revision}, which the unit is not made
+     * from (a new host, or a commit that rebuilt the same store path, restarts nothing), so it changes only when the
+     * service does, not when a newer Ferry adds a field the manifest leaves at its default.
      */
     static String spec(Manifest.Service service) {
+        Manifest.Service unit = new Manifest.Service(service.name(), service.artifact(), List.of(), service.exec(),
+                service.env(), service.envFile(), service.credentials(), service.http(), service.ready(),
+                service.systemd(), service.hardening(), Optional.empty());
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest(service.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(unit.toJson());
             return HexFormat.of().formatHex(digest, 0, 6);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

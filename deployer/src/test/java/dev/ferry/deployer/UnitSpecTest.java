@@ -41,6 +41,26 @@ class UnitSpecTest {
                 .isEqualTo(Desired.spec(WEB));
     }
 
+    /**
+     * The spec is the unit's, not the placement's: another host or another revision of the same store path restarts
+     * nothing, anything the unit is made from does. Pinned to a value, so that a change to how it is computed (which
+     * restarts every service once on upgrade) is a decision, not an accident.
+     */
+    @Test
+    void theSpecCoversWhatTheUnitIsMadeFromAndNothingElse() {
+        Manifest.Service placed = new Manifest.Service(WEB.name(), WEB.artifact(), List.of("testhost", "other"),
+                WEB.exec(), WEB.env(), WEB.envFile(), WEB.credentials(), WEB.http(), WEB.ready(), WEB.systemd(),
+                WEB.hardening(), Optional.of("0123456789abcdef"));
+        assertThat(Desired.spec(placed)).isEqualTo(Desired.spec(WEB));
+        Manifest.Service louder = new Manifest.Service(WEB.name(), WEB.artifact(), WEB.hosts(), WEB.exec(),
+                Map.of("GREETING", "hi"), WEB.envFile(), WEB.credentials(), WEB.http(), WEB.ready(), WEB.systemd(),
+                WEB.hardening(), WEB.revision());
+        assertThat(Desired.spec(louder)).isNotEqualTo(Desired.spec(WEB));
+        assertThat(Desired.spec(WEB.withArtifact(Manifest.Artifact.nixClosure(
+                StorePath.parse("/nix/store/" + "b".repeat(32) + "-web-2"))))).isNotEqualTo(Desired.spec(WEB));
+        assertThat(Desired.spec(WEB)).isEqualTo("59c91bd4009c");
+    }
+
     private static DeployerSettings settings(String bus) {
         return new DeployerSettings("file:///x", "h", List.of(dev.ferry.nix.SecretKey.generate("k-1").publicKey()),
                 List.of(), Path.of("/p"), 5, Path.of("/s"), bus, "ferry-", 20000, 20100,
