@@ -23,6 +23,8 @@ final class AdminApiCaddy implements Caddy {
     private static final String SERVER_PATH = "/config/apps/http/servers/" + SERVER;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** The path of a route read back that Ferry would not have written: it differs from any route Ferry wants. */
+    private static final String FOREIGN = "(foreign)";
 
     private final URI admin;
     private final HttpClient http;
@@ -66,9 +68,30 @@ final class AdminApiCaddy implements Caddy {
         } else if (absent(ours.path("routes"))) {
             send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
         } else {
-            return ours(ours.path("routes"), idPrefix);
+            return inOrder(ours(ours.path("routes"), ""), idPrefix);
         }
         return List.of(); // the server was just made, with no route
+    }
+
+    /**
+     * Ferry's routes, after moving any that a route before it would shadow (an older Ferry appended routes in the
+     * order they came): one more GET per move, none when the order is right.
+     */
+    private List<Route> inOrder(List<Route> all, String idPrefix) {
+        for (int moves = 0; moves < all.size(); moves++) {
+            List<Route> current = all;
+            Optional<Route> misplaced = current.stream().filter(r -> r.id().startsWith(idPrefix))
+                    .filter(r -> !r.path().equals(FOREIGN)).filter(r -> {
+                        int before = firstShadowing(current, r);
+                        return before >= 0 && before < current.indexOf(r);
+                    }).findFirst();
+            if (misplaced.isEmpty()) {
+                break;
+            }
+            put(misplaced.get());
+            all = ours(get(SERVER_PATH + "/routes"), "");
+        }
+        return all.stream().filter(r -> r.id().startsWith(idPrefix)).toList();
     }
 
     private static boolean absent(JsonNode node) {
@@ -91,18 +114,55 @@ final class AdminApiCaddy implements Caddy {
         return found;
     }
 
+    /**
+     * Caddy tries a server's routes in order and the first match wins, so a route goes before the first route that
+     * would take its requests (same host, a shorter path prefix: {@code /} before {@code /api} would leave the API
+     * unreachable), or last. A route already in a right place is replaced in place; one in a wrong place (its path
+     * changed, or an older Ferry appended it) is taken out and inserted again.
+     */
     @Override
     public void put(Route route) {
-        List<Route> existing = routes(route.id()).stream().filter(r -> r.id().equals(route.id())).toList();
-        if (existing.size() > 1) {
-            delete(route.id());
-            existing = List.of();
+        List<Route> all = ours(get(SERVER_PATH + "/routes"), "");
+        List<Integer> copies = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).id().equals(route.id())) {
+                copies.add(i);
+            }
         }
-        if (existing.isEmpty()) {
+        int before = firstShadowing(all, route);
+        if (copies.size() == 1 && (before < 0 || before > copies.getFirst())
+                && all.get(copies.getFirst()).path().equals(route.path())) {
+            send("PATCH", "/id/" + route.id(), render(route));
+            return;
+        }
+        if (!copies.isEmpty()) {
+            delete(route.id());
+            all = ours(get(SERVER_PATH + "/routes"), "");
+            before = firstShadowing(all, route);
+        }
+        if (before < 0) {
             send("POST", SERVER_PATH + "/routes", render(route));
         } else {
-            send("PATCH", "/id/" + route.id(), render(route));
+            send("PUT", SERVER_PATH + "/routes/" + before, render(route));
         }
+    }
+
+    /** The index of the first route, other than {@code route}'s own, that would match its requests first; or -1. */
+    static int firstShadowing(List<Route> routes, Route route) {
+        for (int i = 0; i < routes.size(); i++) {
+            Route other = routes.get(i);
+            boolean sameHost = other.hosts().isEmpty() || other.hosts().stream().anyMatch(route.hosts()::contains);
+            if (!other.id().equals(route.id()) && sameHost && contains(other.path(), route.path())
+                    && !other.path().equals(route.path())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether the path prefix {@code outer} matches every request {@code inner} does ({@code /a} holds {@code /a/b}). */
+    private static boolean contains(String outer, String inner) {
+        return outer.equals("/") || inner.equals(outer) || inner.startsWith(outer + "/");
     }
 
     @Override
@@ -165,7 +225,7 @@ final class AdminApiCaddy implements Caddy {
         Route parsed = new Route(id, hosts, path.isEmpty() ? "/" : path, upstream, root, spa);
         // Compare by rendering: a route Ferry wrote renders back to exactly the JSON Caddy holds.
         return render(parsed).equals(node) ? parsed
-                : new Route(id, hosts, "(foreign)", upstream, root, spa);
+                : new Route(id, hosts, FOREIGN, upstream, root, spa);
     }
 
     private static String trimSlash(String path) {

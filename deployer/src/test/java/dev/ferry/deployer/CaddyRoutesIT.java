@@ -1,0 +1,79 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.testkit.RequiresPrograms;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Route order in a real Caddy: the first matching route wins, so a nested path prefix must come first. */
+@RequiresPrograms({"caddy", "systemctl"})
+class CaddyRoutesIT {
+    private static final String HOST = "shop.test";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aNestedPathPrefixGoesBeforeTheRouteThatHoldsIt() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Caddy caddy = Caddy.admin(URI.create("http://127.0.0.1:" + h.adminPort));
+            caddy.ensureServer("127.0.0.1:" + h.listenPort, h.prefix);
+            String front = h.prefix + "front";
+            String api = h.prefix + "api";
+            String v1 = h.prefix + "v1";
+
+            // The front at /, then the API at /api: appended, / would answer the API's requests.
+            caddy.put(Caddy.Route.files(front, List.of(HOST), "/", site("front"), false));
+            caddy.put(Caddy.Route.files(api, List.of(HOST), "/api", site("api"), false));
+            caddy.put(Caddy.Route.files(v1, List.of(HOST), "/api/v1", site("v1"), false));
+            assertThat(ids(caddy, h)).containsExactly(v1, api, front);
+            assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front");
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api");
+            assertThat(h.get(HOST, "/api/v1/who.txt").body()).isEqualTo("v1");
+            assertThat(h.get(HOST, "/apix/who.txt").status()).isEqualTo(404); // /api holds /api/..., not /apix
+
+            // Replaced with the same path: in place. With a path that / holds no more: moved after /.
+            caddy.put(Caddy.Route.files(api, List.of(HOST), "/api", site("api-2"), false));
+            assertThat(ids(caddy, h)).containsExactly(v1, api, front);
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api-2");
+            caddy.put(Caddy.Route.files(v1, List.of(HOST), "/", site("v1-at-root"), false));
+            assertThat(ids(caddy, h)).as("the two at / keep the order they came in").containsExactly(api, front, v1);
+
+            // Routes an older Ferry appended in the wrong order are put right by the next pass's ensureServer.
+            caddy.delete(v1);
+            caddy.delete(api);
+            HttpClient client = HttpClient.newHttpClient();
+            client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.adminPort
+                            + "/config/apps/http/servers/ferry/routes")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(AdminApiCaddy.render(Caddy.Route.files(api,
+                            List.of(HOST), "/api", site("api-3"), false)).toString())).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            assertThat(ids(caddy, h)).containsExactly(front, api);
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("front-has-no-api");
+            assertThat(caddy.ensureServer("127.0.0.1:" + h.listenPort, h.prefix))
+                    .extracting(Caddy.Route::id).containsExactly(api, front);
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api-3");
+        }
+    }
+
+    private static List<String> ids(Caddy caddy, Harness h) {
+        return caddy.routes(h.prefix).stream().map(Caddy.Route::id).toList();
+    }
+
+    /** A directory whose who.txt names it; the front's also answers /api/who.txt with a marker. */
+    private String site(String name) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("sites").resolve(name));
+        Files.writeString(root.resolve("who.txt"), name);
+        Files.createDirectories(root.resolve("api"));
+        Files.writeString(root.resolve("api/who.txt"), name + "-has-no-api");
+        return root.toString();
+    }
+}
