@@ -3,20 +3,31 @@ package dev.ferry.deployer;
 import dev.ferry.cache.Manifest;
 import dev.ferry.nix.StorePath;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * Runs a {@link Plan}'s steps one after another. A step that fails is reported under its service and does not stop
- * the others. {@code failed} is updated with the specs that never got ready.
+ * Runs a {@link Plan}'s steps in order, except that consecutive activations, switches and sites (each a different
+ * service or site) run {@value #PARALLEL} at a time: realising a closure, waiting for readiness and draining are
+ * mostly waiting. A step that fails is reported under its service and does not stop the others. {@code failed} is
+ * updated with the specs that never got ready.
  */
 final class Executor {
     private static final System.Logger LOG = System.getLogger(Executor.class.getName());
+    /** Activations, switches and sites in flight at once. */
+    static final int PARALLEL = 4;
 
     private final DeployerSettings settings;
     private final Systemd systemd;
@@ -27,6 +38,10 @@ final class Executor {
     private final Planner planner;
     private final Duration drain;
     private final Consumer<String> afterUnitStarted;
+    /** Ports given to activations of the pass running now: taken before their units show them. */
+    private final Set<Integer> handedOut = new HashSet<>();
+    /** Caddy's routes are read, then changed: one change at a time. */
+    private final Object caddyLock = new Object();
 
     Executor(DeployerSettings settings, Systemd systemd, Caddy caddy, NixStore nix, ReadyCheck ready,
              Duration drain, Consumer<String> afterUnitStarted) {
@@ -43,17 +58,62 @@ final class Executor {
 
     /** Executes {@code plan}; returns the error of each service (or route, unit, profile) whose step failed. */
     Map<String, String> execute(Plan plan, Map<String, String> failed) {
-        Map<String, String> errors = new java.util.TreeMap<>();
+        Map<String, String> errors = Collections.synchronizedMap(new TreeMap<>());
+        Map<String, String> failedNow = Collections.synchronizedMap(failed);
+        synchronized (handedOut) {
+            handedOut.clear();
+        }
+        List<Plan.Step> batch = new ArrayList<>();
         for (Plan.Step step : plan.steps()) {
-            LOG.log(System.Logger.Level.INFO, "deployer: {0}", step.describe());
-            try {
-                run(step, failed);
-            } catch (DeployerException | dev.ferry.process.ProcessException | java.io.UncheckedIOException e) {
-                LOG.log(System.Logger.Level.WARNING, "deployer: {0} failed: {1}", step.describe(), e.getMessage());
-                errors.put(owner(step), e.getMessage());
+            if (step instanceof Plan.Activate || step instanceof Plan.Switch || step instanceof Plan.Site) {
+                batch.add(step);
+            } else {
+                runAll(batch, errors, failedNow);
+                batch.clear();
+                runLogged(step, errors, failedNow);
             }
         }
-        return errors;
+        runAll(batch, errors, failedNow);
+        return new TreeMap<>(errors);
+    }
+
+    private void runAll(List<Plan.Step> batch, Map<String, String> errors, Map<String, String> failed) {
+        if (batch.size() < 2) {
+            batch.forEach(step -> runLogged(step, errors, failed));
+            return;
+        }
+        List<Future<?>> running = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, batch.size()),
+                Thread.ofPlatform().daemon().name("ferry-activate-", 0).factory())) {
+            for (Plan.Step step : batch) {
+                running.add(pool.submit(() -> runLogged(step, errors, failed)));
+            }
+        }
+        for (Future<?> future : running) {
+            try {
+                future.get();
+            } catch (ExecutionException e) {
+                // What runLogged does not report (a bug, an Error) ends the pass as it would without the pool.
+                switch (e.getCause()) {
+                    case RuntimeException r -> throw r;
+                    case Error r -> throw r;
+                    default -> throw new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DeployerException("interrupted while activating", e);
+            }
+        }
+    }
+
+    private void runLogged(Plan.Step step, Map<String, String> errors, Map<String, String> failed) {
+        LOG.log(System.Logger.Level.INFO, "deployer: {0}", step.describe());
+        try {
+            run(step, failed);
+        } catch (DeployerException | dev.ferry.process.ProcessException | java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "deployer: {0} failed: {1}", step.describe(), e.getMessage());
+            errors.put(owner(step), e.getMessage());
+        }
     }
 
     private static String owner(Plan.Step step) {
@@ -73,18 +133,22 @@ final class Executor {
             case Plan.Activate a -> activate(a, failed);
             case Plan.Switch s -> {
                 requireReady(s.service(), s.port(), s.unit());
-                caddy.put(planner.proxy(s.service(), s.port()));
+                putRoute(planner.proxy(s.service(), s.port()));
                 drainThenStop(s.previous());
             }
-            case Plan.PutRoute r -> caddy.put(r.route());
-            case Plan.DeleteRoute d -> caddy.delete(d.id());
+            case Plan.PutRoute r -> putRoute(r.route());
+            case Plan.DeleteRoute d -> {
+                synchronized (caddyLock) {
+                    caddy.delete(d.id());
+                }
+            }
             case Plan.StopUnit u -> systemd.stop(u.unit());
             case Plan.RemoveProfile p -> nix.remove(p.name());
             case Plan.Site s -> {
                 StorePath path = s.site().artifact().storePath();
                 nix.realise(path, settings.substituters(), settings.trustedKeys());
                 nix.pin(Planner.siteProfile(s.site()), path, settings.keepGenerations());
-                caddy.put(s.route());
+                putRoute(s.route());
             }
         }
     }
@@ -100,7 +164,7 @@ final class Executor {
             a.previous().forEach(systemd::stop);
         }
         Optional<Integer> port = http ? Optional.of(service.http().get().internalPort().isPresent()
-                ? service.http().get().internalPort().getAsInt() : ports.allocate(takenPorts())) : Optional.empty();
+                ? service.http().get().internalPort().getAsInt() : allocatePort()) : Optional.empty();
         String unit = settings.unitPrefix() + service.name() + "-g" + a.generation() + "-"
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)) + ".service";
         UnitLabel label = new UnitLabel(service.name(), a.generation(), a.spec(),
@@ -123,7 +187,7 @@ final class Executor {
             failed.put(service.name(), a.spec());
             throw e;
         }
-        caddy.put(planner.proxy(service, port.get()));
+        putRoute(planner.proxy(service, port.get()));
         if (blueGreen) {
             drainThenStop(a.previous());
         }
@@ -150,6 +214,23 @@ final class Executor {
             throw new DeployerException("interrupted while draining " + previous, e);
         }
         previous.forEach(systemd::stop);
+    }
+
+    private void putRoute(Caddy.Route route) {
+        synchronized (caddyLock) {
+            caddy.put(route);
+        }
+    }
+
+    /** A port no unit of Ferry's holds and no activation of this pass was given. */
+    private int allocatePort() {
+        synchronized (handedOut) {
+            Set<Integer> taken = takenPorts();
+            taken.addAll(handedOut);
+            int port = ports.allocate(taken);
+            handedOut.add(port);
+            return port;
+        }
     }
 
     private Set<Integer> takenPorts() {

@@ -192,6 +192,49 @@ class DeployerIT {
     }
 
     /**
+     * Activations of different services run together: each unit's start waits (in the test hook) until all three
+     * have started, which never happens if they run one after another. Each gets its own port and its route.
+     */
+    @Test
+    void activationsOfDifferentServicesRunTogether() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            List<String> names = List.of("alpha", "beta", "gamma");
+            java.util.Map<String, StorePath> paths = new java.util.LinkedHashMap<>();
+            for (String name : names) {
+                paths.put(name, h.buildService(name, true));
+                h.publish(paths.get(name));
+            }
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(names.size());
+            AtomicInteger alone = new AtomicInteger();
+            Deployer deployer = h.deployer(unit -> {
+                started.countDown();
+                try {
+                    if (!started.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                        alone.incrementAndGet();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            h.write("three services", m -> {
+                Manifest next = m;
+                for (String name : names) {
+                    next = next.withService(Harness.service(name, paths.get(name), name + ".test"));
+                }
+                return next;
+            });
+            Deployer.Report report = deployer.reconcile();
+            assertThat(report.errors()).isEmpty();
+            assertThat(alone.get()).as("units that started while no other activation was in flight").isZero();
+            for (String name : names) {
+                assertThat(h.get(name + ".test", "/")).isEqualTo(new Harness.Response(200, name));
+            }
+            assertThat(h.units()).hasSize(3).extracting(u -> UnitLabel.parse(u.description()).orElseThrow().port())
+                    .doesNotHaveDuplicates();
+        }
+    }
+
+    /**
      * {@code systemd.after} and {@code systemd.requires} reach the unit as {@code After=} and {@code Requires=}, and
      * systemd acts on them: stopping a required unit stops the service, and a required unit that does not exist
      * fails the activation.
