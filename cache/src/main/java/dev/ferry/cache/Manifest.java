@@ -140,9 +140,10 @@ public record Manifest(int version, long generation, Instant createdAt, String r
         }
 
         /**
-         * The service object in canonical form (as in the manifest; what {@link #parse} reads). A field with its
-         * default left out of the manifest is left out here too, so these bytes stay the same when a newer Ferry
-         * adds an optional field.
+         * The service object in canonical form (as in the manifest; what {@link #parse} reads). Optional fields that
+         * are absent ({@code envFile}, {@code http}, {@code ready}, {@code revision}, and {@code credentials} and
+         * {@code http.aliases} when empty) are left out, so these bytes stay the same when a newer Ferry adds an
+         * optional field written the same way.
          */
         public byte[] toJson() {
             return ManifestJson.render(this);

@@ -75,10 +75,12 @@ final class AdminApiCaddy implements Caddy {
 
     /**
      * Ferry's routes, after moving any that a route before it would shadow (an older Ferry appended routes in the
-     * order they came): one more GET per move, none when the order is right.
+     * order they came; a route given another host or path covers one after it). No request when the order is right;
+     * a move is a few (see {@link #put}). With hosts that overlap in part, one move can misplace another route, so the
+     * bound is the square of their number; paths nest strictly, so it ends well before.
      */
     private List<Route> inOrder(List<Route> all, String idPrefix) {
-        for (int moves = 0; moves < all.size(); moves++) {
+        for (int moves = 0; moves < all.size() * all.size(); moves++) {
             List<Route> current = all;
             Optional<Route> misplaced = current.stream().filter(r -> r.id().startsWith(idPrefix))
                     .filter(r -> !r.path().equals(FOREIGN)).filter(r -> {
@@ -153,16 +155,21 @@ final class AdminApiCaddy implements Caddy {
             Route other = routes.get(i);
             boolean sameHost = other.hosts().isEmpty() || other.hosts().stream().anyMatch(route.hosts()::contains);
             if (!other.id().equals(route.id()) && sameHost && contains(other.path(), route.path())
-                    && !other.path().equals(route.path())) {
+                    && !other.path().equalsIgnoreCase(route.path())) {
                 return i;
             }
         }
         return -1;
     }
 
-    /** Whether the path prefix {@code outer} matches every request {@code inner} does ({@code /a} holds {@code /a/b}). */
+    /**
+     * Whether the path prefix {@code outer} matches every request {@code inner} does ({@code /a} holds {@code /a/b}).
+     * Caddy's path matcher ignores case, so this does too.
+     */
     private static boolean contains(String outer, String inner) {
-        return outer.equals("/") || inner.equals(outer) || inner.startsWith(outer + "/");
+        String o = outer.toLowerCase(java.util.Locale.ROOT);
+        String i = inner.toLowerCase(java.util.Locale.ROOT);
+        return o.equals("/") || i.equals(o) || i.startsWith(o + "/");
     }
 
     @Override

@@ -15,7 +15,10 @@ public interface Caddy {
     /** Ferry's routes ({@code @id} starting with {@code idPrefix}) in Caddy's config, in order. */
     List<Route> routes(String idPrefix);
 
-    /** Adds the route, or replaces the route with its id in place ({@code PATCH /id/<id>}). */
+    /**
+     * Adds the route before the first route that would take its requests (or last), or replaces the route with its
+     * id: in place ({@code PATCH /id/<id>}) when it stays in a right place, else taken out and inserted again.
+     */
     void put(Route route);
 
     /** Removes every route with this id (so a duplicate cannot survive). */

@@ -102,8 +102,10 @@ public final class Deployer {
             Plan plan = planner.plan(desired, actual, failed);
             Map<String, String> stepErrors = executor.execute(plan, failed);
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
+            // ensureServer, not routes: a changed route may now cover one after it, which this puts right.
             Actual after = plan.isEmpty() ? actual
-                    : Actual.observe(systemd, caddy.routes(settings.unitPrefix()), nix, settings.unitPrefix());
+                    : Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
+                    settings.unitPrefix());
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,

@@ -38,7 +38,7 @@ class CaddyRoutesIT {
             assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front");
             assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api");
             assertThat(h.get(HOST, "/api/v1/who.txt").body()).isEqualTo("v1");
-            assertThat(h.get(HOST, "/apix/who.txt").status()).isEqualTo(404); // /api holds /api/..., not /apix
+            assertThat(h.get(HOST, "/apix/who.txt").body()).isEqualTo("front-apix"); // /api holds /api/..., not /apix
 
             // Replaced with the same path: in place. With a path that / holds no more: moved after /.
             caddy.put(Caddy.Route.files(api, List.of(HOST), "/api", site("api-2"), false));
@@ -61,6 +61,25 @@ class CaddyRoutesIT {
             assertThat(caddy.ensureServer("127.0.0.1:" + h.listenPort, h.prefix))
                     .extracting(Caddy.Route::id).containsExactly(api, front);
             assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api-3");
+
+            // Case does not matter to Caddy's path matcher, so not to the order either.
+            String v2 = h.prefix + "v2";
+            caddy.put(Caddy.Route.files(v2, List.of(HOST), "/Api/v2", site("v2"), false));
+            assertThat(ids(caddy, h)).containsExactly(v2, api, front);
+            assertThat(h.get(HOST, "/api/v2/who.txt").body()).isEqualTo("v2");
+
+            // A route that gains an alias can cover a route after it: the next ensureServer (the deployer calls it
+            // again at the end of a pass that changed anything) moves the covered one.
+            String other = h.prefix + "other";
+            String otherApi = h.prefix + "other-api";
+            caddy.put(Caddy.Route.files(other, List.of("b.test"), "/", site("other"), false));
+            caddy.put(Caddy.Route.files(otherApi, List.of("b.test"), "/api", site("other-api"), false));
+            assertThat(ids(caddy, h)).containsExactly(v2, api, front, otherApi, other);
+            caddy.put(Caddy.Route.files(front, List.of(HOST, "b.test"), "/", site("front"), false));
+            assertThat(caddy.ensureServer("127.0.0.1:" + h.listenPort, h.prefix)).extracting(Caddy.Route::id)
+                    .containsExactly(v2, api, otherApi, front, other);
+            assertThat(h.get("b.test", "/api/who.txt").body()).isEqualTo("other-api");
+            assertThat(h.get("b.test", "/who.txt").body()).isEqualTo("front");
         }
     }
 
@@ -68,12 +87,14 @@ class CaddyRoutesIT {
         return caddy.routes(h.prefix).stream().map(Caddy.Route::id).toList();
     }
 
-    /** A directory whose who.txt names it; the front's also answers /api/who.txt with a marker. */
+    /** A directory whose who.txt names it, with api/ and apix/ beside it whose who.txt say whose they are. */
     private String site(String name) throws Exception {
         Path root = Files.createDirectories(dir.resolve("sites").resolve(name));
         Files.writeString(root.resolve("who.txt"), name);
         Files.createDirectories(root.resolve("api"));
         Files.writeString(root.resolve("api/who.txt"), name + "-has-no-api");
+        Files.createDirectories(root.resolve("apix"));
+        Files.writeString(root.resolve("apix/who.txt"), name + "-apix");
         return root.toString();
     }
 }
