@@ -33,7 +33,6 @@ public final class Deployer {
     private final NixStore nix;
     private final Planner planner;
     private final Executor executor;
-    private final ReentrantLock pass = new ReentrantLock();
     private final ReentrantLock wakeLock = new ReentrantLock();
     private final Condition woken = wakeLock.newCondition();
     private boolean wakeRequested;
@@ -71,9 +70,9 @@ public final class Deployer {
     }
 
     /** One pass: newest trusted generation, observe, plan, execute, record. */
+    @SuppressWarnings("try") // the lock is held for the body, never referenced in it
     public Report reconcile() {
-        pass.lock();
-        try {
+        try (PassLock held = PassLock.acquire(settings.stateDir())) {
             DeployerState state = DeployerState.read(settings.stateDir());
             List<String> errors = new ArrayList<>();
             Optional<Manifest> manifest = trustedManifest(state, errors);
@@ -110,8 +109,6 @@ public final class Deployer {
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
                     statuses);
-        } finally {
-            pass.unlock();
         }
     }
 

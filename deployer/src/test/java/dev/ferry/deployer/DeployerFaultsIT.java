@@ -158,6 +158,47 @@ class DeployerFaultsIT {
         }
     }
 
+    /**
+     * Another process's pass (a {@code ferry deployer --once} beside the agent) holds the state directory: this pass
+     * waits for it instead of activating and changing Caddy's routes at the same time, then runs.
+     */
+    @Test
+    void aPassWaitsWhileAnotherProcessRunsOneOnTheSameStateDirectory() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Path holder = Files.writeString(dir.resolve("Hold.java"), """
+                    import java.nio.channels.FileChannel;
+                    import java.nio.file.*;
+                    public class Hold {
+                        public static void main(String[] a) throws Exception {
+                            try (FileChannel c = FileChannel.open(Path.of(a[0]), StandardOpenOption.CREATE,
+                                    StandardOpenOption.WRITE); var lock = c.lock()) {
+                                System.out.println("locked");
+                                System.out.flush();
+                                System.in.read(); // until the test closes standard input
+                            }
+                        }
+                    }
+                    """);
+            Files.createDirectories(h.stateDir);
+            String launcher = ProcessHandle.current().info().command().orElse("java");
+            Process other = new ProcessBuilder(launcher, holder.toString(), h.stateDir.resolve("pass.lock").toString())
+                    .redirectErrorStream(true).start();
+            try {
+                var out = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream(),
+                        StandardCharsets.UTF_8));
+                assertThat(out.readLine()).isEqualTo("locked");
+                java.util.concurrent.CompletableFuture<Deployer.Report> pass =
+                        java.util.concurrent.CompletableFuture.supplyAsync(() -> h.deployer().reconcile());
+                Thread.sleep(1000);
+                assertThat(pass).as("the pass waits while the other process holds the lock").isNotDone();
+                other.getOutputStream().close();
+                assertThat(pass.get(30, java.util.concurrent.TimeUnit.SECONDS).errors()).isEmpty();
+            } finally {
+                other.destroyForcibly();
+            }
+        }
+    }
+
     /** A deployer that applied generation 1: service web at v1 on {@value #DOMAIN}. */
     private static Deployer servingV1(Harness h) throws Exception {
         StorePath v1 = h.buildService("v1", true);

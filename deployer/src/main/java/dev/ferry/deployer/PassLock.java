@@ -1,0 +1,80 @@
+package dev.ferry.deployer;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One reconcile pass at a time per state directory, across processes: an agent and a {@code ferry deployer --once}
+ * on the same host would otherwise both activate a service, and both change Caddy's route list from what each read a
+ * moment before. A lock on {@code <state-dir>/pass.lock} (released by the kernel if the process dies), with a lock
+ * per directory in front of it for deployers in one JVM, which a file lock does not separate.
+ */
+final class PassLock implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PassLock.class.getName());
+    private static final ConcurrentMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
+
+    private final ReentrantLock local;
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private PassLock(ReentrantLock local, FileChannel channel, FileLock lock) {
+        this.local = local;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Waits until no other pass holds {@code stateDir}, then holds it until {@link #close()}. */
+    static PassLock acquire(Path stateDir) {
+        Path dir = stateDir.toAbsolutePath().normalize();
+        ReentrantLock local = IN_PROCESS.computeIfAbsent(dir, d -> new ReentrantLock());
+        local.lock();
+        Path file = dir.resolve("pass.lock");
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(dir);
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                LOG.log(System.Logger.Level.INFO, "deployer: waiting for another deployer''s pass ({0})", file);
+                lock = channel.lock();
+            }
+            return new PassLock(local, channel, lock);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            local.unlock();
+            if (e instanceof RuntimeException r && !(r instanceof java.nio.channels.OverlappingFileLockException)) {
+                throw r;
+            }
+            throw new DeployerException("cannot lock " + file + " for a pass: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            lock.release();
+        } catch (IOException e) {
+            // closing the channel releases it too
+        } finally {
+            closeQuietly(channel);
+            local.unlock();
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // nothing held is left to lose
+            }
+        }
+    }
+}
