@@ -14,7 +14,6 @@ import dev.ferry.deployer.NixStore;
 import dev.ferry.deployer.ReadyCheck;
 import dev.ferry.deployer.ServiceStatus;
 import dev.ferry.deployer.Systemd;
-import dev.ferry.nix.StorePath;
 import dev.ferry.process.ProcessRunner;
 import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
@@ -148,11 +147,10 @@ final class DeployerCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             DeployerConfig dc = load(config);
-            StorePath path = NixStore.cli(ProcessRunner.local(), dc.profilesDir()).rollback(service);
-            long generation = DeployerState.read(dc.stateDir()).lastApplied();
-            LocalPins.pin(dc.stateDir(), service, generation, path);
-            spec.commandLine().getOut().println("ferry: " + service + " rolled back to " + path
-                    + " (until the generation after " + generation + ")");
+            LocalPins.Pin pin = LocalPins.rollback(dc.stateDir(), NixStore.cli(ProcessRunner.local(), dc.profilesDir()),
+                    service);
+            spec.commandLine().getOut().println("ferry: " + service + " rolled back to " + pin.path()
+                    + " (until the generation after " + pin.generation() + ")");
             spec.commandLine().getOut().flush();
             return 0;
         }

@@ -102,9 +102,16 @@ public final class Deployer {
             Map<String, String> stepErrors = executor.execute(plan, failed);
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
             // ensureServer, not routes: a changed route may now cover one after it, which this puts right.
-            Actual after = plan.isEmpty() ? actual
-                    : Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
-                    settings.unitPrefix());
+            Actual after = actual;
+            if (!plan.isEmpty()) {
+                try {
+                    after = Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()),
+                            nix, settings.unitPrefix());
+                } catch (DeployerException | java.io.UncheckedIOException e) {
+                    // The state (failed specs above all) is still written; statuses are from before the pass.
+                    errors.add("cannot observe this host after the pass: " + e.getMessage());
+                }
+            }
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,

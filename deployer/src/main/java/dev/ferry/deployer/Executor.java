@@ -62,6 +62,13 @@ final class Executor {
         Map<String, String> failedNow = Collections.synchronizedMap(failed);
         synchronized (handedOut) {
             handedOut.clear();
+            // A fixed port is free between its old unit's stop and its new unit's start: never hand it out then.
+            for (Plan.Step step : plan.steps()) {
+                if (step instanceof Plan.Activate a) {
+                    a.service().http().flatMap(h -> h.internalPort().isPresent()
+                            ? Optional.of(h.internalPort().getAsInt()) : Optional.empty()).ifPresent(handedOut::add);
+                }
+            }
         }
         List<Plan.Step> batch = new ArrayList<>();
         for (Plan.Step step : plan.steps()) {

@@ -26,7 +26,8 @@ public final class LocalPins {
     private LocalPins() {
     }
 
-    record Pin(long generation, StorePath path) {
+    /** A store path a service runs on this host while {@code generation} is the newest. */
+    public record Pin(long generation, StorePath path) {
     }
 
     static Map<String, Pin> read(Path stateDir) {
@@ -46,6 +47,19 @@ public final class LocalPins {
     }
 
     /** Records that {@code service} runs {@code path} instead of generation {@code generation}'s store path. */
+    /**
+     * Switches {@code service}'s profile to its previous generation and pins that store path against the generation
+     * applied last, between passes: a pass applying a newer generation meanwhile would leave the pin stale, ignored.
+     */
+    public static Pin rollback(Path stateDir, NixStore nix, String service) {
+        return PassLock.holding(stateDir, () -> {
+            StorePath path = nix.rollback(service);
+            long generation = DeployerState.read(stateDir).lastApplied();
+            pin(stateDir, service, generation, path);
+            return new Pin(generation, path);
+        });
+    }
+
     public static void pin(Path stateDir, String service, long generation, StorePath path) {
         Map<String, Pin> pins = read(stateDir);
         pins.put(service, new Pin(generation, path));

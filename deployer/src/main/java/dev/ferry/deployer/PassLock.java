@@ -32,14 +32,19 @@ final class PassLock implements AutoCloseable {
 
     /** Waits until no other pass holds {@code stateDir}, then holds it until {@link #close()}. */
     static PassLock acquire(Path stateDir) {
-        Path dir = stateDir.toAbsolutePath().normalize();
+        Path file = stateDir.resolve("pass.lock");
+        Path dir;
+        try {
+            // The real path: two names of one directory (a symlink) must share the in-JVM lock.
+            dir = Files.createDirectories(stateDir).toRealPath();
+        } catch (IOException e) {
+            throw new DeployerException("cannot lock " + file + " for a pass: " + problem(e), e);
+        }
         ReentrantLock local = IN_PROCESS.computeIfAbsent(dir, d -> new ReentrantLock());
         local.lock();
-        Path file = dir.resolve("pass.lock");
         FileChannel channel = null;
         try {
-            Files.createDirectories(dir);
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(dir.resolve("pass.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 LOG.log(System.Logger.Level.INFO, "deployer: waiting for another deployer''s pass ({0})", file);
@@ -52,7 +57,22 @@ final class PassLock implements AutoCloseable {
             if (e instanceof RuntimeException r && !(r instanceof java.nio.channels.OverlappingFileLockException)) {
                 throw r;
             }
-            throw new DeployerException("cannot lock " + file + " for a pass: " + e.getMessage(), e);
+            throw new DeployerException("cannot lock " + file + " for a pass: " + problem(e), e);
+        }
+    }
+
+    /** What went wrong, in words: a file system exception's message is often just the path. */
+    private static String problem(Exception e) {
+        return e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                : e instanceof java.nio.file.FileSystemException f && f.getReason() == null
+                ? e.getClass().getSimpleName() + " " + f.getFile() : e.getMessage();
+    }
+
+    /** Runs {@code action} while holding {@code stateDir}'s pass lock (between passes, never during one). */
+    @SuppressWarnings("try") // held for the body, never referenced in it
+    static <T> T holding(Path stateDir, java.util.function.Supplier<T> action) {
+        try (PassLock held = acquire(stateDir)) {
+            return action.get();
         }
     }
 

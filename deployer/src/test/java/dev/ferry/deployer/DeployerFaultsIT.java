@@ -182,19 +182,23 @@ class DeployerFaultsIT {
             Files.createDirectories(h.stateDir);
             String launcher = ProcessHandle.current().info().command().orElse("java");
             Process other = new ProcessBuilder(launcher, holder.toString(), h.stateDir.resolve("pass.lock").toString())
-                    .redirectErrorStream(true).start();
+                    .redirectError(dir.resolve("hold.err").toFile()).start();
+            java.util.concurrent.CompletableFuture<Deployer.Report> pass = null;
             try {
                 var out = new java.io.BufferedReader(new java.io.InputStreamReader(other.getInputStream(),
                         StandardCharsets.UTF_8));
-                assertThat(out.readLine()).isEqualTo("locked");
-                java.util.concurrent.CompletableFuture<Deployer.Report> pass =
-                        java.util.concurrent.CompletableFuture.supplyAsync(() -> h.deployer().reconcile());
+                assertThat(out.readLine()).as("the other process took the lock (its stderr: hold.err)")
+                        .isEqualTo("locked");
+                pass = java.util.concurrent.CompletableFuture.supplyAsync(() -> h.deployer().reconcile());
                 Thread.sleep(1000);
                 assertThat(pass).as("the pass waits while the other process holds the lock").isNotDone();
                 other.getOutputStream().close();
                 assertThat(pass.get(30, java.util.concurrent.TimeUnit.SECONDS).errors()).isEmpty();
             } finally {
-                other.destroyForcibly();
+                other.destroyForcibly().waitFor();
+                if (pass != null) {
+                    pass.handle((report, error) -> null).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
             }
         }
     }
