@@ -52,6 +52,14 @@ class BuildQueueTest {
         }
     }
 
+    /** A queue of one running {@code pipeline} with a build of main started in it (and holding it, if it holds). */
+    private BuildRecord runningOnMain(FakePipeline pipeline) throws InterruptedException {
+        start(pipeline, 1);
+        BuildRecord build = submit(MAIN, commit(1));
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        return build;
+    }
+
     private BuildRecord submit(BuildRef ref, String commit) {
         return queue.submit(BuildStore.NewBuild.build("shop", ref, commit, BuildRecord.Trigger.API));
     }
@@ -180,9 +188,7 @@ class BuildQueueTest {
     @Test
     void cancelARunningBuild() throws Exception {
         FakePipeline pipeline = new FakePipeline(60_000, 0);
-        start(pipeline, 1);
-        BuildRecord build = submit(MAIN, commit(1));
-        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord build = runningOnMain(pipeline);
         assertThat(queue.cancel(build.id(), "cancelled by the API")).isEqualTo(BuildQueue.CancelOutcome.CANCELLED);
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         assertThat(get(build.id()).status()).isEqualTo(BuildStatus.CANCELLED);
@@ -261,10 +267,7 @@ class BuildQueueTest {
     /** A build left running with a newer one of its ref queued (the server stopped in between) is not retried. */
     @Test
     void restartRecovery_anInterruptedBuildIsNotRetriedOverANewerQueuedOne() throws Exception {
-        FakePipeline stuck = new FakePipeline(60_000, 0);
-        start(stuck, 1);
-        BuildRecord build = submit(MAIN, commit(1));
-        assertThat(stuck.started.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord build = runningOnMain(new FakePipeline(60_000, 0));
         queue.close();
         BuildRecord newer = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.API));
         db.close();
