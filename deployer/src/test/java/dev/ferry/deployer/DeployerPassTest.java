@@ -1,0 +1,83 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.cache.CacheUri;
+import dev.ferry.cache.Manifest;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.ManifestVerifier;
+import dev.ferry.nix.SecretKey;
+import dev.ferry.nix.StorePath;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A whole pass on in-memory seams: what is recorded when part of the host cannot be seen. */
+class DeployerPassTest {
+    private static final StorePath WORKER = StorePath.parse("/nix/store/" + "c".repeat(32) + "-worker-1");
+
+    @TempDir
+    Path dir;
+
+    private final SecretKey key = SecretKey.generate("pass-test-1");
+
+    @Test
+    void whenCaddyCannotBeReadAfterThePassItsOutcomeIsStillRecorded() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.worker("worker", WORKER));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
+        caddy.failFrom = 2; // the observe before the pass answers, the one after it does not
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, caddy, new Fakes.FakeNix(),
+                (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+
+        Deployer.Report report = deployer.reconcile();
+
+        assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.name()).contains("worker"));
+        assertThat(report.errors()).singleElement().asString()
+                .startsWith("cannot observe this host after the pass: ").contains("refused the connection");
+        DeployerState state = deployer.state();
+        assertThat(state.lastApplied()).isEqualTo(1);
+        assertThat(state.errors()).isEqualTo(report.errors());
+        assertThat(state.services()).singleElement().satisfies(s -> assertThat(s.name()).isEqualTo("worker"));
+    }
+
+    @Test
+    void whenCaddyCannotBeReadBeforeThePassNothingIsChangedAndThatIsRecorded() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.worker("worker", WORKER));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
+        caddy.failFrom = 1;
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, caddy, new Fakes.FakeNix(),
+                (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+
+        Deployer.Report report = deployer.reconcile();
+
+        assertThat(systemd.started).isEmpty();
+        assertThat(report.errors()).singleElement().asString().startsWith("cannot observe this host: ");
+        assertThat(deployer.state().lastApplied()).isZero();
+        assertThat(deployer.state().errors()).isEqualTo(report.errors());
+    }
+
+    /** A directory cache holding generation 1 with {@code service}, its narinfo standing in for its closure. */
+    private ManifestStore cacheWith(Manifest.Service service) throws IOException {
+        Path cache = Files.createDirectories(dir.resolve("cache"));
+        Files.writeString(cache.resolve(service.artifact().storePath().hashPart() + ".narinfo"),
+                "StorePath: " + service.artifact().storePath().absolute() + "\n");
+        ManifestStore manifests = ManifestStore.create(CacheUri.parse("file://" + cache).open());
+        manifests.update(key, ManifestVerifier.trusting(List.of(key.publicKey())), "test",
+                m -> new Manifest(m.version(), m.generation(), m.createdAt(), m.reason(), List.of(service), List.of()));
+        return manifests;
+    }
+
+    private DeployerSettings settings() {
+        return new DeployerSettings("file://" + dir.resolve("cache"), Harness.HOST, List.of(key.publicKey()),
+                List.of(), dir.resolve("profiles"), 5, dir.resolve("state"), "unix:path=/nonexistent/bus",
+                "ferry-pass-", 21000, 21999, URI.create("http://127.0.0.1:1"), "127.0.0.1:1", Duration.ofSeconds(30),
+                Duration.ofSeconds(30));
+    }
+}

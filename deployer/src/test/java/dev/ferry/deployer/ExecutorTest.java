@@ -1,0 +1,96 @@
+package dev.ferry.deployer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.cache.Manifest;
+import dev.ferry.nix.SecretKey;
+import dev.ferry.nix.StorePath;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The executor's bookkeeping across the activations of one pass, on in-memory seams. */
+class ExecutorTest {
+    private static final StorePath FIXED = StorePath.parse("/nix/store/" + "a".repeat(32) + "-fixed-1");
+    private static final StorePath MOVING = StorePath.parse("/nix/store/" + "b".repeat(32) + "-moving-1");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFixedPortOfThePassIsNeverHandedToAnotherActivation() {
+        int fixed = twoFreePorts();
+        // The range holds the fixed port and one more. The fixed service's unit is not listed yet (as between its
+        // old unit's stop and its new unit's start) and nothing listens on its port, so only the pass's own
+        // bookkeeping keeps it from the blue-green service.
+        Manifest.Service pinned = withPort(Harness.service("fixed", FIXED, "fixed.test"), fixed);
+        Manifest.Service moving = Harness.service("moving", MOVING, "moving.test");
+        for (int round = 0; round < 20; round++) {
+            Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+            systemd.hidden = true;
+            Executor executor = new Executor(settings(fixed, fixed + 1), systemd, new Fakes.FakeCaddy(),
+                    new Fakes.FakeNix(), (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+            Map<String, String> errors = executor.execute(new Plan(List.of(
+                    new Plan.Activate(moving, 1, Desired.spec(moving), List.of()),
+                    new Plan.Activate(pinned, 1, Desired.spec(pinned), List.of()))), new HashMap<>());
+            assertThat(errors).isEmpty();
+            assertThat(portOf(systemd, "fixed")).isEqualTo(fixed);
+            assertThat(portOf(systemd, "moving")).as("round %d", round).isEqualTo(fixed + 1);
+        }
+    }
+
+    private DeployerSettings settings(int first, int last) {
+        return new DeployerSettings("file://" + dir.resolve("cache"), Harness.HOST,
+                List.of(SecretKey.generate("executor-test-1").publicKey()), List.of(), dir.resolve("profiles"), 5,
+                dir.resolve("state"), "unix:path=/nonexistent/bus", "ferry-exec-", first, last,
+                URI.create("http://127.0.0.1:1"), "127.0.0.1:1", Duration.ofSeconds(30), Duration.ofSeconds(30));
+    }
+
+    private static Manifest.Service withPort(Manifest.Service s, int port) {
+        Manifest.Http http = s.http().orElseThrow();
+        return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(), s.envFile(),
+                s.credentials(), Optional.of(new Manifest.Http(http.domain(), http.aliases(), http.path(),
+                OptionalInt.of(port))), s.ready(), s.systemd(), s.hardening(), s.revision());
+    }
+
+    private static int portOf(Fakes.FakeSystemd systemd, String service) {
+        return systemd.started.stream().map(u -> UnitLabel.parse(u.description()).orElseThrow())
+                .filter(l -> l.service().equals(service)).findFirst().orElseThrow().port().orElseThrow();
+    }
+
+    /** A port that is free on the loopback interface, and the one after it. */
+    private static int twoFreePorts() {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket first = new ServerSocket()) {
+                first.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                int port = first.getLocalPort();
+                if (port < 65535 && free(port + 1)) {
+                    return port;
+                }
+            } catch (IOException e) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no two consecutive free ports on the loopback interface");
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

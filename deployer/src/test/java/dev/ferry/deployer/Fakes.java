@@ -1,0 +1,130 @@
+package dev.ferry.deployer;
+
+import dev.ferry.nix.PublicKey;
+import dev.ferry.nix.StorePath;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** In-memory stand-ins for the deployer's seams, for unit tests of a pass's logic (the ITs run the real ones). */
+final class Fakes {
+    private Fakes() {
+    }
+
+    /** Units start active at once; {@code hidden} keeps them out of {@link #list}, as a unit not yet loaded is. */
+    static final class FakeSystemd implements Systemd {
+        final List<TransientUnit> started = new CopyOnWriteArrayList<>();
+        final List<String> stopped = new CopyOnWriteArrayList<>();
+        volatile boolean hidden;
+
+        @Override
+        public List<Unit> list(String prefix) {
+            if (hidden) {
+                return List.of();
+            }
+            return started.stream().filter(u -> u.name().startsWith(prefix) && !stopped.contains(u.name()))
+                    .map(u -> new Unit(u.name(), u.description(), "active", "running")).toList();
+        }
+
+        @Override
+        public void start(TransientUnit unit) {
+            started.add(unit);
+        }
+
+        @Override
+        public void stop(String name) {
+            stopped.add(name);
+        }
+
+        @Override
+        public Optional<Unit> unit(String name) {
+            return list("").stream().filter(u -> u.name().equals(name)).findFirst();
+        }
+
+        @Override
+        public Optional<Object> property(String name, String iface, String property) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Routes in a list; {@code ensureServer} fails from its {@code failFrom}-th call on (1-based; 0: never). */
+    static final class FakeCaddy implements Caddy {
+        final Map<String, Route> routes = Collections.synchronizedMap(new LinkedHashMap<>());
+        final AtomicInteger ensureCalls = new AtomicInteger();
+        volatile int failFrom;
+
+        @Override
+        public List<Route> ensureServer(String listen, String idPrefix) {
+            int call = ensureCalls.incrementAndGet();
+            if (failFrom > 0 && call >= failFrom) {
+                throw new DeployerException("Caddy's admin API at http://127.0.0.1:1 refused the connection");
+            }
+            return routes(idPrefix);
+        }
+
+        @Override
+        public List<Route> routes(String idPrefix) {
+            synchronized (routes) {
+                return routes.values().stream().filter(r -> r.id().startsWith(idPrefix)).toList();
+            }
+        }
+
+        @Override
+        public void put(Route route) {
+            routes.put(route.id(), route);
+        }
+
+        @Override
+        public void delete(String id) {
+            routes.remove(id);
+        }
+    }
+
+    /** Every path is valid; pins are remembered per service. */
+    static final class FakeNix implements NixStore {
+        final Map<String, StorePath> pins = Collections.synchronizedMap(new LinkedHashMap<>());
+
+        @Override
+        public boolean isValid(StorePath path) {
+            return true;
+        }
+
+        @Override
+        public void realise(StorePath path, List<String> substituters, List<PublicKey> trustedKeys) {
+        }
+
+        @Override
+        public void pin(String service, StorePath path, int keep) {
+            pins.put(service, path);
+        }
+
+        @Override
+        public Optional<StorePath> pinned(String service) {
+            return Optional.ofNullable(pins.get(service));
+        }
+
+        @Override
+        public StorePath rollback(String service) {
+            throw new DeployerException("no earlier generation of " + service);
+        }
+
+        @Override
+        public void remove(String service) {
+            pins.remove(service);
+        }
+
+        @Override
+        public List<String> services() {
+            return new ArrayList<>(pins.keySet());
+        }
+    }
+}
