@@ -210,10 +210,8 @@ final class DemoCommand implements Callable<Integer> {
             git.commit().setMessage("hello, as bundled with Ferry").setAuthor("Ferry demo", "demo@ferry.invalid")
                     .setCommitter("Ferry demo", "demo@ferry.invalid").setSign(false).call();
         }
-        try (Git ignored = Git.cloneRepository().setURI(work.toUri().toString()).setDirectory(bare.toFile())
-                .setBare(true).call()) {
-            // cloned
-        }
+        Git.cloneRepository().setURI(work.toUri().toString()).setDirectory(bare.toFile()).setBare(true).call()
+                .close();
         return "file://" + bare;
     }
 

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -150,7 +151,9 @@ final class Checkout {
         if (Thread.currentThread().isInterrupted()) {
             return new BuildFailedException("cancelled while " + what.replace(" failed", ""), e);
         }
-        return new BuildFailedException(what + ": " + redact(String.valueOf(e.getMessage())), e);
+        // JGit wraps what went wrong in a command ("Exception caught during execution of archive command").
+        Throwable cause = e instanceof JGitInternalException && e.getCause() != null ? e.getCause() : e;
+        return new BuildFailedException(what + ": " + redact(String.valueOf(cause.getMessage())), e);
     }
 
     /** The URL without credentials ({@code https://user:token@host/...}): safe for logs and messages. */
@@ -193,6 +196,20 @@ final class Checkout {
                 throw new IOException("the commit holds an unsafe path: " + path);
             }
             Path file = out.root().resolve(relative);
+            // A tree may hold two entries of one name (JGit's fetch does not refuse it): a symlink `a`, then a
+            // directory `a/` whose files would be written wherever the link points. Nothing is written through a
+            // link, and no entry replaces or merges into one already written.
+            for (Path p = file.getParent(); !p.equals(out.root()); p = p.getParent()) {
+                if (Files.isSymbolicLink(p)) {
+                    throw new IOException("the commit holds an unsafe path: " + path + " ("
+                            + out.root().relativize(p) + " is a symbolic link)");
+                }
+            }
+            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                    && !(mode == FileMode.TREE && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS))) {
+                throw new IOException("the commit holds an unsafe path: " + path + " (" + relative
+                        + " appears twice in its tree)");
+            }
             Files.createDirectories(file.getParent());
             if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
                 Files.createDirectories(file);

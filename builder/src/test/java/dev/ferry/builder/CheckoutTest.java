@@ -4,7 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.TreeFormatter;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,5 +56,71 @@ class CheckoutTest {
                 .isInstanceOf(BuildFailedException.class)
                 .hasMessageStartingWith("checking out " + COMMIT + " failed: ");
         assertThat(dir.resolve("work/1")).doesNotExist();
+    }
+
+    @Test
+    void aTreeCannotWriteThroughASymlinkOfItsOwn() throws IOException {
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        // Two entries named `a`, as no git client writes but a fetch accepts: a link out, then a directory.
+        String commit = commitOf(dir.resolve("evil.git"), (repo, ins) -> {
+            TreeFormatter inner = new TreeFormatter();
+            inner.append("f", FileMode.REGULAR_FILE, blob(ins, "written outside\n"));
+            TreeFormatter top = new TreeFormatter();
+            top.append("a", FileMode.SYMLINK, blob(ins, outside.toString()));
+            top.append("a", FileMode.TREE, ins.insert(inner));
+            return ins.insert(top);
+        });
+        Project project = new Project("app", dir.resolve("evil.git").toUri().toString(), "main");
+        assertThatThrownBy(() -> new Checkout(dir).checkout(new BuildRequest(1, project, new BuildRef.Branch("main"),
+                commit), new BuildLog(new ByteArrayOutputStream())))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessageContaining("the commit holds an unsafe path: a/ (a appears twice in its tree)");
+        assertThat(outside).isEmptyDirectory();
+    }
+
+    @Test
+    void linksAmongTheCommitsOwnFilesAreKept() throws IOException {
+        String commit = commitOf(dir.resolve("links.git"), (repo, ins) -> {
+            TreeFormatter sub = new TreeFormatter();
+            sub.append("f", FileMode.REGULAR_FILE, blob(ins, "inside\n"));
+            TreeFormatter top = new TreeFormatter();
+            top.append("link", FileMode.SYMLINK, blob(ins, "sub"));
+            top.append("sub", FileMode.TREE, ins.insert(sub));
+            return ins.insert(top);
+        });
+        Project project = new Project("app", dir.resolve("links.git").toUri().toString(), "main");
+        Path out = new Checkout(dir).checkout(new BuildRequest(2, project, new BuildRef.Branch("main"), commit),
+                new BuildLog(new ByteArrayOutputStream()));
+        assertThat(Files.readSymbolicLink(out.resolve("link"))).isEqualTo(Path.of("sub"));
+        assertThat(out.resolve("link/f")).hasContent("inside");
+    }
+
+    private interface TreeWriter {
+        ObjectId write(Repository repo, ObjectInserter ins) throws IOException;
+    }
+
+    private static ObjectId blob(ObjectInserter ins, String text) throws IOException {
+        return ins.insert(Constants.OBJ_BLOB, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A bare repository whose {@code main} is one commit of the tree {@code tree} writes; its id. */
+    private static String commitOf(Path bare, TreeWriter tree) throws IOException {
+        try (Repository repo = FileRepositoryBuilder.create(bare.toFile())) {
+            repo.create(true);
+            try (ObjectInserter ins = repo.newObjectInserter()) {
+                CommitBuilder commit = new CommitBuilder();
+                commit.setTreeId(tree.write(repo, ins));
+                PersonIdent who = new PersonIdent("Ferry Test", "test@ferry.invalid");
+                commit.setAuthor(who);
+                commit.setCommitter(who);
+                commit.setMessage("test\n");
+                ObjectId id = ins.insert(commit);
+                ins.flush();
+                RefUpdate update = repo.updateRef("refs/heads/main");
+                update.setNewObjectId(id);
+                update.forceUpdate();
+                return id.name();
+            }
+        }
     }
 }
