@@ -47,7 +47,7 @@ final class NarCheck {
             DigestingInputStream file = new DigestingInputStream(new StorageInput(object.body()));
             DigestingInputStream nar;
             try {
-                nar = new DigestingInputStream(compression.decompress(file));
+                nar = new DigestingInputStream(new AtMost(compression.decompress(file), info.narSize()));
                 NarReader.read(nar, NarVisitor.validating());
                 file.transferTo(OutputStream.nullOutputStream());
             } catch (NixFormatException e) {
@@ -55,6 +55,10 @@ final class NarCheck {
             } catch (StorageReadException e) {
                 throw e;
             } catch (IOException | UncheckedIOException e) {
+                if (e instanceof LongerThanNarSize || e.getCause() instanceof LongerThanNarSize) {
+                    throw Refusal.badRequest("the uploaded NAR is longer than the narinfo's NarSize "
+                            + info.narSize() + "; it was not decompressed further");
+                }
                 throw Refusal.badRequest("the uploaded NAR cannot be decompressed as " + compression.nixName());
             }
             Hash narHash = nar.hash();
@@ -71,6 +75,42 @@ final class NarCheck {
                 throw Refusal.badRequest("FileHash does not match the uploaded file, which has " + fileHash);
             }
             return new Checked(fileHash, file.count());
+        }
+    }
+
+    /** More decompressed bytes than the narinfo claims: a decompression bomb costs no more than its claim. */
+    private static final class LongerThanNarSize extends IOException {
+        LongerThanNarSize() {
+            super("longer than NarSize");
+        }
+    }
+
+    /** Passes at most {@code limit} bytes, then fails: a NAR is never read past the size its narinfo gives. */
+    private static final class AtMost extends FilterInputStream {
+        private long left;
+
+        AtMost(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0 && --left < 0) {
+                throw new LongerThanNarSize();
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            // One byte more than allowed is asked for, so that a longer stream is noticed at its limit.
+            int n = in.read(b, off, (int) Math.min(len, Math.max(left + 1, 1)));
+            if (n > 0 && (left -= n) < 0) {
+                throw new LongerThanNarSize();
+            }
+            return n;
         }
     }
 

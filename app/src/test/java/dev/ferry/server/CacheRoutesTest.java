@@ -259,6 +259,12 @@ class CacheRoutesTest {
                 i.references(), i.deriver(), i.system(), i.signatures(), i.ca());
 
         assertThat(upload(nar.withInfo(wrongSize)).statusCode()).isEqualTo(400);
+        NarInfo shorter = new NarInfo(i.storePath(), i.url(), i.compression(), i.fileHash(), i.fileSize(),
+                i.narHash(), i.narSize() - 8, i.references(), i.deriver(), i.system(), i.signatures(), i.ca());
+        HttpResponse<byte[]> tooLong = upload(nar.withInfo(shorter));
+        assertThat(tooLong.statusCode()).isEqualTo(400);
+        assertThat(Http.text(tooLong)).startsWith("the uploaded NAR is longer than the narinfo's NarSize "
+                + (i.narSize() - 8) + "; it was not decompressed further");
         HttpResponse<byte[]> response = upload(nar.withInfo(wrongFileHash));
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(Http.text(response)).startsWith("FileHash does not match");

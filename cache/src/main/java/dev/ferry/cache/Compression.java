@@ -87,11 +87,17 @@ public enum Compression {
         }
     }
 
-    /** A stream that decompresses {@code in}. */
+    /**
+     * What an xz stream may make its decoder allocate: enough for every preset ({@code -9} has a 64 MiB dictionary),
+     * not for the 1.5 GiB a 64-byte upload may declare. zstd's decoder refuses windows over 128 MiB by itself.
+     */
+    static final int XZ_MEMORY_LIMIT_KIB = 80 * 1024;
+
+    /** A stream that decompresses {@code in}; one whose decoder would need more memory than presets do is refused. */
     public InputStream decompress(InputStream in) throws IOException {
         return switch (this) {
             case ZSTD -> new ZstdInputStream(new BufferedInputStream(in, 1 << 16));
-            case XZ -> new XZInputStream(new BufferedInputStream(in, 1 << 16));
+            case XZ -> new XZInputStream(new BufferedInputStream(in, 1 << 16), XZ_MEMORY_LIMIT_KIB);
             case NONE -> in;
         };
     }

@@ -52,6 +52,8 @@ public final class ManifestStore {
     public static final String LATEST_KEY = "manifest.json";
     public static final String LATEST_SIGNATURE_KEY = "manifest.json.sig";
     public static final String GENERATION_PREFIX = "manifests/manifest-";
+    /** How many generations past the newest known one {@link #top()} looks for before it gives up. */
+    static final int MAX_PROBES = 10_000;
 
     static final Duration DEFAULT_ABANDON_AFTER = Duration.ofSeconds(15);
     static final int DEFAULT_MAX_ATTEMPTS = 20;
@@ -122,7 +124,14 @@ public final class ManifestStore {
     public long top() {
         long generation = hint().filter(g -> storage.exists(jsonKey(g)))
                 .orElseGet(() -> generationNumbers().stream().mapToLong(Long::longValue).max().orElse(0));
-        while (storage.exists(jsonKey(generation + 1))) {
+        // Generations newer than the hint or the listing (written since): a few. A storage that claims every
+        // number exists (a broken or hostile server) must not keep a reader probing forever.
+        for (int probes = 0; storage.exists(jsonKey(generation + 1)); probes++) {
+            if (probes == MAX_PROBES) {
+                throw new ManifestException(storage.uri() + " claims more than " + MAX_PROBES + " generations after "
+                        + (generation - MAX_PROBES) + " exist (" + jsonKey(generation + 1) + " and every one before "
+                        + "it); it is not a Ferry cache, or it answers every request with success");
+            }
             generation++;
         }
         return generation;

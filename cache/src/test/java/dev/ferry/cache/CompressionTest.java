@@ -115,4 +115,14 @@ class CompressionTest {
         assertThatThrownBy(() -> compression.compress(new ByteArrayOutputStream(), -1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anXzStreamThatWouldTakeMoreMemoryThanAnyPresetIsRefused() {
+        // 64 bytes whose block header declares a 1.5 GiB dictionary, holding "hello": the decoder would allocate it.
+        byte[] bomb = java.util.HexFormat.of().parseHex("fd377a585a000004e6d6b44602002101250000003b787b41"
+                + "01000468656c6c6f00000000b137b9dbe5da1e9b00011d05b82d80af1fb6f37d010000000004595a");
+        assertThatThrownBy(() -> Compression.XZ.decompress(new java.io.ByteArrayInputStream(bomb)).readAllBytes())
+                .isInstanceOf(org.tukaani.xz.MemoryLimitException.class)
+                .hasMessageContaining("memory");
+    }
 }

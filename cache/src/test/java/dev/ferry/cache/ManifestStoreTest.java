@@ -103,6 +103,21 @@ class ManifestStoreTest {
     }
 
     @Test
+    void aStorageThatClaimsEveryGenerationExistsIsRefusedNotProbedForever() {
+        add(published("a"));
+        ManifestStore lying = ManifestStore.create(new ForwardingStorage(storage) {
+            @Override
+            public boolean exists(String key) {
+                return key.startsWith(ManifestStore.GENERATION_PREFIX) || super.exists(key);
+            }
+        });
+        assertThatThrownBy(lying::top).isInstanceOf(ManifestException.class)
+                .hasMessageContaining("claims more than 10000 generations after 1 exist")
+                .hasMessageEndingWith("it is not a Ferry cache, or it answers every request with success");
+        assertThatThrownBy(() -> lying.newest(trusted)).isInstanceOf(ManifestException.class);
+    }
+
+    @Test
     void anEmptyCacheHasNoGeneration() {
         assertThat(store.newest()).isEmpty();
         assertThat(store.top()).isZero();

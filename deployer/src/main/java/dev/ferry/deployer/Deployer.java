@@ -122,16 +122,20 @@ public final class Deployer {
     private Optional<Manifest> trustedManifest(DeployerState state, List<String> errors) {
         try {
             Optional<ManifestGeneration> newest = manifests.newest(verifier);
-            if (newest.isPresent()) {
+            if (newest.isPresent() && newest.get().generation() >= state.lastApplied()) {
                 return Optional.of(newest.get().manifest());
             }
-            if (state.lastApplied() == 0) {
+            if (newest.isEmpty() && state.lastApplied() == 0) {
                 return Optional.of(Manifest.empty());
             }
-            // Generations are never deleted, so none at all means a wiped cache or the wrong one: tearing down
-            // every service would be the wrong answer to that.
-            errors.add("no manifest generation in " + manifests.storage().uri() + ", though generation "
-                    + state.lastApplied() + " was applied here: nothing is changed");
+            // Generations are never deleted, so fewer than were applied here means the newer ones were removed (a
+            // signature proves who wrote a generation, not that it is the newest) or this is another cache: going
+            // back, or tearing every service down, would be the wrong answer to either.
+            errors.add((newest.isEmpty() ? "no manifest generation in " + manifests.storage().uri()
+                    : "the newest manifest generation in " + manifests.storage().uri() + " is "
+                    + newest.get().generation()) + ", though generation " + state.lastApplied() + " was applied "
+                    + "here: refusing to go back; nothing is changed (to start over from this cache, remove "
+                    + settings.stateDir().resolve("state.json") + ")");
         } catch (ManifestException e) {
             errors.add("refused the newest manifest generation: " + e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "deployer: refused the newest manifest generation: {0}",

@@ -15,6 +15,7 @@ import java.util.regex.Pattern;
 public final class LongPoll {
     private static final Pattern GENERATION = Pattern.compile("\"generation\"\\s*:\\s*(\\d+)");
     private static final System.Logger LOG = System.getLogger(LongPoll.class.getName());
+    private static final int MAX_BODY = 64 * 1024;
 
     private LongPoll() {
     }
@@ -25,10 +26,15 @@ public final class LongPoll {
         long after = deployer.state().lastApplied();
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(
                                 server.resolve("/v1/manifest/wait?after=" + after)).timeout(Duration.ofSeconds(40))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                Matcher m = GENERATION.matcher(response.body());
+                        .build(), HttpResponse.BodyHandlers.ofInputStream());
+                String body;
+                try (java.io.InputStream in = response.body()) {
+                    // The answer is a few bytes of JSON; whatever answers in its place is not read to its end.
+                    body = new String(in.readNBytes(MAX_BODY), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                Matcher m = GENERATION.matcher(body);
                 if (response.statusCode() == 200 && m.find()) {
                     after = Long.parseLong(m.group(1));
                     deployer.wake();

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A whole pass on in-memory seams: what is recorded when part of the host cannot be seen. */
 class DeployerPassTest {
     private static final StorePath WORKER = StorePath.parse("/nix/store/" + "c".repeat(32) + "-worker-1");
+    private static final StorePath WORKER_2 = StorePath.parse("/nix/store/" + "d".repeat(32) + "-worker-2");
 
     @TempDir
     Path dir;
@@ -63,15 +64,44 @@ class DeployerPassTest {
         assertThat(deployer.state().errors()).isEqualTo(report.errors());
     }
 
+    @Test
+    void aDeployerNeverGoesBackToAnOlderGeneration() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.worker("worker", WORKER));
+        add(manifests, Harness.worker("worker", WORKER_2));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, new Fakes.FakeCaddy(),
+                new Fakes.FakeNix(), (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+        assertThat(deployer.reconcile().generation()).isEqualTo(2);
+        assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.description()).contains("worker-2"));
+
+        // Whoever can delete objects in the bucket (or answer for it) hides generation 2: generation 1 is still
+        // validly signed, but older than what this host runs.
+        Path cache = dir.resolve("cache");
+        Files.delete(cache.resolve(ManifestStore.jsonKey(2)));
+        Files.delete(cache.resolve(ManifestStore.signatureKey(2)));
+        Deployer.Report report = deployer.reconcile();
+
+        assertThat(report.errors()).singleElement().asString().startsWith("the newest manifest generation in file://"
+                + cache + " is 1, though generation 2 was applied here: refusing to go back; nothing is changed");
+        assertThat(systemd.started).hasSize(1);
+        assertThat(systemd.stopped).isEmpty();
+        assertThat(deployer.state().lastApplied()).isEqualTo(2);
+    }
+
     /** A directory cache holding generation 1 with {@code service}, its narinfo standing in for its closure. */
     private ManifestStore cacheWith(Manifest.Service service) throws IOException {
         Path cache = Files.createDirectories(dir.resolve("cache"));
-        Files.writeString(cache.resolve(service.artifact().storePath().hashPart() + ".narinfo"),
-                "StorePath: " + service.artifact().storePath().absolute() + "\n");
         ManifestStore manifests = ManifestStore.create(CacheUri.parse("file://" + cache).open());
+        add(manifests, service);
+        return manifests;
+    }
+
+    /** A new generation in which {@code service} is the only service, its narinfo standing in for its closure. */
+    private void add(ManifestStore manifests, Manifest.Service service) throws IOException {
+        Files.writeString(dir.resolve("cache").resolve(service.artifact().storePath().hashPart() + ".narinfo"),
+                "StorePath: " + service.artifact().storePath().absolute() + "\n");
         manifests.update(key, ManifestVerifier.trusting(List.of(key.publicKey())), "test",
                 m -> new Manifest(m.version(), m.generation(), m.createdAt(), m.reason(), List.of(service), List.of()));
-        return manifests;
     }
 
     private DeployerSettings settings() {
