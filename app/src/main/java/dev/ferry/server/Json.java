@@ -133,7 +133,7 @@ final class Json {
     static Map<String, Object> project(Project p, String source, boolean ownSecret) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", p.name());
-        m.put("cloneUrl", p.cloneUrl());
+        m.put("cloneUrl", p.redactedCloneUrl());
         m.put("productionBranch", p.productionBranch());
         m.put("source", source);
         m.put("webhookSecret", ownSecret ? "project" : "shared");

@@ -3,6 +3,7 @@ package dev.ferry.server;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -72,9 +73,11 @@ final class WebhookSecrets {
     boolean accepts(String project, byte[] secret) {
         byte[] expected = perProject.get(project);
         if (expected != null) {
-            return Arrays.equals(expected, secret);
+            return MessageDigest.isEqual(expected, secret);
         }
-        return shared.map(s -> Arrays.equals(s, secret)).orElse(false);
+        // Both are secrets the server holds (the one a signature matched, and a project's), compared in constant
+        // time all the same, as every secret is.
+        return shared.map(s -> MessageDigest.isEqual(s, secret)).orElse(false);
     }
 
     boolean hasOwn(String project) {

@@ -364,6 +364,12 @@ class BuildsRoutesTest {
         assertThat(api("GET", "/v1/builds", "").statusCode()).isEqualTo(200);
         assertThat(api("GET", "/v1/projects", "").statusCode()).isEqualTo(200);
         assertThat(api("GET", "/v1/deployments", "").statusCode()).isEqualTo(200);
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"private\", \"cloneUrl\": "
+                + "\"https://deploy:s3cret-token@git.example.org/alice/private.git\"}").statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> listed = api("GET", "/v1/projects", "");
+        assertThat(Http.json(listed).get("projects")).extracting(p -> p.get("cloneUrl").asText())
+                .contains("https://***@git.example.org/alice/private.git");
+        assertThat(Http.text(listed)).doesNotContain("s3cret-token");
         assertThat(api("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
                 + "\"}").statusCode()).isEqualTo(401);
     }

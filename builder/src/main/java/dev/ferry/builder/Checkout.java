@@ -37,7 +37,6 @@ import org.eclipse.jgit.util.FS;
 final class Checkout {
     private static final String FORMAT = "ferry-directory";
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
-    private static final Pattern USER_INFO = Pattern.compile("(://)[^/@]*@");
     private static final int NETWORK_TIMEOUT_SECONDS = 300;
 
     static {
@@ -158,7 +157,7 @@ final class Checkout {
 
     /** The URL without credentials ({@code https://user:token@host/...}): safe for logs and messages. */
     static String redact(String text) {
-        return USER_INFO.matcher(text).replaceAll("$1***@");
+        return Project.redact(text);
     }
 
     static void delete(Path dir) {
