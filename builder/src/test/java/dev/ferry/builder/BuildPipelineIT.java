@@ -261,6 +261,68 @@ class BuildPipelineIT {
     }
 
     @Test
+    void aBranchWhoseNameMakesProductionsDeploymentNameNeitherReplacesNorTearsItDown() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        Deployment production = deployments.find("hello-main").orElseThrow();
+        Manifest released = manifests.newest().orElseThrow().manifest();
+        // Branch Main's slug is main: its deployment name is production's.
+        String upper = repo.branch("Main").edit("web/server.py", "1.0.0", "6.6.6").commit("not production");
+        repo.push("refs/heads/Main");
+        RecordingContext context = new RecordingContext();
+
+        assertThatThrownBy(() -> build(new BuildRef.Branch("Main"), upper, context))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("deployment name hello-main belongs to project hello, branch main; rename branch Main of "
+                        + "project hello");
+
+        assertThat(context.logText()).contains("ferry: build failed: deployment name hello-main belongs to");
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(manifests.newest().orElseThrow().manifest().sameContent(released)).isTrue();
+        assertThat(deployments.all()).containsExactly(production);
+
+        // Deleting branch Main leaves production as it is.
+        assertThat(pipeline.teardown(project, new BuildRef.Branch("Main"))).isEmpty();
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(deployments.all()).containsExactly(production);
+
+        // Production itself still builds, releases and tears down.
+        TestRepository.git(repo.work, "checkout", "--quiet", "main");
+        String next = repo.edit("web/server.py", "1.0.0", "1.0.1").commit("hello 1.0.1");
+        repo.push("refs/heads/main");
+        assertThat(build(new BuildRef.Branch("main"), next, new RecordingContext()).generation())
+                .isEqualTo(OptionalLong.of(2));
+        assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(next);
+        assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
+                .contains(next);
+        assertThat(pipeline.teardown(project, new BuildRef.Branch("main"))).isEqualTo(OptionalLong.of(3));
+        assertThat(deployments.all()).isEmpty();
+    }
+
+    @Test
+    void aNameTakenWhileTheBuildRanIsRefusedAtTheRelease() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        String underscore = repo.branch("main_").edit("web/server.py", "1.0.0", "6.6.6").commit("not production");
+        repo.push("refs/heads/main_");
+        // Production releases while branch main_ (slug main) is building: main_ checked before it built, in vain.
+        RecordingContext context = new RecordingContext().beforeRelease(
+                () -> build(new BuildRef.Branch("main"), main, new RecordingContext()));
+
+        assertThatThrownBy(() -> build(new BuildRef.Branch("main_"), underscore, context))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("deployment name hello-main belongs to project hello, branch main; rename branch main_ of "
+                        + "project hello");
+
+        assertThat(context.phases()).contains(Phase.RELEASE);
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
+                .contains(main);
+        assertThat(deployments.all()).extracting(Deployment::ref).containsExactly(new BuildRef.Branch("main"));
+    }
+
+    @Test
     void pullRequestsBuildFromRefsPullOrFromTheirHeadBranch() {
         repo.writeExample().commit("hello 1.0.0");
         repo.push("refs/heads/main");
