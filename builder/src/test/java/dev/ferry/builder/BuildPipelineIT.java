@@ -323,6 +323,35 @@ class BuildPipelineIT {
     }
 
     @Test
+    void anEnvFileIsUsedOnTheProductionBranchOnly() {
+        String commit = repo.writeExample().edit("flake.nix", "env.GREETING = \"hello\";",
+                "env.GREETING = \"hello\"; envFile = \"/etc/hello/web.env\";").commit("secrets");
+        repo.push("refs/heads/main");
+        repo.branch("feature").push("refs/heads/feature");
+        repo.push("refs/pull/5/head");
+        RecordingContext production = new RecordingContext();
+        build(new BuildRef.Branch("main"), commit, production);
+        RecordingContext feature = new RecordingContext();
+        build(new BuildRef.Branch("feature"), commit, feature);
+        RecordingContext pr = new RecordingContext();
+        build(new BuildRef.PullRequest(5, "main"), commit, pr);
+
+        Manifest manifest = manifests.newest().orElseThrow().manifest();
+        assertThat(manifest.service("hello-main-web").orElseThrow().envFile()).contains("/etc/hello/web.env");
+        assertThat(production.logText()).doesNotContain("is not used");
+        String line = "ferry: service web: envFile /etc/hello/web.env is not used: secrets go to the production "
+                + "branch's deployment only\n";
+        for (String name : List.of("hello-feature-web", "hello-pr-5-web")) {
+            assertThat(manifest.service(name).orElseThrow().envFile()).as(name).isEmpty();
+        }
+        assertThat(feature.logText()).contains(line);
+        assertThat(pr.logText()).contains(line);
+        for (String name : List.of("hello-main-worker", "hello-feature-worker", "hello-pr-5-worker")) {
+            assertThat(manifest.service(name).orElseThrow().envFile()).as(name).isEmpty();
+        }
+    }
+
+    @Test
     void pullRequestsBuildFromRefsPullOrFromTheirHeadBranch() {
         repo.writeExample().commit("hello 1.0.0");
         repo.push("refs/heads/main");
