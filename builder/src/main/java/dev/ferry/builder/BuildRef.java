@@ -9,7 +9,6 @@ public sealed interface BuildRef {
     /** The part of the deployment name after {@code <project>-}: the branch slug, or {@code pr-<n>}. */
     String slug();
 
-    /** {@code <project>-<slug>}: the deployment this ref updates. */
     /** As logs and messages name it: {@code branch main}, {@code pull request #7 (branch feature/x)}. */
     default String describe() {
         return switch (this) {
@@ -18,6 +17,10 @@ public sealed interface BuildRef {
         };
     }
 
+    /**
+     * {@code <project>-<slug>}: the deployment this ref updates. Not unique to the ref: the deployment's row says
+     * which project and ref own it ({@link Deployment#belongsTo}).
+     */
     default String deploymentName(Project project) {
         return project.name() + "-" + slug();
     }

@@ -62,6 +62,8 @@ final class DefaultBuildPipeline implements BuildPipeline {
         String deployment = request.ref().deploymentName(request.project());
         log.line("deployment " + deployment); // the queue's first line says which build, ref and commit
         try {
+            // Checked again under the release lock; here so that a build that cannot be released does not run.
+            checkOwner(deployments.find(deployment), request.project(), request.ref());
             context.enter(Phase.FETCH);
             long start = System.nanoTime();
             Path dir = checkout.checkout(request, log);
@@ -75,6 +77,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
             Map<String, NixProject.Package> packages = nix.resolve(dir, flake, config.packages(), log);
             log.line("evaluated " + config.services().size() + " service(s), " + config.sites().size()
                     + " site(s), " + packages.size() + " package(s) in " + millis(start));
+            Release.withheldEnvFiles(request.project(), request.ref(), config).forEach(log::line);
             cancelled("after the evaluation");
 
             context.enter(Phase.BUILD);
@@ -134,6 +137,12 @@ final class DefaultBuildPipeline implements BuildPipeline {
             if (existing.isEmpty()) {
                 return OptionalLong.empty();
             }
+            if (!existing.get().belongsTo(project.name(), ref)) {
+                LOG.log(System.Logger.Level.WARNING, "teardown of {0} of project {1}: deployment {2} belongs to "
+                        + "project {3}, {4}; it is left as it is", ref.describe(), project.name(), deployment,
+                        existing.get().project(), existing.get().ref().describe());
+                return OptionalLong.empty();
+            }
             Set<String> owned = owned(existing.get());
             ManifestStore.Update update = manifests.update(key, trusted, "teardown " + deployment,
                     base -> Release.remove(base, owned));
@@ -174,6 +183,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
         releases.lock();
         try {
             Optional<Deployment> previous = deployments.find(release.deployment());
+            checkOwner(previous, request.project(), request.ref());
             Set<String> owned = previous.map(DefaultBuildPipeline::owned).orElse(Set.of());
             for (Deployment other : deployments.all()) {
                 if (other.name().equals(release.deployment())) {
@@ -209,6 +219,22 @@ final class DefaultBuildPipeline implements BuildPipeline {
                 throw new ProjectConfigException("services." + s.name() + ".exec: " + program
                         + " is not an executable file in the output of package '" + s.packageName() + "'");
             }
+        }
+    }
+
+    /**
+     * Fails the build if {@code existing} (the row of the deployment name this build would release) is another
+     * project's or ref's: releasing would replace its entries (production's, say) with this build's.
+     */
+    static void checkOwner(Optional<Deployment> existing, Project project, BuildRef ref) {
+        if (existing.isPresent() && !existing.get().belongsTo(project.name(), ref)) {
+            Deployment owner = existing.get();
+            // Of the two, a pull request cannot be renamed; a branch can.
+            String rename = ref instanceof BuildRef.Branch || !(owner.ref() instanceof BuildRef.Branch)
+                    ? ref.describe() + " of project " + project.name()
+                    : owner.ref().describe() + " of project " + owner.project();
+            throw new BuildFailedException("deployment name " + owner.name() + " belongs to project "
+                    + owner.project() + ", " + owner.ref().describe() + "; rename " + rename);
         }
     }
 

@@ -25,4 +25,15 @@ public record Deployment(String name, String project, BuildRef ref, String commi
         domains = List.copyOf(domains);
         Objects.requireNonNull(updatedAt, "updatedAt");
     }
+
+    /**
+     * Whether this is the deployment of {@code ref} of project {@code project}: the same project and the same branch
+     * (its exact name) or pull request (its number). Names alone do not say it, since different branches, and
+     * branches of different projects, can make the same name ({@code Main} and {@code main}; branch {@code api-main}
+     * of project {@code shop} and branch {@code main} of project {@code shop-api}; a branch {@code pr-3} and pull
+     * request #3).
+     */
+    public boolean belongsTo(String project, BuildRef ref) {
+        return BuildRecord.refKey(this.project, this.ref).equals(BuildRecord.refKey(project, ref));
+    }
 }

@@ -38,7 +38,7 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
     static Release plan(Project project, BuildRef ref, String commit, ProjectConfig config,
                         Map<String, StorePath> outputs, String ephemeralDomain) {
         String deployment = ref.deploymentName(project);
-        boolean production = ref instanceof BuildRef.Branch b && b.name().equals(project.productionBranch());
+        boolean production = production(project, ref);
         Optional<String> primary = primary(config);
         List<Manifest.Service> services = new ArrayList<>();
         List<Manifest.Site> sites = new ArrayList<>();
@@ -54,9 +54,10 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
             java.util.Map<String, String> env = new java.util.TreeMap<>(s.env());
             s.http().flatMap(h -> h.port().isPresent() ? Optional.of(h.port().getAsInt()) : Optional.empty())
                     .ifPresent(port -> env.put("PORT", Integer.toString(port)));
+            Optional<String> envFile = production ? s.envFile() : Optional.empty(); // see withheldEnvFiles
             services.add(new Manifest.Service(name, Manifest.Artifact.nixClosure(outputs.get(s.packageName())),
                     s.hosts(), new Manifest.Exec(s.exec(), s.args(), Optional.empty(), Optional.empty()), env,
-                    s.envFile(), http, s.ready().map(r -> new Manifest.Ready(new Manifest.HttpCheck(r.path(),
+                    envFile, http, s.ready().map(r -> new Manifest.Ready(new Manifest.HttpCheck(r.path(),
                     r.timeoutSeconds()))), Manifest.Systemd.DEFAULT, Manifest.Hardening.DEFAULT,
                     Optional.of(commit)));
         }
@@ -69,6 +70,28 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
                     new Manifest.SiteHttp(names.getFirst(), names.subList(1, names.size()), "/"), s.spa()));
         }
         return new Release(deployment, services, sites, List.copyOf(domains));
+    }
+
+    /**
+     * Whether {@code ref} is the project's production branch. Only its deployment gets the config's custom domains
+     * and {@code envFile}s: any branch or pull request (from a fork, too) can name production's secrets file, whose
+     * path the manifest shows.
+     */
+    static boolean production(Project project, BuildRef ref) {
+        return ref instanceof BuildRef.Branch b && b.name().equals(project.productionBranch());
+    }
+
+    /** The build log's lines for the {@code envFile}s {@link #plan} leaves out: one per service, none on production. */
+    static List<String> withheldEnvFiles(Project project, BuildRef ref, ProjectConfig config) {
+        if (production(project, ref)) {
+            return List.of();
+        }
+        List<String> lines = new ArrayList<>();
+        for (ServiceConfig s : config.services().values()) {
+            s.envFile().ifPresent(file -> lines.add("service " + s.name() + ": envFile " + file + " is not used: "
+                    + "secrets go to the production branch's deployment only"));
+        }
+        return lines;
     }
 
     /** The manifest names this release owns. */

@@ -261,6 +261,97 @@ class BuildPipelineIT {
     }
 
     @Test
+    void aBranchWhoseNameMakesProductionsDeploymentNameNeitherReplacesNorTearsItDown() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        Deployment production = deployments.find("hello-main").orElseThrow();
+        Manifest released = manifests.newest().orElseThrow().manifest();
+        // Branch Main's slug is main: its deployment name is production's.
+        String upper = repo.branch("Main").edit("web/server.py", "1.0.0", "6.6.6").commit("not production");
+        repo.push("refs/heads/Main");
+        RecordingContext context = new RecordingContext();
+
+        assertThatThrownBy(() -> build(new BuildRef.Branch("Main"), upper, context))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("deployment name hello-main belongs to project hello, branch main; rename branch Main of "
+                        + "project hello");
+
+        assertThat(context.logText()).contains("ferry: build failed: deployment name hello-main belongs to");
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(manifests.newest().orElseThrow().manifest().sameContent(released)).isTrue();
+        assertThat(deployments.all()).containsExactly(production);
+
+        // Deleting branch Main leaves production as it is.
+        assertThat(pipeline.teardown(project, new BuildRef.Branch("Main"))).isEmpty();
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(deployments.all()).containsExactly(production);
+
+        // Production itself still builds, releases and tears down.
+        TestRepository.git(repo.work, "checkout", "--quiet", "main");
+        String next = repo.edit("web/server.py", "1.0.0", "1.0.1").commit("hello 1.0.1");
+        repo.push("refs/heads/main");
+        assertThat(build(new BuildRef.Branch("main"), next, new RecordingContext()).generation())
+                .isEqualTo(OptionalLong.of(2));
+        assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(next);
+        assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
+                .contains(next);
+        assertThat(pipeline.teardown(project, new BuildRef.Branch("main"))).isEqualTo(OptionalLong.of(3));
+        assertThat(deployments.all()).isEmpty();
+    }
+
+    @Test
+    void aNameTakenWhileTheBuildRanIsRefusedAtTheRelease() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        String underscore = repo.branch("main_").edit("web/server.py", "1.0.0", "6.6.6").commit("not production");
+        repo.push("refs/heads/main_");
+        // Production releases while branch main_ (slug main) is building: main_ checked before it built, in vain.
+        RecordingContext context = new RecordingContext().beforeRelease(
+                () -> build(new BuildRef.Branch("main"), main, new RecordingContext()));
+
+        assertThatThrownBy(() -> build(new BuildRef.Branch("main_"), underscore, context))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("deployment name hello-main belongs to project hello, branch main; rename branch main_ of "
+                        + "project hello");
+
+        assertThat(context.phases()).contains(Phase.RELEASE);
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
+                .contains(main);
+        assertThat(deployments.all()).extracting(Deployment::ref).containsExactly(new BuildRef.Branch("main"));
+    }
+
+    @Test
+    void anEnvFileIsUsedOnTheProductionBranchOnly() {
+        String commit = repo.writeExample().edit("flake.nix", "env.GREETING = \"hello\";",
+                "env.GREETING = \"hello\"; envFile = \"/etc/hello/web.env\";").commit("secrets");
+        repo.push("refs/heads/main");
+        repo.branch("feature").push("refs/heads/feature");
+        repo.push("refs/pull/5/head");
+        RecordingContext production = new RecordingContext();
+        build(new BuildRef.Branch("main"), commit, production);
+        RecordingContext feature = new RecordingContext();
+        build(new BuildRef.Branch("feature"), commit, feature);
+        RecordingContext pr = new RecordingContext();
+        build(new BuildRef.PullRequest(5, "main"), commit, pr);
+
+        Manifest manifest = manifests.newest().orElseThrow().manifest();
+        assertThat(manifest.service("hello-main-web").orElseThrow().envFile()).contains("/etc/hello/web.env");
+        assertThat(production.logText()).doesNotContain("is not used");
+        String line = "ferry: service web: envFile /etc/hello/web.env is not used: secrets go to the production "
+                + "branch's deployment only\n";
+        for (String name : List.of("hello-feature-web", "hello-pr-5-web")) {
+            assertThat(manifest.service(name).orElseThrow().envFile()).as(name).isEmpty();
+        }
+        assertThat(feature.logText()).contains(line);
+        assertThat(pr.logText()).contains(line);
+        for (String name : List.of("hello-main-worker", "hello-feature-worker", "hello-pr-5-worker")) {
+            assertThat(manifest.service(name).orElseThrow().envFile()).as(name).isEmpty();
+        }
+    }
+
+    @Test
     void pullRequestsBuildFromRefsPullOrFromTheirHeadBranch() {
         repo.writeExample().commit("hello 1.0.0");
         repo.push("refs/heads/main");

@@ -9,13 +9,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A {@link BuildContext} that records phases (with their durations) and the log, and can refuse the release. */
+/**
+ * A {@link BuildContext} that records phases (with their durations) and the log, and can refuse the release or run
+ * something just before it.
+ */
 final class RecordingContext implements BuildContext {
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final List<Phase> phases = new ArrayList<>();
     private final Map<Phase, Long> started = new LinkedHashMap<>();
     private final Map<Phase, Duration> durations = new LinkedHashMap<>();
     private volatile boolean refuseRelease;
+    private volatile Runnable beforeRelease = () -> { };
 
     @Override
     public synchronized void enter(Phase phase) {
@@ -35,6 +39,7 @@ final class RecordingContext implements BuildContext {
 
     @Override
     public boolean beginRelease() {
+        beforeRelease.run();
         if (refuseRelease) {
             return false;
         }
@@ -44,6 +49,12 @@ final class RecordingContext implements BuildContext {
 
     RecordingContext refuseRelease() {
         refuseRelease = true;
+        return this;
+    }
+
+    /** Runs {@code action} when the build asks to begin its release (something that happens meanwhile). */
+    RecordingContext beforeRelease(Runnable action) {
+        beforeRelease = action;
         return this;
     }
 

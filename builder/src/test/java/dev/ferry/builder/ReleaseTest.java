@@ -63,6 +63,31 @@ class ReleaseTest {
     }
 
     @Test
+    void envFilesAreForTheProductionBranchOnly() {
+        ProjectConfig secrets = config("""
+                {'services': {'api': {'package': 'web', 'exec': 'api', 'envFile': '/etc/shop/api.env'},
+                              'web': {'package': 'web', 'exec': 'web', 'envFile': '/etc/shop/web.env'},
+                              'worker': {'package': 'web', 'exec': 'worker'}}}
+                """);
+        Release main = plan(new BuildRef.Branch("main"), secrets);
+        assertThat(main.services()).extracting(Manifest.Service::envFile)
+                .containsExactly(Optional.of("/etc/shop/api.env"), Optional.of("/etc/shop/web.env"), Optional.empty());
+        assertThat(Release.withheldEnvFiles(APP, new BuildRef.Branch("main"), secrets)).isEmpty();
+
+        // A branch, and a pull request even from a head branch named main, run without them, and the log says so.
+        for (BuildRef ref : List.<BuildRef>of(new BuildRef.Branch("feature/x"), new BuildRef.Branch("Main"),
+                new BuildRef.PullRequest(12, "main"))) {
+            assertThat(plan(ref, secrets).services()).as(ref.describe()).extracting(Manifest.Service::envFile)
+                    .containsOnly(Optional.empty());
+            assertThat(Release.withheldEnvFiles(APP, ref, secrets)).as(ref.describe()).containsExactly(
+                    "service api: envFile /etc/shop/api.env is not used: secrets go to the production branch's "
+                            + "deployment only",
+                    "service web: envFile /etc/shop/web.env is not used: secrets go to the production branch's "
+                            + "deployment only");
+        }
+    }
+
+    @Test
     void theOnlyHttpEntryOrThePrimaryOneGetsTheDeploymentsOwnDomain() {
         Release only = plan(new BuildRef.Branch("main"), config(
                 "{'services': {'web': {'package': 'web', 'exec': 'web', 'http': {}}, 'w': {'package': 'web', 'exec': 'w'}}}"));
