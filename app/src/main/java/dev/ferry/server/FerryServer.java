@@ -69,6 +69,7 @@ public final class FerryServer implements AutoCloseable {
                     BranchHeads.jgit(), deployer.notifier(), MeteredPipeline.ended(metrics)));
             Optional<Builds> started = builds;
             Health health = new Health(storage, builds.map(b -> b.database), metrics, java.time.Clock.systemUTC());
+            requireFreePort(config);
             WebServer server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
@@ -78,12 +79,37 @@ public final class FerryServer implements AutoCloseable {
                     .routing(routing -> Routes.routing(routing, cache, started, deployer, health))
                     .build()
                     .start();
+            if (!server.isRunning()) {
+                // Helidon logs why and returns a server that listens on nothing (port -1).
+                server.stop();
+                throw new InvalidConfigException(ServerConfig.PORT, "cannot listen on " + config.host() + ":"
+                        + config.port() + " (see the error above); nothing was started");
+            }
             deployer.notifier().watch(deployer.manifests());
             return new FerryServer(server, storage, config, cache, builds, deployer, health);
         } catch (RuntimeException e) {
             builds.ifPresent(Builds::close);
             storage.close();
             throw e;
+        }
+    }
+
+    /**
+     * Fails with the port's problem in one line when another program listens on it: Helidon would log a stack trace
+     * and return a server listening on nothing.
+     */
+    private static void requireFreePort(ServerConfig config) {
+        if (config.port() == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true); // as Helidon binds: a port in TIME_WAIT is free
+            probe.bind(new java.net.InetSocketAddress(config.host(), config.port()));
+        } catch (java.io.IOException e) {
+            throw new InvalidConfigException(ServerConfig.PORT, "cannot listen on " + config.host() + ":"
+                    + config.port() + ": " + (e instanceof java.net.BindException && String.valueOf(e.getMessage()).contains("in use")
+                    ? "the address is in use (another program listens there; stop it, or choose another port)"
+                    : e.getMessage()));
         }
     }
 

@@ -81,6 +81,23 @@ class ServeCommandIT {
     }
 
     @Test
+    void aPortAnotherProgramHoldsIsRefusedInOneLineAndServeExits() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getLoopbackAddress())) {
+            Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString(), "FERRY_SERVER_PORT",
+                    Integer.toString(taken.getLocalPort())), "serve").start();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("ferry serve exits").isTrue();
+            String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.exitValue()).isEqualTo(1);
+            assertThat(stdout).doesNotContain("serving");
+            assertThat(stderr).contains("ferry.server.port: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + ": the address is in use (another program listens there; stop it, or choose another port)")
+                    .doesNotContain("BindException");
+        }
+    }
+
+    @Test
     void refusesAnInvalidConfigurationNamingTheKey() throws Exception {
         Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  server:\n    port: eighty\n");
         Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString()),
