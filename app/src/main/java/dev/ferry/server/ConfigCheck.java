@@ -91,7 +91,8 @@ public final class ConfigCheck {
                     environment.workingDirectory()), false);
             fileOnly.get("ferry").traverse().filter(Config::isLeaf).map(leaf -> leaf.key().toString()).sorted()
                     .forEach(key -> unknown(key).ifPresent(reason -> {
-                        problems.add(new Problem(key, reason));
+                        // Helidon numbers list items as keys; the report writes them as the docs do: projects[0].
+                        problems.add(new Problem(key.replaceAll("\\.(\\d+)(?=\\.|$)", "[$1]"), reason));
                         values.remove(key);
                     }));
         }
@@ -129,10 +130,12 @@ public final class ConfigCheck {
             return Optional.of("expected a section of keys, found a single value");
         }
         String section = key.lastIndexOf('.') > "ferry".length() ? key.substring(0, key.lastIndexOf('.')) : "ferry";
-        List<String> near = KEYS.stream().filter(k -> k.startsWith(section + ".")).toList();
-        return Optional.of("unknown setting" + (near.isEmpty() || section.equals("ferry") ? ""
-                : " (known in " + section + ": " + String.join(", ", near.stream()
-                .map(k -> k.substring(section.length() + 1)).toList()) + ")"));
+        // The names one level below the section: a key, or a section of keys (ferry's own are mostly sections).
+        List<String> near = java.util.stream.Stream.concat(KEYS.stream(), java.util.stream.Stream.of("ferry.projects"))
+                .filter(k -> k.startsWith(section + ".")).map(k -> k.substring(section.length() + 1).split("\\.")[0])
+                .distinct().toList();
+        return Optional.of("unknown setting" + (near.isEmpty() ? ""
+                : " (known in " + section + ": " + String.join(", ", near) + ")"));
     }
 
     private static Loaded load(Config config, ServerConfig.Environment environment) {

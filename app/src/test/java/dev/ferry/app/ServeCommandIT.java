@@ -119,7 +119,9 @@ class ServeCommandIT {
                   deployer: {reconcile-interval: soon, enabld: true}
                   log: {format: xml}
                 """);
-        String expected = String.join("\n", "ferry.colour: unknown setting",
+        String expected = String.join("\n",
+                "ferry.colour: unknown setting (known in ferry: data-dir, server, cache, webhook, "
+                        + "admin-token-file, api, builder, domains, deployer, log, projects)",
                 "ferry.deployer.enabld: unknown setting (known in ferry.deployer: enabled, manifest-uri, host, "
                         + "trusted-keys, substituters, profiles-dir, keep-generations, state-dir, systemd-bus, "
                         + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval, "

@@ -75,7 +75,8 @@ class ConfigCheckTest {
                     - {name: web, clone-url: "https://x/web.git", branch: main}
                 other: {left: alone}
                 """)).containsExactlyInAnyOrder(
-                "ferry.colour: unknown setting",
+                "ferry.colour: unknown setting (known in ferry: data-dir, server, cache, webhook, "
+                        + "admin-token-file, api, builder, domains, deployer, log, projects)",
                 "ferry.server.prot: unknown setting (known in ferry.server: host, port)",
                 "ferry.builder.max-concurent-builds: unknown setting (known in ferry.builder: max-concurrent-builds, "
                         + "nix-timeout, system)",
@@ -84,7 +85,7 @@ class ConfigCheckTest {
                         + "unit-prefix, port-range, caddy-admin-url, caddy-listen, poll-interval, reconcile-interval, "
                         + "report-token-file)",
                 "ferry.log.level: unknown setting (known in ferry.log: format)",
-                "ferry.projects.0.branch: unknown setting (known in a project: name, clone-url, production-branch, "
+                "ferry.projects[0].branch: unknown setting (known in a project: name, clone-url, production-branch, "
                         + "webhook-secret-file)");
     }
 
