@@ -49,8 +49,10 @@ final class AdminAuth {
         if (token.isEmpty()) {
             throw Refusal.forbidden("the API is disabled on this server (no ferry.admin-token-file)");
         }
-        if (!token.get().matches(request.headers().first(HeaderNames.AUTHORIZATION).flatMap(AccessToken::bearer))) {
-            throw Refusal.unauthorized("the admin token is required (Authorization: Bearer TOKEN)");
+        Optional<String> bearer = request.headers().first(HeaderNames.AUTHORIZATION).flatMap(AccessToken::bearer);
+        if (!token.get().matches(bearer)) {
+            throw Refusal.unauthorized(bearer.isPresent() ? "the bearer token is not the admin token"
+                    : "the admin token is required (Authorization: Bearer TOKEN)");
         }
     }
 

@@ -37,6 +37,12 @@ public final class Events {
         try {
             root = JSON.readTree(body);
         } catch (JacksonException e) {
+            if (body.length > 8 && new String(body, 0, 8, java.nio.charset.StandardCharsets.US_ASCII)
+                    .equals("payload=")) {
+                // GitHub's default content type: the JSON, URL-encoded, in a form field.
+                throw malformed("the body is a form (application/x-www-form-urlencoded), not JSON: set the "
+                        + "webhook's content type to application/json");
+            }
             throw malformed("the body is not JSON (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
             throw malformed("the body is not JSON");

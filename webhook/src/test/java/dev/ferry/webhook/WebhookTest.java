@@ -288,6 +288,9 @@ class WebhookTest {
                 .isInstanceOfSatisfying(WebhookException.class,
                         e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.MALFORMED))
                 .hasMessageContaining("not JSON");
+        byte[] form = "payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITHUB, "push", form)).hasMessageEndingWith("the body is a form "
+                + "(application/x-www-form-urlencoded), not JSON: set the webhook's content type to application/json");
     }
 
     @Test
