@@ -42,6 +42,16 @@ class CheckoutTest {
     }
 
     @Test
+    void onlyABranchBuildCanRequireItsCommitToBeTheHead() {
+        Project project = new Project("app", dir.resolve("nowhere.git").toUri().toString(), "main");
+        assertThatThrownBy(() -> new BuildRequest(1, project, new BuildRef.PullRequest(7, "topic"), COMMIT,
+                BuildRequest.CommitCheck.BRANCH_HEAD))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("only a branch build can require its commit to be the branch's head, not one of pull "
+                        + "request #7 (branch topic)");
+    }
+
+    @Test
     void aBranchNameCannotSmuggleARefspec() {
         assertThatThrownBy(() -> checkout(new BuildRef.Branch("main:refs/heads/other"), COMMIT))
                 .isInstanceOf(BuildFailedException.class)
