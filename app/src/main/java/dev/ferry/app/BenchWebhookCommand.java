@@ -124,7 +124,7 @@ final class BenchWebhookCommand implements Callable<Integer> {
         String cloneUrl = "https://git.example.org/bench/shop.git";
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", cloneUrl, "main"), Optional.empty())), Optional.of(secret), 1L << 20,
-                Optional.empty(), true, 2);
+                Optional.empty(), true, 2, false);
         AtomicInteger released = new AtomicInteger();
         BuildPipeline pipeline = new BuildPipeline() {
             @Override

@@ -23,10 +23,12 @@ import java.util.Set;
  * @param adminTokenFile      {@code ferry.admin-token-file}: the bearer token of the API
  * @param publicRead          {@code ferry.api.public-read}: whether API reads need no token
  * @param maxConcurrentBuilds {@code ferry.builder.max-concurrent-builds}
+ * @param forkPullRequests    {@code ferry.webhook.fork-pull-requests}: whether pull requests from other repositories
+ *                            (forks) are built and deployed
  */
 public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> webhookSecretFile,
                               long maxWebhookBodySize, Optional<Path> adminTokenFile, boolean publicRead,
-                              int maxConcurrentBuilds) {
+                              int maxConcurrentBuilds, boolean forkPullRequests) {
 
     public static final String PROJECTS = "ferry.projects";
     public static final String WEBHOOK_SECRET_FILE = "ferry.webhook.secret-file";
@@ -34,10 +36,11 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
     public static final String ADMIN_TOKEN_FILE = "ferry.admin-token-file";
     public static final String PUBLIC_READ = "ferry.api.public-read";
     public static final String MAX_CONCURRENT_BUILDS = "ferry.builder.max-concurrent-builds";
+    public static final String FORK_PULL_REQUESTS = "ferry.webhook.fork-pull-requests";
 
     /** The single-valued keys, also settable as plain environment variables ({@code FERRY_ADMIN_TOKEN_FILE}). */
     public static final List<String> KEYS = List.of(WEBHOOK_SECRET_FILE, WEBHOOK_MAX_BODY_SIZE, ADMIN_TOKEN_FILE,
-            PUBLIC_READ, MAX_CONCURRENT_BUILDS);
+            PUBLIC_READ, MAX_CONCURRENT_BUILDS, FORK_PULL_REQUESTS);
 
     static final long DEFAULT_MAX_WEBHOOK_BODY_SIZE = 1L << 20;
     static final int DEFAULT_MAX_CONCURRENT_BUILDS = 2;
@@ -58,11 +61,8 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
         long maxBody = string(config, WEBHOOK_MAX_BODY_SIZE).map(text -> size(WEBHOOK_MAX_BODY_SIZE, text))
                 .orElse(DEFAULT_MAX_WEBHOOK_BODY_SIZE);
         Optional<Path> adminTokenFile = path(config, ADMIN_TOKEN_FILE, environment);
-        boolean publicRead = string(config, PUBLIC_READ).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new InvalidConfigException(PUBLIC_READ, "'" + text + "' is not true or false");
-        }).orElse(false);
+        boolean publicRead = bool(config, PUBLIC_READ);
+        boolean forkPullRequests = bool(config, FORK_PULL_REQUESTS);
         int maxBuilds = string(config, MAX_CONCURRENT_BUILDS).map(text -> {
             try {
                 int n = Integer.parseInt(text);
@@ -74,7 +74,17 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
             }
             throw new InvalidConfigException(MAX_CONCURRENT_BUILDS, "'" + text + "' is not a number from 1 to 64");
         }).orElse(DEFAULT_MAX_CONCURRENT_BUILDS);
-        return new BuilderSettings(projects, secretFile, maxBody, adminTokenFile, publicRead, maxBuilds);
+        return new BuilderSettings(projects, secretFile, maxBody, adminTokenFile, publicRead, maxBuilds,
+                forkPullRequests);
+    }
+
+    /** {@code true} or {@code false}; {@code false} when absent. */
+    private static boolean bool(Config config, String key) {
+        return string(config, key).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidConfigException(key, "'" + text + "' is not true or false");
+        }).orElse(false);
     }
 
     private static List<ConfiguredProject> projects(Config node, ServerConfig.Environment environment) {

@@ -80,6 +80,8 @@ final class WebhookEndpoint implements Handler {
                     new BuildRef.Branch(push.branch()), push.after(), BuildRecord.Trigger.WEBHOOK);
             case WebhookEvent.BranchDeleted deleted -> BuildStore.NewBuild.teardown(project.name(),
                     new BuildRef.Branch(deleted.branch()), BuildRecord.Trigger.WEBHOOK);
+            case WebhookEvent.PullRequest pr when pr.action() == WebhookEvent.PullRequest.Action.BUILD
+                    && pr.fromFork() && !builds.settings.forkPullRequests() -> null;
             case WebhookEvent.PullRequest pr -> {
                 BuildRef ref = new BuildRef.PullRequest(pr.number(), pr.headRef());
                 yield pr.action() == WebhookEvent.PullRequest.Action.CLOSE
@@ -90,8 +92,8 @@ final class WebhookEndpoint implements Handler {
             case WebhookEvent.Ping ping -> null;
         };
         if (build == null) {
-            Json.send(response, Status.ACCEPTED_202, Map.of("ignored", ((WebhookEvent.Ignored) event).reason(),
-                    "project", project.name()));
+            Json.send(response, Status.ACCEPTED_202, Map.of("ignored", ignoredBecause(event), "project",
+                    project.name()));
             return;
         }
         BuildStore.Recorded recorded = delivery.id().isPresent()
@@ -101,6 +103,19 @@ final class WebhookEndpoint implements Handler {
         answer.put("duplicate", !recorded.created());
         answer.put("build", Json.build(recorded.build(), Instant.now()));
         Json.send(response, recorded.created() ? Status.ACCEPTED_202 : Status.OK_200, answer);
+    }
+
+    private static String ignoredBecause(WebhookEvent event) {
+        return switch (event) {
+            // Its code would run on this server's builders and, deployed, on the hosts, with whatever the deployment
+            // can reach: only the repository's own people may have that unless the operator says otherwise.
+            case WebhookEvent.PullRequest pr -> "pull request #" + pr.number() + " is from "
+                    + pr.headRepo().map(name -> "another repository, " + name).orElse("a repository the forge does "
+                    + "not name") + "; pull requests from forks are built only with "
+                    + BuilderSettings.FORK_PULL_REQUESTS + ": true";
+            case WebhookEvent.Ignored ignored -> ignored.reason();
+            default -> throw new IllegalStateException("not an ignored event: " + event);
+        };
     }
 
     private Project project(WebhookEvent event) {

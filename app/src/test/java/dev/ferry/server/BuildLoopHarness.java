@@ -67,7 +67,7 @@ final class BuildLoopHarness implements AutoCloseable {
                     true, Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
             BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                     new Project("shop", repo.url(), "main"), Optional.empty())), Optional.of(secret), 1L << 20,
-                    Optional.of(admin), false, maxConcurrentBuilds);
+                    Optional.of(admin), false, maxConcurrentBuilds, false);
             server = FerryServer.start(config, Optional.of(settings), PipelineFactory.nix(
                     PipelineSettings.defaults(dataDir).withEphemeralDomain(DOMAIN), nix));
         } catch (IOException e) {

@@ -91,7 +91,7 @@ class BuilderSettingsTest {
     void secretAndTokenFilesAreCheckedWhenRead() throws IOException {
         Path shortSecret = Files.writeString(temp.resolve("short"), "abc\n");
         BuilderSettings settings = new BuilderSettings(java.util.List.of(), Optional.of(shortSecret), 1024,
-                Optional.of(temp.resolve("missing")), false, 2);
+                Optional.of(temp.resolve("missing")), false, 2, false);
         assertThatThrownBy(() -> WebhookSecrets.load(settings))
                 .hasMessageContaining("ferry.webhook.secret-file").hasMessageContaining("at least 16");
         assertThatThrownBy(() -> AdminAuth.from(settings))

@@ -48,6 +48,7 @@ class BuildsRoutesTest {
     Path dataDir;
     FerryServer server;
     Pipeline pipeline = new Pipeline();
+    boolean forkPullRequests;
 
     /** Records what it was asked; builds wait for {@link #hold}. */
     static final class Pipeline implements BuildPipeline {
@@ -98,7 +99,7 @@ class BuildsRoutesTest {
                 Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", CLONE_URL, "main"), Optional.empty())), Optional.of(secret), 4096,
-                Optional.of(admin), publicRead, 2);
+                Optional.of(admin), publicRead, 2, forkPullRequests);
         server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
     }
 
@@ -332,7 +333,8 @@ class BuildsRoutesTest {
         awaitBuild(Http.json(deleted).get("build").get("id").asLong(), "succeeded");
 
         String pr = """
-                {"action": "%s", "number": 3, "pull_request": {"head": {"sha": "%s", "ref": "fix"}},
+                {"action": "%s", "number": 3, "pull_request": {"head": {"sha": "%s", "ref": "fix",
+                                                                         "repo": {"full_name": "alice/shop"}}},
                  "repository": {"full_name": "alice/shop", "clone_url": "%s", "html_url": "https://x/alice/shop"}}
                 """;
         HttpResponse<byte[]> opened = deliver("pull_request", pr.formatted("opened", commit(5), CLONE_URL), "pr-1");
@@ -342,6 +344,33 @@ class BuildsRoutesTest {
         awaitBuild(Http.json(closed).get("build").get("id").asLong(), "succeeded");
         assertThat(pipeline.tornDown).containsExactly("shop-feature", "shop-pr-3");
         assertThat(pipeline.built).containsExactly("shop-pr-3@" + commit(5));
+    }
+
+    @Test
+    void pullRequestsFromForksAreNotBuiltUnlessTheOperatorSaysSo() throws Exception {
+        String pr = """
+                {"action": "%s", "number": 4, "pull_request": {"head": {"sha": "%s", "ref": "main",
+                                                                         "repo": {"full_name": "mallory/shop"}}},
+                 "repository": {"full_name": "alice/shop", "clone_url": "%s", "html_url": "https://x/alice/shop"}}
+                """;
+        HttpResponse<byte[]> ignored = deliver("pull_request", pr.formatted("opened", commit(6), CLONE_URL), "f-1");
+        assertThat(ignored.statusCode()).as(Http.text(ignored)).isEqualTo(202);
+        assertThat(Http.json(ignored).get("ignored").asText()).isEqualTo("pull request #4 is from another "
+                + "repository, mallory/shop; pull requests from forks are built only with "
+                + "ferry.webhook.fork-pull-requests: true");
+        assertThat(Http.json(admin("GET", "/v1/builds", "")).get("builds")).isEmpty();
+        // Closing one is torn down as ever: there may be a deployment from before the setting.
+        HttpResponse<byte[]> closed = deliver("pull_request", pr.formatted("closed", commit(6), CLONE_URL), "f-2");
+        awaitBuild(Http.json(closed).get("build").get("id").asLong(), "succeeded");
+
+        server.close();
+        server = null;
+        forkPullRequests = true;
+        start(false);
+        HttpResponse<byte[]> built = deliver("pull_request", pr.formatted("opened", commit(6), CLONE_URL), "f-3");
+        assertThat(built.statusCode()).as(Http.text(built)).isEqualTo(202);
+        awaitBuild(Http.json(built).get("build").get("id").asLong(), "succeeded");
+        assertThat(pipeline.built).containsExactly("shop-pr-4@" + commit(6));
     }
 
     @Test

@@ -47,7 +47,7 @@ class KeyRotationTest {
     private static HttpResponse<byte[]> rollbackTo1(ServerConfig config, Path admin) {
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", "https://git.example.org/alice/shop.git", "main"), Optional.empty())),
-                Optional.empty(), 4096, Optional.of(admin), false, 1);
+                Optional.empty(), 4096, Optional.of(admin), false, 1, false);
         try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> new NoPipeline())) {
             return Http.send("POST", java.net.URI.create(server.url() + "/v1/rollback"),
                     "{\"generation\": 1}".getBytes(StandardCharsets.UTF_8), "Authorization", "Bearer " + ADMIN,

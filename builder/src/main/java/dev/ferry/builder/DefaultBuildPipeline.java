@@ -77,7 +77,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
             Map<String, NixProject.Package> packages = nix.resolve(dir, flake, config.packages(), log);
             log.line("evaluated " + config.services().size() + " service(s), " + config.sites().size()
                     + " site(s), " + packages.size() + " package(s) in " + millis(start));
-            Release.withheldEnvFiles(request.project(), request.ref(), config).forEach(log::line);
+            Release.withheld(request.project(), request.ref(), config).forEach(log::line);
             cancelled("after the evaluation");
 
             context.enter(Phase.BUILD);

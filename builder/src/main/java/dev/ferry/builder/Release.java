@@ -54,7 +54,7 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
             java.util.Map<String, String> env = new java.util.TreeMap<>(s.env());
             s.http().flatMap(h -> h.port().isPresent() ? Optional.of(h.port().getAsInt()) : Optional.empty())
                     .ifPresent(port -> env.put("PORT", Integer.toString(port)));
-            Optional<String> envFile = production ? s.envFile() : Optional.empty(); // see withheldEnvFiles
+            Optional<String> envFile = production ? s.envFile() : Optional.empty(); // see withheld
             services.add(new Manifest.Service(name, Manifest.Artifact.nixClosure(outputs.get(s.packageName())),
                     s.hosts(), new Manifest.Exec(s.exec(), s.args(), Optional.empty(), Optional.empty()), env,
                     envFile, http, s.ready().map(r -> new Manifest.Ready(new Manifest.HttpCheck(r.path(),
@@ -81,8 +81,11 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
         return ref instanceof BuildRef.Branch b && b.name().equals(project.productionBranch());
     }
 
-    /** The build log's lines for the {@code envFile}s {@link #plan} leaves out: one per service, none on production. */
-    static List<String> withheldEnvFiles(Project project, BuildRef ref, ProjectConfig config) {
+    /**
+     * The build log's lines for what {@link #plan} leaves out of a deployment that is not production's: one per
+     * {@code envFile} and per entry with custom domains; none on production.
+     */
+    static List<String> withheld(Project project, BuildRef ref, ProjectConfig config) {
         if (production(project, ref)) {
             return List.of();
         }
@@ -90,8 +93,19 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
         for (ServiceConfig s : config.services().values()) {
             s.envFile().ifPresent(file -> lines.add("service " + s.name() + ": envFile " + file + " is not used: "
                     + "secrets go to the production branch's deployment only"));
+            customDomains(lines, "service " + s.name(), s.customDomains());
+        }
+        for (SiteConfig s : config.sites().values()) {
+            customDomains(lines, "site " + s.name(), s.customDomains());
         }
         return lines;
+    }
+
+    private static void customDomains(List<String> lines, String entry, List<String> domains) {
+        if (!domains.isEmpty()) {
+            lines.add(entry + ": customDomain " + String.join(", ", domains) + " is not routed here: custom domains "
+                    + "go to the production branch's deployment only");
+        }
     }
 
     /** The manifest names this release owns. */

@@ -60,6 +60,12 @@ class ReleaseTest {
         Release pr = plan(new BuildRef.PullRequest(12, "main"), WEB_AND_DOCS);
         assertThat(pr.names()).containsExactly("app-pr-12-web", "app-pr-12-worker", "app-pr-12-docs");
         assertThat(pr.domains()).doesNotContain("app.example.org", "docs.example.org");
+        assertThat(Release.withheld(APP, new BuildRef.PullRequest(12, "main"), WEB_AND_DOCS)).containsExactly(
+                "service web: customDomain app.example.org is not routed here: custom domains go to the production "
+                        + "branch's deployment only",
+                "site docs: customDomain docs.example.org is not routed here: custom domains go to the production "
+                        + "branch's deployment only");
+        assertThat(Release.withheld(APP, new BuildRef.Branch("main"), WEB_AND_DOCS)).isEmpty();
     }
 
     @Test
@@ -72,14 +78,14 @@ class ReleaseTest {
         Release main = plan(new BuildRef.Branch("main"), secrets);
         assertThat(main.services()).extracting(Manifest.Service::envFile)
                 .containsExactly(Optional.of("/etc/shop/api.env"), Optional.of("/etc/shop/web.env"), Optional.empty());
-        assertThat(Release.withheldEnvFiles(APP, new BuildRef.Branch("main"), secrets)).isEmpty();
+        assertThat(Release.withheld(APP, new BuildRef.Branch("main"), secrets)).isEmpty();
 
         // A branch, and a pull request even from a head branch named main, run without them, and the log says so.
         for (BuildRef ref : List.<BuildRef>of(new BuildRef.Branch("feature/x"), new BuildRef.Branch("Main"),
                 new BuildRef.PullRequest(12, "main"))) {
             assertThat(plan(ref, secrets).services()).as(ref.describe()).extracting(Manifest.Service::envFile)
                     .containsOnly(Optional.empty());
-            assertThat(Release.withheldEnvFiles(APP, ref, secrets)).as(ref.describe()).containsExactly(
+            assertThat(Release.withheld(APP, ref, secrets)).as(ref.describe()).containsExactly(
                     "service api: envFile /etc/shop/api.env is not used: secrets go to the production branch's "
                             + "deployment only",
                     "service web: envFile /etc/shop/web.env is not used: secrets go to the production branch's "

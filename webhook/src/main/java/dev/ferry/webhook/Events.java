@@ -96,8 +96,17 @@ public final class Events {
         }
         JsonNode head = root.path("pull_request").path("head");
         String sha = commit(text(head, "sha", "pull_request.head.sha"), "pull_request.head.sha");
+        Optional<String> headRepo = Optional.ofNullable(head.path("repo").get("full_name"))
+                .filter(JsonNode::isTextual).map(JsonNode::asText);
+        JsonNode headId = head.path("repo_id");
+        JsonNode baseId = root.path("pull_request").path("base").path("repo_id");
+        // GitHub and Gitea name the head's repository (null once a fork is deleted); Gitea also gives ids. A pull
+        // request whose origin cannot be told counts as a fork's.
+        boolean fromFork = headRepo.map(name -> !name.equalsIgnoreCase(repository.fullName()))
+                .orElseGet(() -> !(headId.canConvertToLong() && baseId.canConvertToLong()
+                        && headId.asLong() == baseId.asLong()));
         return new WebhookEvent.PullRequest(repository, kind, number.asInt(), sha,
-                text(head, "ref", "pull_request.head.ref"));
+                text(head, "ref", "pull_request.head.ref"), headRepo, fromFork);
     }
 
     private static Repository repository(JsonNode root) {

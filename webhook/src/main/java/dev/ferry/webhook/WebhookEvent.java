@@ -38,10 +38,12 @@ public sealed interface WebhookEvent {
 
     /**
      * A pull request opened, updated (GitHub's {@code synchronize}, Gitea's {@code synchronized}) or reopened, which
-     * is built; or closed (merged or not), which is torn down. {@code repo} is the base repository.
+     * is built; or closed (merged or not), which is torn down. {@code repo} is the base repository; {@code headRepo}
+     * the full name of the repository its head branch is in, when the payload says; {@code fromFork} whether that is
+     * another repository, or cannot be told.
      */
-    record PullRequest(Repository repo, Action action, int number, String headSha, String headRef)
-            implements WebhookEvent {
+    record PullRequest(Repository repo, Action action, int number, String headSha, String headRef,
+                       Optional<String> headRepo, boolean fromFork) implements WebhookEvent {
         public enum Action { BUILD, CLOSE }
 
         public PullRequest {
@@ -49,6 +51,7 @@ public sealed interface WebhookEvent {
             Objects.requireNonNull(action, "action");
             Objects.requireNonNull(headSha, "headSha");
             Objects.requireNonNull(headRef, "headRef");
+            Objects.requireNonNull(headRepo, "headRepo");
         }
 
         @Override

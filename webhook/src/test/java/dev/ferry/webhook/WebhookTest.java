@@ -159,6 +159,34 @@ class WebhookTest {
     }
 
     @Test
+    void aPullRequestKnowsWhetherItsHeadIsInAnotherRepository() throws Exception {
+        WebhookEvent.PullRequest own = (WebhookEvent.PullRequest) receive(Forge.GITHUB, "pull_request",
+                resource("github-pull-request.json"));
+        assertThat(own.headRepo()).contains("Codertocat/Hello-World");
+        assertThat(own.fromFork()).isFalse();
+        // Gitea's payload as trimmed here names no head repository, only ids: the same id is the same repository.
+        assertThat(((WebhookEvent.PullRequest) receive(Forge.GITEA, "pull_request",
+                resource("gitea-pull-request-closed.json"))).fromFork()).isFalse();
+
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode fork =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(resource("github-pull-request.json"));
+        com.fasterxml.jackson.databind.node.ObjectNode head = (com.fasterxml.jackson.databind.node.ObjectNode)
+                fork.path("pull_request").path("head");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) head.path("repo")).put("full_name", "mallory/Hello-World");
+        WebhookEvent.PullRequest fromFork = (WebhookEvent.PullRequest) receive(Forge.GITHUB, "pull_request",
+                json.writeValueAsBytes(fork));
+        assertThat(fromFork.headRepo()).contains("mallory/Hello-World");
+        assertThat(fromFork.fromFork()).isTrue();
+
+        head.putNull("repo"); // GitHub's answer once the fork is deleted
+        WebhookEvent.PullRequest unknown = (WebhookEvent.PullRequest) receive(Forge.GITHUB, "pull_request",
+                json.writeValueAsBytes(fork));
+        assertThat(unknown.headRepo()).isEmpty();
+        assertThat(unknown.fromFork()).isTrue();
+    }
+
+    @Test
     void ping() {
         WebhookEvent event = receive(Forge.GITHUB, "ping", resource("github-ping.json"));
         assertThat(event).isInstanceOf(WebhookEvent.Ping.class);
