@@ -30,6 +30,11 @@ import java.util.Map;
  * type Ferry does not handle (422); malformed JSON (400); a repository that is no project (404). Then a build or
  * teardown is recorded and queued (202), or the earlier build of a repeated delivery id returned (200). No git or
  * nix work happens before the response.
+ *
+ * <p>The signature covers the body only, not the delivery id: an old body can come again under a new id and is
+ * recorded like any delivery. What it claims is checked against the repository when it runs (the queue asks the
+ * pipeline for {@link dev.ferry.builder.BuildRequest.CommitCheck#BRANCH_HEAD}, and a branch's teardown checks that
+ * the branch is gone), so an old push or delete changes nothing (docs/api.md, "Deliveries sent again").
  */
 final class WebhookEndpoint implements Handler {
     private final Builds builds;

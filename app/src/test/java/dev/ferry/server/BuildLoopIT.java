@@ -114,7 +114,8 @@ class BuildLoopIT {
         assertThat(ferry.newestGeneration()).containsKeys("shop-main-web", "shop-feature-login-page-web");
         long withBranch = built.get("generation").asLong();
 
-        // GitHub's documented push with deleted: true removes it in a new generation.
+        // GitHub's documented push with deleted: true, once the branch is gone, removes it in a new generation.
+        ferry.repo.deleteBranch("feature/Login-Page");
         ObjectNode deleted = BuildLoopHarness.payload("github-push.json", ferry.repo.url());
         deleted.put("ref", "refs/heads/feature/Login-Page");
         assertThat(deleted.get("deleted").asBoolean()).isTrue();
@@ -125,8 +126,10 @@ class BuildLoopIT {
                 "shop-feature-login-page-web");
 
         // The same branch again, then GitHub's delete event.
+        ferry.repo.push("refs/heads/feature/Login-Page");
         ferry.awaitStatus(ferry.deliverQueued("GitHub", "push", github), "succeeded");
         assertThat(ferry.deployment("shop-feature-login-page")).isPresent();
+        ferry.repo.deleteBranch("feature/Login-Page");
         ObjectNode delete = BuildLoopHarness.payload("github-delete.json", ferry.repo.url());
         delete.put("ref", "feature/Login-Page").put("ref_type", "branch");
         long beforeDelete = ferry.generationCount();
@@ -206,6 +209,60 @@ class BuildLoopIT {
         assertThat(Http.json(twice).get("build").get("id").asLong()).isEqualTo(id);
         ferry.awaitStatus(id, "succeeded");
         assertThat(ferry.get("/v1/builds").get("builds")).hasSize(1);
+    }
+
+    @Test
+    void anOldDeliverySentAgainNeitherRollsBackNorTearsDownWhileAnApiBuildOfAnOldCommitBuilds() throws Exception {
+        String first = ferry.commitExample("hello 1.0.0");
+        ferry.repo.push("refs/heads/main");
+        String firstPush = ferry.push("main", first).toString();
+        ferry.awaitStatus(ferry.deliverQueued("Forgejo", "push", BuildLoopHarness.JSON.readTree(firstPush)),
+                "succeeded");
+        String second = ferry.repo.edit("web/server.py", "+", "+second.").commit("web: second");
+        ferry.repo.push("refs/heads/main");
+        ferry.awaitStatus(ferry.deliverQueued("Forgejo", "push", ferry.push("main", second)), "succeeded");
+        long generations = ferry.generationCount();
+
+        // The first push's body, signed as the forge signed it, under a new delivery id: nothing is built.
+        java.net.http.HttpResponse<byte[]> again = ferry.deliver("Forgejo", "push", firstPush);
+        assertThat(again.statusCode()).as(Http.text(again)).isEqualTo(202);
+        long replay = Http.json(again).get("build").get("id").asLong();
+        JsonNode notBuilt = ferry.awaitStatus(replay, "cancelled");
+        assertThat(notBuilt.get("error").asText()).isEqualTo("not built: branch main is at " + second.substring(0, 8)
+                + " now, not at " + first.substring(0, 8) + " (a newer push, or an old delivery sent again)");
+        assertThat(notBuilt.get("outputs").size()).isZero();
+        assertThat(notBuilt.get("generation").isNull()).isTrue();
+        assertThat(ferry.log(replay)).contains("ferry: branch main is at " + second + " on the remote (fetched in ");
+        assertThat(ferry.generationCount()).isEqualTo(generations);
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(second);
+
+        // A branch's delete delivery sent again while the branch exists tears nothing down; once it is gone, it does.
+        String feature = ferry.repo.branch("feature/x").edit("site/index.html", "</body>", "<p>x</p></body>")
+                .commit("feature x");
+        ferry.repo.push("refs/heads/feature/x");
+        ferry.awaitStatus(ferry.deliverQueued("Forgejo", "push", ferry.push("feature/x", feature)), "succeeded");
+        ObjectNode delete = BuildLoopHarness.payload("github-delete.json", ferry.repo.url());
+        delete.put("ref", "feature/x").put("ref_type", "branch");
+        generations = ferry.generationCount();
+        JsonNode notTornDown = ferry.awaitStatus(ferry.deliverQueued("GitHub", "delete", delete), "cancelled");
+        assertThat(notTornDown.get("error").asText()).isEqualTo("not torn down: branch feature/x still exists at "
+                + feature.substring(0, 8));
+        assertThat(ferry.deployment("shop-feature-x")).isPresent();
+        assertThat(ferry.generationCount()).isEqualTo(generations);
+        ferry.repo.deleteBranch("feature/x");
+        ferry.awaitStatus(ferry.deliverQueued("GitHub", "delete", delete), "succeeded");
+        assertThat(ferry.deployment("shop-feature-x")).isEmpty();
+        assertThat(ferry.generationCount()).isEqualTo(generations + 1);
+
+        // Through the API, an admin builds the commit named, the branch's head or not (a deliberate rollback).
+        java.net.http.HttpResponse<byte[]> manual = Http.send("POST", ferry.uri("/v1/projects/shop/builds"),
+                ("{\"branch\": \"main\", \"commit\": \"" + first + "\"}").getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8),
+                "Authorization", "Bearer " + BuildLoopHarness.ADMIN, "Content-Type", "application/json");
+        assertThat(manual.statusCode()).as(Http.text(manual)).isEqualTo(202);
+        ferry.awaitStatus(Http.json(manual).get("id").asLong(), "succeeded");
+        assertThat(ferry.deployment("shop-main").orElseThrow().get("commit").asText()).isEqualTo(first);
+        assertNothingRunning();
     }
 
     @Test

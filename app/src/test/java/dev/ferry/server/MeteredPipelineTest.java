@@ -69,7 +69,8 @@ class MeteredPipelineTest {
             }
         };
         return new MeteredPipeline(fake, metrics, clock).build(new BuildRequest(7,
-                new Project("shop", "https://x/shop.git", "main"), new BuildRef.Branch("main"), "abc"), context);
+                new Project("shop", "https://x/shop.git", "main"), new BuildRef.Branch("main"), "abc",
+                BuildRequest.CommitCheck.AS_GIVEN), context);
     }
 
     @Test

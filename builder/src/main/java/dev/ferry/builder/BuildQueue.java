@@ -323,11 +323,14 @@ public final class BuildQueue implements AutoCloseable {
                     generation = pipeline.teardown(project, record.ref());
                 } else {
                     BuildResult result = pipeline.build(new BuildRequest(record.id(), project, record.ref(),
-                            record.commit().orElseThrow()), context);
+                            record.commit().orElseThrow(), check(record)), context);
                     outputs = result.outputs();
                     generation = result.generation();
                 }
                 status = BuildStatus.SUCCEEDED;
+            } catch (StaleRequestException e) {
+                status = BuildStatus.CANCELLED;
+                error = Optional.of(e.getMessage());
             } catch (BuildFailedException e) {
                 error = Optional.of(e.getMessage());
             } catch (RuntimeException e) {
@@ -372,6 +375,24 @@ public final class BuildQueue implements AutoCloseable {
                 release(job);
             }
         }
+    }
+
+    /**
+     * A webhook's push (or the retry of one) must still be its branch's head when it is fetched; a build through the
+     * API, and a pull request's, builds the commit as given.
+     */
+    private BuildRequest.CommitCheck check(BuildRecord record) {
+        if (!(record.ref() instanceof BuildRef.Branch)) {
+            return BuildRequest.CommitCheck.AS_GIVEN;
+        }
+        BuildRecord.Trigger trigger = record.trigger();
+        if (trigger == BuildRecord.Trigger.RETRY) {
+            // A retry repeats the build it names; one whose original is gone is checked, to be safe.
+            trigger = record.retryOf().stream().mapToObj(store::find).flatMap(Optional::stream)
+                    .map(BuildRecord::trigger).findFirst().orElse(BuildRecord.Trigger.WEBHOOK);
+        }
+        return trigger == BuildRecord.Trigger.API ? BuildRequest.CommitCheck.AS_GIVEN
+                : BuildRequest.CommitCheck.BRANCH_HEAD;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -60,7 +61,11 @@ final class Checkout {
         return work.resolve(Long.toString(buildId));
     }
 
-    /** Fetches what {@code request} needs into the project's mirror (unless it has the commit) and exports it. */
+    /**
+     * Fetches what {@code request} needs into the project's mirror (unless it has the commit; always for a build
+     * that must be its branch's head, which then fails with {@link StaleRequestException} if it is not) and exports
+     * it.
+     */
     Path checkout(BuildRequest request, BuildLog log) {
         if (!COMMIT.matcher(request.commit()).matches()) {
             throw new BuildFailedException("'" + request.commit() + "' is not a full commit id (40 or 64 lower-case "
@@ -72,7 +77,9 @@ final class Checkout {
         ReentrantLock lock = locks.computeIfAbsent(request.project().name(), name -> new ReentrantLock());
         lock.lock();
         try (Git git = openMirror(mirror)) {
-            if (git.getRepository().getObjectDatabase().has(commit)) {
+            if (request.check() == BuildRequest.CommitCheck.BRANCH_HEAD) {
+                requireBranchHead(git, request, log);
+            } else if (git.getRepository().getObjectDatabase().has(commit)) {
                 log.line("commit " + request.commit() + " is already in the mirror; not fetching");
             } else {
                 fetch(git, request, log);
@@ -94,6 +101,64 @@ final class Checkout {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Fetches the branch (always: an old commit sent again is already in the mirror) and fails with
+     * {@link StaleRequestException} unless the remote's branch is at the build's commit.
+     */
+    private void requireBranchHead(Git git, BuildRequest request, BuildLog log) throws GitAPIException, IOException {
+        String branch = ((BuildRef.Branch) request.ref()).name();
+        String ref = "refs/heads/" + branch;
+        long start = System.nanoTime();
+        try {
+            fetchRef(git, request.project().cloneUrl(), ref, log);
+        } catch (org.eclipse.jgit.api.errors.TransportException e) {
+            // Also what JGit throws when the remote has no such branch: tell that apart from a remote that is down.
+            if (!Thread.currentThread().isInterrupted() && isGone(request.project(), branch)) {
+                throw new StaleRequestException("not built: branch " + branch + " does not exist any more, so "
+                        + abbreviate(request.commit()) + " is not its head (deleted after the push, or an old "
+                        + "delivery sent again)");
+            }
+            throw e;
+        }
+        ObjectId head = git.getRepository().resolve(ref);
+        log.line("branch " + branch + " is at " + (head == null ? "nothing" : head.name()) + " on the remote "
+                + "(fetched in " + java.time.Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms)");
+        if (head == null || !head.name().equals(request.commit())) {
+            throw new StaleRequestException("not built: branch " + branch + " is at "
+                    + (head == null ? "nothing" : abbreviate(head.name())) + " now, not at "
+                    + abbreviate(request.commit()) + " (a newer push, or an old delivery sent again)");
+        }
+    }
+
+    /**
+     * The commit {@code branch} of the project's remote points at ({@code git ls-remote --heads}); empty if there is
+     * no such branch. Fails with a {@link BuildFailedException} if the remote cannot be read.
+     */
+    Optional<String> remoteHead(Project project, String branch) {
+        try {
+            return Git.lsRemoteRepository().setRemote(project.cloneUrl()).setHeads(true)
+                    .setTimeout(NETWORK_TIMEOUT_SECONDS).call().stream()
+                    .filter(ref -> ref.getName().equals("refs/heads/" + branch))
+                    .map(ref -> ref.getObjectId().name()).findFirst();
+        } catch (GitAPIException | JGitInternalException e) {
+            throw failure("reading the branches of " + redact(project.cloneUrl()) + " failed", e);
+        }
+    }
+
+    /** Whether the remote answers without {@code branch}; false if it cannot be read. */
+    private boolean isGone(Project project, String branch) {
+        try {
+            return remoteHead(project, branch).isEmpty();
+        } catch (BuildFailedException unreadable) {
+            return false;
+        }
+    }
+
+    /** The first 8 hex digits of a commit id, as messages show it. */
+    static String abbreviate(String commit) {
+        return commit.length() > 8 ? commit.substring(0, 8) : commit;
     }
 
     /** Removes a build's checkout; nothing if there is none. */

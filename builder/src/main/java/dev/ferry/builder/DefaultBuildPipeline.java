@@ -108,6 +108,9 @@ final class DefaultBuildPipeline implements BuildPipeline {
             Map<String, String> result = new LinkedHashMap<>();
             outputs.forEach((name, path) -> result.put(name, path.absolute()));
             return new BuildResult(result, generation);
+        } catch (StaleRequestException e) {
+            log.line(e.getMessage());
+            throw e;
         } catch (BuildFailedException e) {
             log.line("build failed: " + e.getMessage());
             throw e;
@@ -131,6 +134,10 @@ final class DefaultBuildPipeline implements BuildPipeline {
     @Override
     public OptionalLong teardown(Project project, BuildRef ref) {
         String deployment = ref.deploymentName(project);
+        if (ref instanceof BuildRef.Branch branch
+                && deployments.find(deployment).filter(d -> d.belongsTo(project.name(), ref)).isPresent()) {
+            requireDeleted(project, branch); // before the release lock: it asks the remote
+        }
         releases.lock();
         try {
             Optional<Deployment> existing = deployments.find(deployment);
@@ -150,6 +157,24 @@ final class DefaultBuildPipeline implements BuildPipeline {
             return update.written() ? OptionalLong.of(update.generation().generation()) : OptionalLong.empty();
         } finally {
             releases.unlock();
+        }
+    }
+
+    /**
+     * Fails unless the branch is gone from the remote: a delete delivery's signature covers only its body, so an old
+     * one can be sent again while the branch lives.
+     */
+    private void requireDeleted(Project project, BuildRef.Branch branch) {
+        Optional<String> head;
+        try {
+            head = checkout.remoteHead(project, branch.name());
+        } catch (BuildFailedException e) {
+            throw new BuildFailedException("not torn down: whether branch " + branch.name() + " still exists cannot "
+                    + "be read: " + e.getMessage(), e);
+        }
+        if (head.isPresent()) {
+            throw new StaleRequestException("not torn down: branch " + branch.name() + " still exists at "
+                    + Checkout.abbreviate(head.get()));
         }
     }
 

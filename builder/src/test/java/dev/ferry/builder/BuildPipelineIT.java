@@ -176,8 +176,8 @@ class BuildPipelineIT {
             long id = ++buildIds;
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
-                    pipeline.build(new BuildRequest(id, project, new BuildRef.Branch(branch), commits.get(branch)),
-                            new RecordingContext());
+                    pipeline.build(new BuildRequest(id, project, new BuildRef.Branch(branch), commits.get(branch),
+                            BuildRequest.CommitCheck.BRANCH_HEAD), new RecordingContext());
                 } catch (Throwable e) {
                     failures.add(e);
                 }
@@ -226,6 +226,15 @@ class BuildPipelineIT {
                 .containsExactly("hello-feature-shiny-docs.ferry.test");
         assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-feature-shiny", "hello-main");
 
+        // While the branch exists on the remote, its teardown (an old delete delivery sent again) changes nothing.
+        String head = Checkout.abbreviate(feature);
+        assertThatThrownBy(() -> pipeline.teardown(project, new BuildRef.Branch("feature/Shiny")))
+                .isInstanceOf(StaleRequestException.class)
+                .hasMessage("not torn down: branch feature/Shiny still exists at " + head);
+        assertThat(manifests.top()).isEqualTo(2);
+        assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-feature-shiny", "hello-main");
+
+        repo.deleteBranch("feature/Shiny");
         OptionalLong teardown = pipeline.teardown(project, new BuildRef.Branch("feature/Shiny"));
 
         assertThat(teardown).isEqualTo(OptionalLong.of(3));
@@ -238,6 +247,76 @@ class BuildPipelineIT {
         // Tearing down what is gone writes nothing.
         assertThat(pipeline.teardown(project, new BuildRef.Branch("feature/Shiny"))).isEmpty();
         assertThat(manifests.top()).isEqualTo(3);
+    }
+
+    @Test
+    void aWebhookBuildOfACommitThatIsNoLongerTheBranchsHeadBuildsNothingAndSaysWhy() {
+        String first = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        assertThat(webhookBuild("main", first, new RecordingContext()).generation()).isEqualTo(OptionalLong.of(1));
+        String second = repo.edit("web/server.py", "1.0.0", "1.0.1").commit("hello 1.0.1");
+        repo.push("refs/heads/main");
+        assertThat(webhookBuild("main", second, new RecordingContext()).generation()).isEqualTo(OptionalLong.of(2));
+
+        // The first push's delivery sent again: its commit is in the mirror, but no longer the branch's head.
+        RecordingContext replay = new RecordingContext();
+        assertThatThrownBy(() -> webhookBuild("main", first, replay))
+                .isInstanceOf(StaleRequestException.class)
+                .hasMessage("not built: branch main is at " + Checkout.abbreviate(second) + " now, not at "
+                        + Checkout.abbreviate(first) + " (a newer push, or an old delivery sent again)");
+        replay.finish();
+        assertThat(replay.phases()).containsExactly(Phase.FETCH);
+        assertThat(replay.logText()).contains("ferry: fetching refs/heads/main from ")
+                .contains("ferry: branch main is at " + second + " on the remote (fetched in ")
+                .contains("ferry: not built: branch main is at ");
+        System.out.println("replayed push, fetch of an unchanged branch: " + replay.durations().get(Phase.FETCH)
+                .toMillis() + " ms; " + replay.logText().lines().filter(l -> l.contains("fetched in")).toList());
+        assertThat(manifests.top()).isEqualTo(2);
+        assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(second);
+        assertThat(dir.resolve("data/work/" + buildIds)).doesNotExist();
+
+        // A force-push back to the first commit makes it the head again: then it builds.
+        repo.resetTo(first).push("refs/heads/main");
+        BuildResult back = webhookBuild("main", first, new RecordingContext());
+        assertThat(back.generation()).isEqualTo(OptionalLong.of(3));
+        assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(first);
+
+        // A build through the API builds the commit it names, the branch's head or not.
+        assertThat(build(new BuildRef.Branch("main"), second, new RecordingContext()).generation())
+                .isEqualTo(OptionalLong.of(4));
+        assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(second);
+    }
+
+    @Test
+    void aWebhookBuildOfADeletedBranchBuildsNothing() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        String gone = repo.branch("gone").edit("web/server.py", "1.0.0", "0.9.0").commit("gone");
+        repo.push("refs/heads/gone");
+        repo.deleteBranch("gone");
+
+        assertThatThrownBy(() -> webhookBuild("gone", gone, new RecordingContext()))
+                .isInstanceOf(StaleRequestException.class)
+                .hasMessage("not built: branch gone does not exist any more, so " + Checkout.abbreviate(gone)
+                        + " is not its head (deleted after the push, or an old delivery sent again)");
+        assertNothingReleased();
+        assertThat(webhookBuild("main", main, new RecordingContext()).generation()).isEqualTo(OptionalLong.of(1));
+    }
+
+    @Test
+    void aTeardownWhoseRemoteCannotBeReadTearsNothingDown() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        Project moved = new Project("hello", dir.resolve("nowhere.git").toUri().toString(), "main");
+
+        assertThatThrownBy(() -> pipeline.teardown(moved, new BuildRef.Branch("main")))
+                .isInstanceOf(BuildFailedException.class)
+                .isNotInstanceOf(StaleRequestException.class)
+                .hasMessageStartingWith("not torn down: whether branch main still exists cannot be read: reading "
+                        + "the branches of " + moved.cloneUrl() + " failed: ");
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-main");
     }
 
     @Test
@@ -296,6 +375,7 @@ class BuildPipelineIT {
         assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(next);
         assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
                 .contains(next);
+        repo.deleteBranch("main");
         assertThat(pipeline.teardown(project, new BuildRef.Branch("main"))).isEqualTo(OptionalLong.of(3));
         assertThat(deployments.all()).isEmpty();
     }
@@ -497,7 +577,14 @@ class BuildPipelineIT {
     }
 
     private BuildResult build(BuildRef ref, String commit, RecordingContext context) {
-        return pipeline.build(new BuildRequest(++buildIds, project, ref, commit), context);
+        return pipeline.build(new BuildRequest(++buildIds, project, ref, commit,
+                BuildRequest.CommitCheck.AS_GIVEN), context);
+    }
+
+    /** A build as a webhook's push asks for it: the commit must be the branch's head. */
+    private BuildResult webhookBuild(String branch, String commit, RecordingContext context) {
+        return pipeline.build(new BuildRequest(++buildIds, project, new BuildRef.Branch(branch), commit,
+                BuildRequest.CommitCheck.BRANCH_HEAD), context);
     }
 
     private void assertNothingReleased() {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -119,6 +120,81 @@ class BuildQueueTest {
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         assertThat(get(build.id()).error()).hasValue("internal error (IllegalStateException); see the build log");
         assertThat(Files.readString(queue.logFile(build.id()))).contains("/secret/path/key");
+    }
+
+    @Test
+    void aWebhookPushMustBeItsBranchsHeadWhileAnApiBuildOrAPullRequestBuildsAsGiven() throws Exception {
+        Map<String, BuildRequest.CommitCheck> checks = new java.util.concurrent.ConcurrentHashMap<>();
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                checks.put(request.commit(), request.check());
+                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 4);
+        BuildRecord webhook = queue.submit(BuildStore.NewBuild.build("shop", new BuildRef.Branch("a"), commit(1),
+                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord api = queue.submit(BuildStore.NewBuild.build("shop", new BuildRef.Branch("b"), commit(2),
+                BuildRecord.Trigger.API));
+        queue.submit(BuildStore.NewBuild.build("shop", new BuildRef.PullRequest(3, "c"), commit(3),
+                BuildRecord.Trigger.WEBHOOK));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        // Retries (after a restart) check as the builds they repeat did.
+        queue.submit(new BuildStore.NewBuild("shop", BuildRecord.Action.BUILD, new BuildRef.Branch("a"),
+                Optional.of(commit(4)), BuildRecord.Trigger.RETRY, Optional.empty(), 2,
+                java.util.OptionalLong.of(webhook.id())));
+        queue.submit(new BuildStore.NewBuild("shop", BuildRecord.Action.BUILD, new BuildRef.Branch("b"),
+                Optional.of(commit(5)), BuildRecord.Trigger.RETRY, Optional.empty(), 2,
+                java.util.OptionalLong.of(api.id())));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        assertThat(checks).containsExactlyInAnyOrderEntriesOf(Map.of(
+                commit(1), BuildRequest.CommitCheck.BRANCH_HEAD,
+                commit(2), BuildRequest.CommitCheck.AS_GIVEN,
+                commit(3), BuildRequest.CommitCheck.AS_GIVEN,
+                commit(4), BuildRequest.CommitCheck.BRANCH_HEAD,
+                commit(5), BuildRequest.CommitCheck.AS_GIVEN));
+    }
+
+    @Test
+    void aStaleBuildOrTeardownEndsCancelledSayingWhy() throws Exception {
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                context.enter(Phase.FETCH);
+                throw new StaleRequestException("not built: branch main is at 00000002 now, not at 00000001 (a "
+                        + "newer push, or an old delivery sent again)");
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+                throw new StaleRequestException("not torn down: branch old still exists at 00000003");
+            }
+        }, 1);
+        BuildRecord build = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
+                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("old"),
+                BuildRecord.Trigger.WEBHOOK));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        BuildRecord notBuilt = get(build.id());
+        assertThat(notBuilt.status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(notBuilt.error()).hasValue("not built: branch main is at 00000002 now, not at 00000001 (a newer "
+                + "push, or an old delivery sent again)");
+        assertThat(notBuilt.phase()).contains(Phase.FETCH);
+        assertThat(notBuilt.outputs()).isEmpty();
+        assertThat(notBuilt.generation()).isEmpty();
+        assertThat(Files.readString(queue.logFile(build.id())))
+                .endsWith("ferry: cancelled: not built: branch main is at 00000002 now, not at 00000001 (a newer "
+                        + "push, or an old delivery sent again)\n");
+        BuildRecord notTornDown = get(teardown.id());
+        assertThat(notTornDown.status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(notTornDown.error()).hasValue("not torn down: branch old still exists at 00000003");
     }
 
     /**

@@ -29,7 +29,7 @@ class CheckoutTest {
 
     private void checkout(BuildRef ref, String commit) {
         Project project = new Project("app", dir.resolve("nowhere.git").toUri().toString(), "main");
-        new Checkout(dir).checkout(new BuildRequest(1, project, ref, commit),
+        new Checkout(dir).checkout(new BuildRequest(1, project, ref, commit, BuildRequest.CommitCheck.AS_GIVEN),
                 new BuildLog(new ByteArrayOutputStream()));
     }
 
@@ -39,6 +39,16 @@ class CheckoutTest {
                 .isInstanceOf(BuildFailedException.class)
                 .hasMessage("'HEAD' is not a full commit id (40 or 64 lower-case hex digits)");
         assertThat(dir.resolve("git")).doesNotExist();
+    }
+
+    @Test
+    void onlyABranchBuildCanRequireItsCommitToBeTheHead() {
+        Project project = new Project("app", dir.resolve("nowhere.git").toUri().toString(), "main");
+        assertThatThrownBy(() -> new BuildRequest(1, project, new BuildRef.PullRequest(7, "topic"), COMMIT,
+                BuildRequest.CommitCheck.BRANCH_HEAD))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("only a branch build can require its commit to be the branch's head, not one of pull "
+                        + "request #7 (branch topic)");
     }
 
     @Test
@@ -72,7 +82,7 @@ class CheckoutTest {
         });
         Project project = new Project("app", dir.resolve("evil.git").toUri().toString(), "main");
         assertThatThrownBy(() -> new Checkout(dir).checkout(new BuildRequest(1, project, new BuildRef.Branch("main"),
-                commit), new BuildLog(new ByteArrayOutputStream())))
+                commit, BuildRequest.CommitCheck.AS_GIVEN), new BuildLog(new ByteArrayOutputStream())))
                 .isInstanceOf(BuildFailedException.class)
                 .hasMessageContaining("the commit holds an unsafe path: a/ (a appears twice in its tree)");
         assertThat(outside).isEmptyDirectory();
@@ -89,7 +99,8 @@ class CheckoutTest {
             return ins.insert(top);
         });
         Project project = new Project("app", dir.resolve("links.git").toUri().toString(), "main");
-        Path out = new Checkout(dir).checkout(new BuildRequest(2, project, new BuildRef.Branch("main"), commit),
+        Path out = new Checkout(dir).checkout(new BuildRequest(2, project, new BuildRef.Branch("main"), commit,
+                BuildRequest.CommitCheck.AS_GIVEN),
                 new BuildLog(new ByteArrayOutputStream()));
         assertThat(Files.readSymbolicLink(out.resolve("link"))).isEqualTo(Path.of("sub"));
         assertThat(out.resolve("link/f")).hasContent("inside");

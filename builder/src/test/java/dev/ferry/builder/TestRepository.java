@@ -84,6 +84,18 @@ public final class TestRepository {
         return this;
     }
 
+    /** Deletes {@code branch} in origin, as a forge does when a branch is deleted (its default branch too). */
+    public TestRepository deleteBranch(String branch) {
+        git(origin, "update-ref", "-d", "refs/heads/" + branch);
+        return this;
+    }
+
+    /** Moves the current branch of the clone back (or on) to {@code commit}, files included. */
+    public TestRepository resetTo(String commit) {
+        git(work, "reset", "--quiet", "--hard", commit);
+        return this;
+    }
+
     public String url() {
         return origin.toUri().toString();
     }
