@@ -1,9 +1,8 @@
 package dev.ferry.server;
 
+import dev.ferry.builder.GitRemote;
 import java.util.Optional;
-import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
-import org.eclipse.jgit.lib.Ref;
 
 /** The commit a branch of a remote repository points at, for a manual build without a commit. */
 @FunctionalInterface
@@ -16,9 +15,7 @@ interface BranchHeads {
     static BranchHeads jgit() {
         return (cloneUrl, branch) -> {
             try {
-                return Git.lsRemoteRepository().setRemote(cloneUrl).setHeads(true).setTimeout(30).call().stream()
-                        .filter(ref -> ref.getName().equals("refs/heads/" + branch))
-                        .map(Ref::getObjectId).map(id -> id.name()).findFirst();
+                return GitRemote.branchHead(cloneUrl, branch, 30);
             } catch (GitAPIException | RuntimeException e) {
                 throw new BranchUnreadableException(e);
             }

@@ -138,10 +138,7 @@ final class Checkout {
      */
     Optional<String> remoteHead(Project project, String branch) {
         try {
-            return Git.lsRemoteRepository().setRemote(project.cloneUrl()).setHeads(true)
-                    .setTimeout(NETWORK_TIMEOUT_SECONDS).call().stream()
-                    .filter(ref -> ref.getName().equals("refs/heads/" + branch))
-                    .map(ref -> ref.getObjectId().name()).findFirst();
+            return GitRemote.branchHead(project.cloneUrl(), branch, NETWORK_TIMEOUT_SECONDS);
         } catch (GitAPIException | JGitInternalException e) {
             throw failure("reading the branches of " + redact(project.cloneUrl()) + " failed", e);
         }
