@@ -165,6 +165,8 @@ final class Executor {
 
     private void activate(Plan.Activate a, Map<String, String> failed) {
         Manifest.Service service = a.service();
+        // Before anything is stopped: a version that cannot start must not take the running one down with it.
+        UnitSpec.requireEnvFile(service, settings);
         StorePath path = service.artifact().storePath();
         nix.realise(path, settings.substituters(), settings.trustedKeys());
         nix.pin(service.name(), path, settings.keepGenerations());

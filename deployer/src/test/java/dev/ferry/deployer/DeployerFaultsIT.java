@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -254,6 +255,50 @@ class DeployerFaultsIT {
         return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(), s.envFile(),
                 s.credentials(), s.http(), Optional.of(new Manifest.Ready(
                 new Manifest.HttpCheck("/healthz", 30))), s.systemd(), s.hardening(), s.revision());
+    }
+
+    /**
+     * A service whose envFile is not there is refused before anything is stopped or started, naming the file; once
+     * the file exists the next pass deploys it. A unit started with a missing EnvironmentFile anyway (the file went
+     * away after the check) fails at once with systemd's reason, instead of after the 10 s start wait.
+     */
+    @Test
+    void aMissingEnvFileIsNamedAndSystemdsReasonIsGiven() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath w1 = h.buildSleeper("1");
+            h.publish(w1);
+            h.write("worker", m -> m.withService(Harness.worker("jobs", w1)));
+            Deployer deployer = h.deployer();
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            String running = h.units().getFirst().name();
+
+            Path envFile = dir.resolve("jobs.env");
+            h.write("worker with an envFile that is not there",
+                    m -> m.withService(Harness.withEnvFile(Harness.worker("jobs", w1), envFile)));
+            Deployer.Report missing = deployer.reconcile();
+            assertThat(missing.services().getFirst().lastError()).contains("envFile " + envFile
+                    + " of service jobs does not exist");
+            assertThat(h.units()).as("the running worker was not stopped for a version that cannot start")
+                    .extracting(Systemd.Unit::name).containsExactly(running);
+
+            Files.writeString(envFile, "MODE=batch\n");
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            assertThat(h.units()).singleElement().matches(u -> !u.name().equals(running) && u.active());
+
+            String unit = h.prefix + "envfile-gone.service";
+            Path gone = dir.resolve("gone.env");
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> h.systemd.start(new Systemd.TransientUnit(unit, "envFile gone", "ferry.slice",
+                    List.of("/bin/sleep", "600"), Map.of(), Optional.of(gone.toString()),
+                    Map.of(), Optional.empty(), Optional.empty(), false, false, "no",
+                    false, false, "on-failure", 5, List.of(), List.of())))
+                    .hasMessageContaining(unit).hasMessageContaining("resources")
+                    .hasMessageContaining("journalctl --user -u " + unit);
+            long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            System.out.printf("DeployerFaultsIT: a unit with a missing EnvironmentFile reported after %d ms%n", millis);
+            assertThat(millis).as("before the 10 s start wait ran out").isLessThan(5_000);
+            h.systemd.stop(unit);
+        }
     }
 
     /** A deployer that applied generation 1: service web at v1 on {@value #DOMAIN}. */

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -99,6 +100,35 @@ class ExecutorTest {
             assertThat(systemd.stopped).containsExactly(unit);
             assertThat(failed).containsEntry("web", Desired.spec(web));
         }
+    }
+
+    @Test
+    void anEnvFileThatIsNotThereIsNamedBeforeAnythingIsStoppedOrStarted() throws IOException {
+        Path envFile = dir.resolve("jobs.env");
+        Manifest.Service jobs = Harness.withEnvFile(Harness.worker("jobs", FIXED), envFile);
+        String previous = "ferry-exec-jobs-g1-aaaa.service";
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Map<String, String> failed = new HashMap<>();
+        Executor executor = new Executor(settings(20000, 29999), systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(),
+                NEVER, Duration.ZERO, unit -> { });
+        Plan plan = new Plan(List.of(new Plan.Activate(jobs, 2, Desired.spec(jobs), List.of(previous))));
+
+        assertThat(executor.execute(plan, failed))
+                .containsExactly(Map.entry("jobs", "envFile " + envFile + " of service jobs does not exist"));
+        assertThat(systemd.started).isEmpty();
+        assertThat(systemd.stopped).as("the running version is not stopped for one that cannot start").isEmpty();
+        assertThat(failed).as("tried again on the next pass: creating the file fixes it").isEmpty();
+
+        Files.createDirectory(envFile);
+        assertThat(executor.execute(plan, failed)).containsExactly(Map.entry("jobs", "envFile " + envFile
+                + " of service jobs is a directory"));
+        Files.delete(envFile);
+
+        Files.writeString(envFile, "MODE=batch\n");
+        assertThat(executor.execute(plan, failed)).isEmpty();
+        assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.environmentFile())
+                .contains(envFile.toString()));
+        assertThat(systemd.stopped).containsExactly(previous);
     }
 
     private String activateFailing(Fakes.FakeSystemd systemd, DeployerSettings settings, Manifest.Service service,
