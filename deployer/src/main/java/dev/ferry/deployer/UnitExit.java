@@ -1,5 +1,6 @@
 package dev.ferry.deployer;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -37,7 +38,7 @@ final class UnitExit {
             default -> "exited";
         };
         boolean plain = result.isEmpty()
-                || java.util.List.of("success", "exit-code", "signal", "core-dump").contains(result.get());
+                || List.of("success", "exit-code", "signal", "core-dump").contains(result.get());
         return plain ? how : how + " (systemd reports result '" + result.get() + "')";
     }
 
