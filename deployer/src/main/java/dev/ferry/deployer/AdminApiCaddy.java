@@ -266,7 +266,7 @@ final class AdminApiCaddy implements Caddy {
             return response.body();
         } catch (IOException e) {
             throw new DeployerException("Caddy's admin API at " + admin + " is unreachable (" + method + " " + path
-                    + "): " + e.getMessage(), e);
+                    + "): " + DeployerException.reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DeployerException("interrupted while talking to Caddy", e);

@@ -76,20 +76,26 @@ final class DbusSystemd implements Systemd {
         } catch (DBusExecutionException e) {
             throw new DeployerException("starting unit " + unit.name() + " failed: " + e.getMessage(), e);
         }
+        String journal = "; see " + UnitExit.journal(DeployerSettings.userManager(bus), unit.name());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_WAIT_MILLIS);
+        Optional<Unit> state = Optional.empty();
         while (System.nanoTime() - deadline < 0) {
-            Optional<Unit> state = unit(unit.name());
+            state = unit(unit.name());
             if (state.isPresent() && state.get().active()) {
                 return;
             }
-            if (state.isEmpty() || state.get().failed()) {
-                throw new DeployerException("unit " + unit.name() + " failed to start ("
-                        + state.map(s -> s.activeState() + "/" + s.subState()).orElse("gone") + ")");
+            if (state.isEmpty()) {
+                throw new DeployerException("unit " + unit.name() + " failed to start (gone)" + journal);
+            }
+            // Not inactive: a unit ordered after one that is still starting is inactive until its job runs.
+            if (state.get().failed() || "auto-restart".equals(state.get().subState())) {
+                throw new DeployerException("unit " + unit.name() + " failed to start: "
+                        + UnitExit.describe(this, unit.name()) + journal);
             }
             sleep(20);
         }
-        throw new DeployerException("unit " + unit.name() + " did not become active within "
-                + START_WAIT_MILLIS + " ms");
+        throw new DeployerException("unit " + unit.name() + " did not become active within " + START_WAIT_MILLIS
+                + " ms (" + state.map(s -> s.activeState() + "/" + s.subState()).orElse("gone") + ")" + journal);
     }
 
     private static List<Property> properties(TransientUnit unit) {

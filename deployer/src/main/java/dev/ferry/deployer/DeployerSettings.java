@@ -47,6 +47,11 @@ public record DeployerSettings(String manifestUri, String host, List<PublicKey> 
      * address under {@code /run/user/}.
      */
     public boolean userManager() {
+        return userManager(systemdBus);
+    }
+
+    /** Whether {@code systemdBus} (a {@code ferry.deployer.systemd-bus} value) is a user manager's: see above. */
+    public static boolean userManager(String systemdBus) {
         return systemdBus.equals("user") || (!systemdBus.equals("system") && systemdBus.contains("/run/user/"));
     }
 

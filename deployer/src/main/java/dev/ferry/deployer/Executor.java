@@ -16,6 +16,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +30,7 @@ final class Executor {
     private static final System.Logger LOG = System.getLogger(Executor.class.getName());
     /** Activations, switches and sites in flight at once. */
     static final int PARALLEL = 4;
+    private static final String PREVIOUS_SERVES = "; the previous version keeps serving";
 
     private final DeployerSettings settings;
     private final Systemd systemd;
@@ -139,7 +142,7 @@ final class Executor {
         switch (step) {
             case Plan.Activate a -> activate(a, failed);
             case Plan.Switch s -> {
-                requireReady(s.service(), s.port(), s.unit());
+                requireReady(s.service(), s.port(), s.unit(), s.generation(), !s.previous().isEmpty());
                 putRoute(planner.proxy(s.service(), s.port()));
                 drainThenStop(s.previous());
             }
@@ -162,6 +165,8 @@ final class Executor {
 
     private void activate(Plan.Activate a, Map<String, String> failed) {
         Manifest.Service service = a.service();
+        // Before anything is stopped: a version that cannot start must not take the running one down with it.
+        UnitSpec.requireEnvFile(service, settings);
         StorePath path = service.artifact().storePath();
         nix.realise(path, settings.substituters(), settings.trustedKeys());
         nix.pin(service.name(), path, settings.keepGenerations());
@@ -176,19 +181,21 @@ final class Executor {
                 + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)) + ".service";
         UnitLabel label = new UnitLabel(service.name(), a.generation(), a.spec(),
                 port.map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()), path.absolute());
+        // Only a blue-green activation leaves the previous version running while the new one starts.
+        boolean previousServes = blueGreen && !a.previous().isEmpty();
         try {
             systemd.start(UnitSpec.of(service, unit, label, port, settings));
         } catch (DeployerException e) {
             systemd.stop(unit);
             failed.put(service.name(), a.spec());
-            throw e;
+            throw previousServes ? new DeployerException(e.getMessage() + PREVIOUS_SERVES, e) : e;
         }
         afterUnitStarted.accept(unit);
         if (!http) {
             return;
         }
         try {
-            requireReady(service, port.get(), unit);
+            requireReady(service, port.get(), unit, a.generation(), previousServes);
         } catch (DeployerException e) {
             systemd.stop(unit);
             failed.put(service.name(), a.spec());
@@ -200,14 +207,37 @@ final class Executor {
         }
     }
 
-    private void requireReady(Manifest.Service service, int port, String unit) {
+    /**
+     * Waits until the unit answers its ready check; fails as soon as systemd reports its program gone (failed,
+     * inactive, or waiting to be restarted), with the exit status, rather than after the whole timeout.
+     */
+    private void requireReady(Manifest.Service service, int port, String unit, long generation,
+                              boolean previousServes) {
         String path = service.ready().map(r -> r.http().path()).orElse(Manifest.HttpCheck.DEFAULT_PATH);
         int seconds = service.ready().map(r -> r.http().timeoutSeconds())
                 .orElse(Manifest.HttpCheck.DEFAULT_TIMEOUT_SECONDS);
-        if (!ready.await(port, path, Duration.ofSeconds(seconds))) {
-            throw new DeployerException("generation's " + unit + " never got ready: GET http://127.0.0.1:" + port
-                    + path + " did not answer 2xx within " + seconds + " s; the previous version keeps serving");
+        AtomicBoolean gone = new AtomicBoolean();
+        BooleanSupplier stillRunning = () -> {
+            try {
+                Optional<Systemd.Unit> state = systemd.unit(unit);
+                gone.set(state.isEmpty() || state.get().exited());
+                return !gone.get();
+            } catch (DeployerException e) {
+                return true; // the bus did not answer: the unit may well run, and the timeout still bounds the wait
+            }
+        };
+        if (ready.await(port, path, Duration.ofSeconds(seconds), stillRunning)) {
+            return;
         }
+        String request = "GET http://127.0.0.1:" + port + path;
+        String after = "; see " + UnitExit.journal(settings.userManager(), unit) + (previousServes ? PREVIOUS_SERVES
+                : "");
+        if (gone.get()) {
+            throw new DeployerException(unit + " (generation " + generation + ") " + UnitExit.describe(systemd, unit)
+                    + " before it answered " + request + after);
+        }
+        throw new DeployerException(unit + " (generation " + generation + ") never got ready: " + request
+                + " did not answer 2xx within " + seconds + " s" + after);
     }
 
     private void drainThenStop(List<String> previous) {

@@ -110,7 +110,8 @@ public final class HttpStorage implements Storage {
         try {
             return http.send(request, handler);
         } catch (IOException e) {
-            throw new DeployerException("reading " + key + " from " + base + " failed: " + e.getMessage(), e);
+            throw new DeployerException("reading " + key + " from " + base + " failed: " + DeployerException.reason(e),
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DeployerException("interrupted while reading " + key + " from " + base, e);

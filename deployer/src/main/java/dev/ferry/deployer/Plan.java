@@ -30,8 +30,12 @@ record Plan(List<Step> steps) {
         }
     }
 
-    /** A unit of the desired spec runs but the route still points elsewhere (an interrupted switch): finish it. */
-    record Switch(Manifest.Service service, String unit, int port, List<String> previous) implements Step {
+    /**
+     * A unit of the desired spec (started for {@code generation}) runs but the route still points elsewhere (an
+     * interrupted switch): finish it.
+     */
+    record Switch(Manifest.Service service, String unit, long generation, int port, List<String> previous)
+            implements Step {
         public String describe() {
             return "switch " + service.name() + " to " + unit;
         }

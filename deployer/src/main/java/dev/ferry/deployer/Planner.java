@@ -106,7 +106,7 @@ final class Planner {
         if (routes.equals(List.of(want))) {
             others.forEach(o -> steps.add(new Plan.StopUnit(o, "replaced")));
         } else if (!others.isEmpty()) {
-            steps.add(new Plan.Switch(service, unit.name(), port, others));
+            steps.add(new Plan.Switch(service, unit.name(), unit.label().orElseThrow().generation(), port, others));
         } else {
             steps.add(new Plan.PutRoute(want));
         }

@@ -35,6 +35,14 @@ public interface Systemd extends AutoCloseable {
         public boolean failed() {
             return "failed".equals(activeState);
         }
+
+        /**
+         * The unit's program is gone: the unit failed, is inactive, or waits to be started again ({@code Restart=}
+         * puts a unit whose program exited in {@code activating/auto-restart} for {@code RestartSec=}).
+         */
+        public boolean exited() {
+            return failed() || "inactive".equals(activeState) || "auto-restart".equals(subState);
+        }
     }
 
     /**

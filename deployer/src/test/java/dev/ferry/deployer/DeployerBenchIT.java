@@ -102,7 +102,7 @@ class DeployerBenchIT {
         long t = System.nanoTime();
         Process p = pb.start();
         try {
-            assertThat(ReadyCheck.http().await(port, "/healthz", Duration.ofSeconds(10))).isTrue();
+            assertThat(ReadyCheck.http().await(port, "/healthz", Duration.ofSeconds(10), () -> true)).isTrue();
             return Duration.ofNanos(System.nanoTime() - t).toMillis();
         } finally {
             p.destroy();

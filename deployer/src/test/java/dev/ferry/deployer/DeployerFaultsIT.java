@@ -3,6 +3,7 @@ package dev.ferry.deployer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.nix.StorePath;
 import dev.ferry.testkit.RequiresPrograms;
@@ -15,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -200,6 +203,101 @@ class DeployerFaultsIT {
                     pass.handle((report, error) -> null).get(60, java.util.concurrent.TimeUnit.SECONDS);
                 }
             }
+        }
+    }
+
+    /**
+     * A version whose program exits (status 2) before it answers is reported as soon as systemd sees it exit, with the
+     * status and the journal to read, not after the whole ready timeout (30 s here); the new unit is stopped and the
+     * previous version keeps serving. Whether the exit is seen by the start wait or by the ready check depends on how
+     * soon it comes: a program that runs a second first is seen by the ready check.
+     */
+    @Test
+    void aServiceThatExitsBeforeAnsweringIsReportedWithinSecondsWithItsStatus() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Deployer deployer = servingV1(h);
+            String serving = h.units().getFirst().name();
+            StorePath later = h.buildExiting(2, 1);
+            StorePath atOnce = h.buildExiting(2, 0);
+            List.of(later, atOnce).forEach(h::publish);
+
+            h.write("exits after a second", m -> m.withService(readyWithin30s(Harness.service("web", later, DOMAIN))));
+            String error = failingPass(h, deployer, "exits after a second");
+            assertThat(error).startsWith(h.prefix + "web-g2-").contains(".service (generation 2) exited (status 2) "
+                    + "before it answered GET http://127.0.0.1:").contains("/healthz; see journalctl --user -u "
+                    + h.prefix + "web-g2-").endsWith(".service; the previous version keeps serving");
+            assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+
+            h.write("exits at once", m -> m.withService(readyWithin30s(Harness.service("web", atOnce, DOMAIN))));
+            assertThat(failingPass(h, deployer, "exits at once")).contains(h.prefix + "web-g3-", "exited (status 2)",
+                    "the previous version keeps serving", "journalctl --user -u " + h.prefix + "web-g3-");
+            assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
+            assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+        }
+    }
+
+    /** Runs a pass that must fail for web; returns web's error, after checking it came well before 30 s. */
+    private static String failingPass(Harness h, Deployer deployer, String what) {
+        long start = System.nanoTime();
+        Deployer.Report report = deployer.reconcile();
+        long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        String error = report.services().stream().filter(s -> s.name().equals("web")).findFirst().orElseThrow()
+                .lastError().orElseThrow();
+        System.out.printf("DeployerFaultsIT: a service that %s reported after %d ms (ready timeout 30 s): %s%n",
+                what, millis, error);
+        assertThat(report.ok()).isFalse();
+        assertThat(millis).as("reported before the 30 s ready timeout ran out: %s", error).isLessThan(10_000);
+        return error;
+    }
+
+    private static Manifest.Service readyWithin30s(Manifest.Service s) {
+        return new Manifest.Service(s.name(), s.artifact(), s.hosts(), s.exec(), s.env(), s.envFile(),
+                s.credentials(), s.http(), Optional.of(new Manifest.Ready(
+                new Manifest.HttpCheck("/healthz", 30))), s.systemd(), s.hardening(), s.revision());
+    }
+
+    /**
+     * A service whose envFile is not there is refused before anything is stopped or started, naming the file; once
+     * the file exists the next pass deploys it. A unit started with a missing EnvironmentFile anyway (the file went
+     * away after the check) fails at once with systemd's reason, instead of after the 10 s start wait.
+     */
+    @Test
+    void aMissingEnvFileIsNamedAndSystemdsReasonIsGiven() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath w1 = h.buildSleeper("1");
+            h.publish(w1);
+            h.write("worker", m -> m.withService(Harness.worker("jobs", w1)));
+            Deployer deployer = h.deployer();
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            String running = h.units().getFirst().name();
+
+            Path envFile = dir.resolve("jobs.env");
+            h.write("worker with an envFile that is not there",
+                    m -> m.withService(Harness.withEnvFile(Harness.worker("jobs", w1), envFile)));
+            Deployer.Report missing = deployer.reconcile();
+            assertThat(missing.services().getFirst().lastError()).contains("envFile " + envFile
+                    + " of service jobs does not exist");
+            assertThat(h.units()).as("the running worker was not stopped for a version that cannot start")
+                    .extracting(Systemd.Unit::name).containsExactly(running);
+
+            Files.writeString(envFile, "MODE=batch\n");
+            assertThat(deployer.reconcile().errors()).isEmpty();
+            assertThat(h.units()).singleElement().matches(u -> !u.name().equals(running) && u.active());
+
+            String unit = h.prefix + "envfile-gone.service";
+            Path gone = dir.resolve("gone.env");
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> h.systemd.start(new Systemd.TransientUnit(unit, "envFile gone", "ferry.slice",
+                    List.of("/bin/sleep", "600"), Map.of(), Optional.of(gone.toString()),
+                    Map.of(), Optional.empty(), Optional.empty(), false, false, "no",
+                    false, false, "on-failure", 5, List.of(), List.of())))
+                    .hasMessageContaining(unit).hasMessageContaining("resources")
+                    .hasMessageContaining("journalctl --user -u " + unit);
+            long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            System.out.printf("DeployerFaultsIT: a unit with a missing EnvironmentFile reported after %d ms%n", millis);
+            assertThat(millis).as("before the 10 s start wait ran out").isLessThan(5_000);
+            h.systemd.stop(unit);
         }
     }
 

@@ -183,9 +183,9 @@ class DeployerIT {
             Deployer.Report missing = h.deployer().reconcile();
             assertThat(missing.ok()).isFalse();
             assertThat(missing.services().getFirst().state()).isEqualTo("failed");
-            // (with Restart=on-failure the unit is restarting, not failed, when the deployer's start wait ends)
+            // (with Restart=on-failure the unit waits to be restarted, not failed: the start wait ends there)
             assertThat(missing.services().getFirst().lastError().orElseThrow())
-                    .containsAnyOf("failed to start", "did not become active");
+                    .contains("failed to start: exited (status 243/CREDENTIALS)", "journalctl --user -u ");
             assertThat(h.get(DOMAIN, "/credential")).isEqualTo(new Harness.Response(200, expected));
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(unit);
         }

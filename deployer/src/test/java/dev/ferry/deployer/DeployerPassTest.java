@@ -34,7 +34,7 @@ class DeployerPassTest {
         Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
         caddy.failFrom = 2; // the observe before the pass answers, the one after it does not
         Deployer deployer = Deployer.create(settings(), manifests, systemd, caddy, new Fakes.FakeNix(),
-                (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+                (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
 
         Deployer.Report report = deployer.reconcile();
 
@@ -54,7 +54,7 @@ class DeployerPassTest {
         Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
         caddy.failFrom = 1;
         Deployer deployer = Deployer.create(settings(), manifests, systemd, caddy, new Fakes.FakeNix(),
-                (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+                (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
 
         Deployer.Report report = deployer.reconcile();
 
@@ -70,7 +70,7 @@ class DeployerPassTest {
         add(manifests, Harness.worker("worker", WORKER_2));
         Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
         Deployer deployer = Deployer.create(settings(), manifests, systemd, new Fakes.FakeCaddy(),
-                new Fakes.FakeNix(), (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+                new Fakes.FakeNix(), (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
         assertThat(deployer.reconcile().generation()).isEqualTo(2);
         assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.description()).contains("worker-2"));
 

@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -40,7 +41,7 @@ class ExecutorTest {
             Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
             systemd.hidden = true;
             Executor executor = new Executor(settings(fixed, fixed + 1), systemd, new Fakes.FakeCaddy(),
-                    new Fakes.FakeNix(), (port, path, timeout) -> true, Duration.ZERO, unit -> { });
+                    new Fakes.FakeNix(), (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
             Map<String, String> errors = executor.execute(new Plan(List.of(
                     new Plan.Activate(moving, 1, Desired.spec(moving), List.of()),
                     new Plan.Activate(pinned, 1, Desired.spec(pinned), List.of()))), new HashMap<>());
@@ -50,10 +51,110 @@ class ExecutorTest {
         }
     }
 
+    /** A ready check whose every attempt fails: false at once if the program is gone, else (as if) at the timeout. */
+    private static final ReadyCheck NEVER = (port, path, timeout, stillRunning) -> {
+        stillRunning.getAsBoolean();
+        return false;
+    };
+
+    @Test
+    void aUnitThatNeverGetsReadyIsNamedWithItsGenerationAndThePreviousVersionOnlyWhenOneServes() {
+        Manifest.Service web = Harness.service("web", MOVING, "web.test");
+        String previous = "ferry-exec-web-g2-aaaa.service";
+
+        // The first version of a service: there is no previous version to speak of.
+        Fakes.FakeSystemd first = new Fakes.FakeSystemd();
+        String error = activateFailing(first, settings(20000, 29999), web, List.of());
+        String unit = first.started.getFirst().name();
+        assertThat(error).isEqualTo(unit + " (generation 3) never got ready: GET http://127.0.0.1:" + portOf(first,
+                "web") + "/healthz did not answer 2xx within 5 s; see journalctl -u " + unit);
+        assertThat(first.stopped).containsExactly(unit);
+
+        // Blue-green beside a running version: that one keeps serving, and the message says so.
+        Fakes.FakeSystemd beside = new Fakes.FakeSystemd();
+        assertThat(activateFailing(beside, settings(20000, 29999), web, List.of(previous)))
+                .startsWith(beside.started.getFirst().name() + " (generation 3) never got ready: ")
+                .endsWith("; the previous version keeps serving");
+        assertThat(beside.stopped).doesNotContain(previous);
+
+        // A fixed port: the previous version was stopped first, so nothing of it serves.
+        int port = twoFreePorts();
+        Fakes.FakeSystemd replaced = new Fakes.FakeSystemd();
+        assertThat(activateFailing(replaced, settings(20000, 29999), withPort(web, port), List.of(previous)))
+                .contains("never got ready").doesNotContain("previous");
+        assertThat(replaced.stopped).startsWith(previous);
+    }
+
+    @Test
+    void aUnitWhoseProgramExitsIsReportedWithItsStatusAndItsJournal() {
+        Manifest.Service web = Harness.service("web", MOVING, "web.test");
+        for (String bus : List.of("user", "system")) {
+            Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+            systemd.exitStatus = OptionalInt.of(2);
+            Map<String, String> failed = new HashMap<>();
+            String error = activateFailing(systemd, settings(bus, 20000, 29999), web, List.of(), failed);
+            String unit = systemd.started.getFirst().name();
+            assertThat(error).as(bus).isEqualTo(unit + " (generation 3) exited (status 2) before it answered GET "
+                    + "http://127.0.0.1:" + portOf(systemd, "web") + "/healthz; see journalctl "
+                    + (bus.equals("user") ? "--user " : "") + "-u " + unit);
+            assertThat(systemd.stopped).containsExactly(unit);
+            assertThat(failed).containsEntry("web", Desired.spec(web));
+        }
+    }
+
+    @Test
+    void anEnvFileThatIsNotThereIsNamedBeforeAnythingIsStoppedOrStarted() throws IOException {
+        Path envFile = dir.resolve("jobs.env");
+        Manifest.Service jobs = Harness.withEnvFile(Harness.worker("jobs", FIXED), envFile);
+        String previous = "ferry-exec-jobs-g1-aaaa.service";
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Map<String, String> failed = new HashMap<>();
+        Executor executor = new Executor(settings(20000, 29999), systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(),
+                NEVER, Duration.ZERO, unit -> { });
+        Plan plan = new Plan(List.of(new Plan.Activate(jobs, 2, Desired.spec(jobs), List.of(previous))));
+
+        assertThat(executor.execute(plan, failed))
+                .containsExactly(Map.entry("jobs", "envFile " + envFile + " of service jobs does not exist"));
+        assertThat(systemd.started).isEmpty();
+        assertThat(systemd.stopped).as("the running version is not stopped for one that cannot start").isEmpty();
+        assertThat(failed).as("tried again on the next pass: creating the file fixes it").isEmpty();
+
+        Files.createDirectory(envFile);
+        assertThat(executor.execute(plan, failed)).containsExactly(Map.entry("jobs", "envFile " + envFile
+                + " of service jobs is a directory"));
+        Files.delete(envFile);
+
+        Files.writeString(envFile, "MODE=batch\n");
+        assertThat(executor.execute(plan, failed)).isEmpty();
+        assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.environmentFile())
+                .contains(envFile.toString()));
+        assertThat(systemd.stopped).containsExactly(previous);
+    }
+
+    private String activateFailing(Fakes.FakeSystemd systemd, DeployerSettings settings, Manifest.Service service,
+                                   List<String> previous) {
+        return activateFailing(systemd, settings, service, previous, new HashMap<>());
+    }
+
+    /** Activates generation 3 of {@code service} with a ready check that never answers; returns the error. */
+    private String activateFailing(Fakes.FakeSystemd systemd, DeployerSettings settings, Manifest.Service service,
+                                   List<String> previous, Map<String, String> failed) {
+        Executor executor = new Executor(settings, systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(), NEVER,
+                Duration.ZERO, unit -> { });
+        Map<String, String> errors = executor.execute(new Plan(List.of(new Plan.Activate(service, 3,
+                Desired.spec(service), previous))), failed);
+        assertThat(errors).containsOnlyKeys(service.name());
+        return errors.get(service.name());
+    }
+
     private DeployerSettings settings(int first, int last) {
+        return settings("unix:path=/nonexistent/bus", first, last);
+    }
+
+    private DeployerSettings settings(String bus, int first, int last) {
         return new DeployerSettings("file://" + dir.resolve("cache"), Harness.HOST,
                 List.of(SecretKey.generate("executor-test-1").publicKey()), List.of(), dir.resolve("profiles"), 5,
-                dir.resolve("state"), "unix:path=/nonexistent/bus", "ferry-exec-", first, last,
+                dir.resolve("state"), bus, "ferry-exec-", first, last,
                 URI.create("http://127.0.0.1:1"), "127.0.0.1:1", Duration.ofSeconds(30), Duration.ofSeconds(30));
     }
 

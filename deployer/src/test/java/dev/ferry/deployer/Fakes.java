@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,19 +17,26 @@ final class Fakes {
     private Fakes() {
     }
 
-    /** Units start active at once; {@code hidden} keeps them out of {@link #list}, as a unit not yet loaded is. */
+    /**
+     * Units start active at once; {@code hidden} keeps them out of {@link #list}, as a unit not yet loaded is. With
+     * {@code exitStatus} set, every unit's program has exited with it right after the start, and systemd waits to
+     * restart it ({@code activating/auto-restart}, {@code Result=exit-code}), as with {@code Restart=on-failure}.
+     */
     static final class FakeSystemd implements Systemd {
         final List<TransientUnit> started = new CopyOnWriteArrayList<>();
         final List<String> stopped = new CopyOnWriteArrayList<>();
         volatile boolean hidden;
+        volatile OptionalInt exitStatus = OptionalInt.empty();
 
         @Override
         public List<Unit> list(String prefix) {
             if (hidden) {
                 return List.of();
             }
+            boolean exited = exitStatus.isPresent();
             return started.stream().filter(u -> u.name().startsWith(prefix) && !stopped.contains(u.name()))
-                    .map(u -> new Unit(u.name(), u.description(), "active", "running")).toList();
+                    .map(u -> new Unit(u.name(), u.description(), exited ? "activating" : "active",
+                            exited ? "auto-restart" : "running")).toList();
         }
 
         @Override
@@ -48,7 +56,15 @@ final class Fakes {
 
         @Override
         public Optional<Object> property(String name, String iface, String property) {
-            return Optional.empty();
+            if (exitStatus.isEmpty() || unit(name).isEmpty() || !iface.equals("org.freedesktop.systemd1.Service")) {
+                return Optional.empty();
+            }
+            return switch (property) {
+                case "Result" -> Optional.of("exit-code");
+                case "ExecMainCode" -> Optional.of(1); // CLD_EXITED
+                case "ExecMainStatus" -> Optional.of(exitStatus.getAsInt());
+                default -> Optional.empty();
+            };
         }
 
         @Override

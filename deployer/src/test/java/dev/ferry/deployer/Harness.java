@@ -200,6 +200,20 @@ final class Harness implements AutoCloseable {
                 """.formatted(version, id + "-" + UUID.randomUUID()));
     }
 
+    /**
+     * A program named {@code serve} that exits with {@code status} after {@code seconds} (0: at once), never listening
+     * on anything.
+     */
+    StorePath buildExiting(int status, int seconds) {
+        return build("""
+                derivation {
+                  name = "exits-%d"; system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin";
+                  marker = "%s";
+                  args = [ "-c" "mkdir -p $out/bin; printf '#!/bin/sh\\\\nsleep %d\\\\nexit %d\\\\n' > $out/bin/serve; chmod +x $out/bin/serve" ];
+                }
+                """.formatted(status, id + "-" + UUID.randomUUID(), seconds, status));
+    }
+
     /** A static site with an index.html reading {@code text}. */
     StorePath buildSite(String text) {
         return build("""

@@ -73,7 +73,8 @@ class PlannerTest {
         RunningUnit fresh = unit("ferry-web-g2-bbbb.service", web(V2), 20002, "active");
         Actual actual = new Actual(List.of(old, fresh), List.of(planner.proxy(web(V1), 20001)), List.of("web"));
         Plan plan = planner.plan(desired(web(V2)), actual, Map.of());
-        assertThat(plan.steps()).containsExactly(new Plan.Switch(web(V2), fresh.name(), 20002, List.of(old.name())));
+        assertThat(plan.steps()).containsExactly(new Plan.Switch(web(V2), fresh.name(), 1, 20002,
+                List.of(old.name())));
     }
 
     @Test

@@ -1,0 +1,58 @@
+package dev.ferry.deployer;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** What systemd knows of why a unit's program is gone, in words for an error message, and where its output is. */
+final class UnitExit {
+    private static final String SERVICE = "org.freedesktop.systemd1.Service";
+    /** {@code ExecMainCode}: how the main process ended (waitid's {@code si_code}). */
+    private static final int CLD_EXITED = 1;
+    private static final int CLD_KILLED = 2;
+    private static final int CLD_DUMPED = 3;
+    /** systemd's own exit statuses that the deployer's units meet (systemd.exec(5), "Process Exit Codes"). */
+    private static final Map<Integer, String> SYSTEMD_STATUSES = Map.of(203, "EXEC", 217, "USER", 226, "NAMESPACE",
+            243, "CREDENTIALS");
+
+    private UnitExit() {
+    }
+
+    /**
+     * {@code exited (status 2)}, {@code was killed by signal 9}, or systemd's {@code Result} when no program ran
+     * (for {@code resources}: something systemd sets up before the program runs, such as its EnvironmentFile, is
+     * missing); just {@code exited} when systemd no longer knows the unit.
+     */
+    static String describe(Systemd systemd, String unit) {
+        Optional<String> result = systemd.property(unit, SERVICE, "Result").map(String::valueOf);
+        Optional<Integer> code = number(systemd.property(unit, SERVICE, "ExecMainCode"));
+        Optional<Integer> status = number(systemd.property(unit, SERVICE, "ExecMainStatus"));
+        if (result.isPresent() && result.get().equals("resources")) {
+            return "systemd reports result 'resources' (something it sets up before the program runs is missing, such"
+                    + " as the EnvironmentFile)";
+        }
+        String how = switch (code.orElse(0)) {
+            case CLD_EXITED -> "exited (status " + status.map(UnitExit::status).orElse("?") + ")";
+            case CLD_KILLED -> "was killed by signal " + status.map(String::valueOf).orElse("?");
+            case CLD_DUMPED -> "dumped core on signal " + status.map(String::valueOf).orElse("?");
+            default -> "exited";
+        };
+        boolean plain = result.isEmpty()
+                || List.of("success", "exit-code", "signal", "core-dump").contains(result.get());
+        return plain ? how : how + " (systemd reports result '" + result.get() + "')";
+    }
+
+    /** The command that shows the unit's output: {@code journalctl --user -u UNIT} under a user manager. */
+    static String journal(boolean userManager, String unit) {
+        return "journalctl " + (userManager ? "--user " : "") + "-u " + unit;
+    }
+
+    private static String status(int status) {
+        return SYSTEMD_STATUSES.containsKey(status) ? status + "/" + SYSTEMD_STATUSES.get(status)
+                : Integer.toString(status);
+    }
+
+    private static Optional<Integer> number(Optional<Object> value) {
+        return value.filter(Number.class::isInstance).map(v -> ((Number) v).intValue());
+    }
+}
