@@ -48,8 +48,14 @@ public final class FerryServer implements AutoCloseable {
      */
     public static FerryServer start(ServerConfig config, Optional<BuilderSettings> builderSettings,
                                     PipelineFactory pipelines) {
-        SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
+        // The files the settings name are read before anything is created: a missing secret leaves no data
+        // directory or generated key behind (Builds.start reads them again, a few bytes each).
         UploadAuth uploads = config.uploadTokenFile().map(UploadAuth::fromFile).orElseGet(UploadAuth::disabled);
+        builderSettings.ifPresent(settings -> {
+            AdminAuth.from(settings);
+            WebhookSecrets.load(settings);
+        });
+        SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
         Storage storage;
         Optional<Builds> builds = Optional.empty();
         Metrics metrics = Metrics.create();

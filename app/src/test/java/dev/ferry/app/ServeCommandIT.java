@@ -98,6 +98,19 @@ class ServeCommandIT {
     }
 
     @Test
+    void aSecretFileThatCannotBeReadStopsTheStartBeforeAnythingIsCreated() throws Exception {
+        Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  webhook:\n    secret-file: "
+                + temp.resolve("missing.secret") + "\n");
+        Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString(), "FERRY_SERVER_PORT", "0"),
+                "serve", "--config", config.toString()).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).isEqualTo(1);
+        assertThat(stderr).contains("ferry.webhook.secret-file: " + temp.resolve("missing.secret"));
+        assertThat(temp.resolve("data")).doesNotExist();
+    }
+
+    @Test
     void refusesAnInvalidConfigurationNamingTheKey() throws Exception {
         Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  server:\n    port: eighty\n");
         Process process = ferry(Map.of("FERRY_DATA_DIR", temp.resolve("data").toString()),
