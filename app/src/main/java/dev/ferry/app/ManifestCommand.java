@@ -51,7 +51,14 @@ final class ManifestCommand {
         String uri;
 
         Storage open() {
-            return CacheUri.parse(uri).open();
+            CacheUri cache = CacheUri.parse(uri);
+            // A mistyped directory would read as a cache with no generation yet; every subcommand needs a cache.
+            if (cache.scheme().equals("file") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(
+                    cache.location()))) {
+                throw new dev.ferry.cache.CacheException("no cache at " + uri + ": the directory " + cache.location()
+                        + " does not exist");
+            }
+            return cache.open();
         }
     }
 

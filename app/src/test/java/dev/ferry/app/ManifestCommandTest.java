@@ -229,6 +229,11 @@ class ManifestCommandTest {
         assertThat(show.exit()).isEqualTo(1);
         assertThat(show.err()).isEqualTo("ferry: no manifest generation in " + storage.uri() + " yet\n");
         assertThat(manifest("history").out()).isEqualTo("no manifest generation in " + storage.uri() + " yet\n");
+        InProcessCli.Result mistyped = InProcessCli.run("manifest", "history", "--cache", "file://" + dir.resolve("cahce"));
+        assertThat(mistyped.exit()).isEqualTo(1);
+        assertThat(mistyped.err()).isEqualTo("ferry: no cache at file://" + dir.resolve("cahce") + ": the directory "
+                + dir.resolve("cahce") + " does not exist\n");
+        assertThat(dir.resolve("cahce")).doesNotExist();
         InProcessCli.Result noKey = manifest("rollback", "--to", "1");
         assertThat(noKey.exit()).isEqualTo(2);
         assertThat(noKey.err()).startsWith("Missing required option: '--secret-key=FILE'");
