@@ -195,10 +195,13 @@ final class NixProject {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /** The part of Nix's stderr that says what went wrong: from the first {@code error:} on, at most 4000 chars. */
+    /**
+     * The part of Nix's stderr that says what went wrong: from the line of the first {@code error:} on (a builder's
+     * line keeps its {@code name>} prefix and what it was doing), at most 4000 chars.
+     */
     static String nixError(String stderr, String fallback) {
         int at = stderr.indexOf("error:");
-        String text = (at >= 0 ? stderr.substring(at) : stderr).strip();
+        String text = (at >= 0 ? stderr.substring(stderr.lastIndexOf('\n', at) + 1) : stderr).strip();
         if (text.isEmpty()) {
             return fallback;
         }

@@ -92,6 +92,9 @@ class NixProjectTest {
         assertThat(NixProject.nixError("warning: dirty\nerror: attribute 'x' missing\n  at flake.nix:3\n", "fallback"))
                 .isEqualTo("error: attribute 'x' missing\n  at flake.nix:3");
         assertThat(NixProject.nixError("  ", "fallback")).isEqualTo("fallback");
+        assertThat(NixProject.nixError("hello-web> compiling hello-web: error: missing semicolon\nerror: builder "
+                + "for '/nix/store/x.drv' failed with exit code 1\n", "fallback"))
+                .startsWith("hello-web> compiling hello-web: error: missing semicolon\nerror: builder");
         assertThat(NixProject.nixError("error: " + "x".repeat(5000), "f")).hasSize(4003).endsWith("...");
     }
 
