@@ -150,7 +150,8 @@ final class DeployerCommand implements Callable<Integer> {
             LocalPins.Pin pin = LocalPins.rollback(dc.stateDir(), NixStore.cli(ProcessRunner.local(), dc.profilesDir()),
                     service);
             spec.commandLine().getOut().println("ferry: " + service + " rolled back to " + pin.path()
-                    + " (until the generation after " + pin.generation() + ")");
+                    + " (until the generation after " + pin.generation() + "); it runs after the next pass: "
+                    + "ferry deployer --once now, or the running deployer's within its reconcile-interval");
             spec.commandLine().getOut().flush();
             return 0;
         }
