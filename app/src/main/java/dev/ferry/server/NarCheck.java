@@ -106,7 +106,7 @@ final class NarCheck {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             // One byte more than allowed is asked for, so that a longer stream is noticed at its limit.
-            int n = in.read(b, off, (int) Math.min(len, Math.max(left + 1, 1)));
+            int n = in.read(b, off, left >= len ? len : (int) (left + 1));
             if (n > 0 && (left -= n) < 0) {
                 throw new LongerThanNarSize();
             }

@@ -142,7 +142,11 @@ final class Executor {
         switch (step) {
             case Plan.Activate a -> activate(a, failed);
             case Plan.Switch s -> {
-                requireReady(s.service(), s.port(), s.unit(), s.generation(), !s.previous().isEmpty());
+                try {
+                    requireReady(s.service(), s.port(), s.unit(), s.generation());
+                } catch (DeployerException e) {
+                    throw serving(s.previous()) ? new DeployerException(e.getMessage() + PREVIOUS_SERVES, e) : e;
+                }
                 putRoute(planner.proxy(s.service(), s.port()));
                 drainThenStop(s.previous());
             }
@@ -182,24 +186,20 @@ final class Executor {
         UnitLabel label = new UnitLabel(service.name(), a.generation(), a.spec(),
                 port.map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()), path.absolute());
         // Only a blue-green activation leaves the previous version running while the new one starts.
-        boolean previousServes = blueGreen && !a.previous().isEmpty();
+        List<String> beside = blueGreen ? a.previous() : List.of();
         try {
             systemd.start(UnitSpec.of(service, unit, label, port, settings));
         } catch (DeployerException e) {
-            systemd.stop(unit);
-            failed.put(service.name(), a.spec());
-            throw previousServes ? new DeployerException(e.getMessage() + PREVIOUS_SERVES, e) : e;
+            throw failedActivation(e, unit, service, a.spec(), beside, failed);
         }
         afterUnitStarted.accept(unit);
         if (!http) {
             return;
         }
         try {
-            requireReady(service, port.get(), unit, a.generation(), previousServes);
+            requireReady(service, port.get(), unit, a.generation());
         } catch (DeployerException e) {
-            systemd.stop(unit);
-            failed.put(service.name(), a.spec());
-            throw e;
+            throw failedActivation(e, unit, service, a.spec(), beside, failed);
         }
         putRoute(planner.proxy(service, port.get()));
         if (blueGreen) {
@@ -211,8 +211,7 @@ final class Executor {
      * Waits until the unit answers its ready check; fails as soon as systemd reports its program gone (failed,
      * inactive, or waiting to be restarted), with the exit status, rather than after the whole timeout.
      */
-    private void requireReady(Manifest.Service service, int port, String unit, long generation,
-                              boolean previousServes) {
+    private void requireReady(Manifest.Service service, int port, String unit, long generation) {
         String path = service.ready().map(r -> r.http().path()).orElse(Manifest.HttpCheck.DEFAULT_PATH);
         int seconds = service.ready().map(r -> r.http().timeoutSeconds())
                 .orElse(Manifest.HttpCheck.DEFAULT_TIMEOUT_SECONDS);
@@ -230,14 +229,55 @@ final class Executor {
             return;
         }
         String request = "GET http://127.0.0.1:" + port + path;
-        String after = "; see " + UnitExit.journal(settings.userManager(), unit) + (previousServes ? PREVIOUS_SERVES
-                : "");
+        String after = "; see " + UnitExit.journal(settings.userManager(), unit);
         if (gone.get()) {
             throw new DeployerException(unit + " (generation " + generation + ") " + UnitExit.describe(systemd, unit)
                     + " before it answered " + request + after);
         }
         throw new DeployerException(unit + " (generation " + generation + ") never got ready: " + request
                 + " did not answer 2xx within " + seconds + " s" + after);
+    }
+
+    /**
+     * Stops the unit of an activation that failed, and the error to report. The spec is recorded as failed (not
+     * tried again until the manifest changes it), except when the program exited and systemd was about to start it
+     * again ({@code Restart=}, {@code auto-restart}) for a reason of the program's own: it may wait for something
+     * that is not up yet, so the next pass tries again. systemd's own set-up failures (a missing EnvironmentFile or
+     * credential, exit statuses 200 to 243) do not mend themselves.
+     */
+    private DeployerException failedActivation(DeployerException e, String unit, Manifest.Service service,
+                                               String spec, List<String> beside, Map<String, String> failed) {
+        boolean again = restartingOfItsOwn(unit);
+        systemd.stop(unit);
+        if (!again) {
+            failed.put(service.name(), spec);
+        }
+        String message = e.getMessage() + (again ? "; tried again on the next pass" : "")
+                + (serving(beside) ? PREVIOUS_SERVES : "");
+        return message.equals(e.getMessage()) ? e : new DeployerException(message, e);
+    }
+
+    private boolean restartingOfItsOwn(String unit) {
+        try {
+            return systemd.unit(unit).map(u -> "auto-restart".equals(u.subState())).orElse(false)
+                    && !UnitExit.setUpFailed(systemd, unit);
+        } catch (DeployerException e) {
+            return false; // the bus did not answer: as before, the spec is not tried again
+        }
+    }
+
+    /** Whether one of {@code units} is active: "the previous version keeps serving" is said only then. */
+    private boolean serving(List<String> units) {
+        for (String name : units) {
+            try {
+                if (systemd.unit(name).map(Systemd.Unit::active).orElse(false)) {
+                    return true;
+                }
+            } catch (DeployerException e) {
+                // not known to serve
+            }
+        }
+        return false;
     }
 
     private void drainThenStop(List<String> previous) {

@@ -42,6 +42,19 @@ final class UnitExit {
         return plain ? how : how + " (systemd reports result '" + result.get() + "')";
     }
 
+    /**
+     * Whether what ended the unit was systemd setting it up (result {@code resources}, or one of systemd's own exit
+     * statuses, 200 to 243: a missing EnvironmentFile, credential, user or program), not its program.
+     */
+    static boolean setUpFailed(Systemd systemd, String unit) {
+        if (systemd.property(unit, SERVICE, "Result").map(String::valueOf).filter("resources"::equals).isPresent()) {
+            return true;
+        }
+        return number(systemd.property(unit, SERVICE, "ExecMainCode")).filter(c -> c == CLD_EXITED).isPresent()
+                && number(systemd.property(unit, SERVICE, "ExecMainStatus")).filter(st -> st >= 200 && st <= 243)
+                .isPresent();
+    }
+
     /** The command that shows the unit's output: {@code journalctl --user -u UNIT} under a user manager. */
     static String journal(boolean userManager, String unit) {
         return "journalctl " + (userManager ? "--user " : "") + "-u " + unit;

@@ -225,16 +225,28 @@ class DeployerFaultsIT {
             String error = failingPass(h, deployer, "exits after a second");
             assertThat(error).startsWith(h.prefix + "web-g2-").contains(".service (generation 2) exited (status 2) "
                     + "before it answered GET http://127.0.0.1:").contains("/healthz; see journalctl --user -u "
-                    + h.prefix + "web-g2-").endsWith(".service; the previous version keeps serving");
+                    + h.prefix + "web-g2-").endsWith(".service; tried again on the next pass; the previous version "
+                    + "keeps serving");
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
 
             h.write("exits at once", m -> m.withService(readyWithin30s(Harness.service("web", atOnce, DOMAIN))));
-            assertThat(failingPass(h, deployer, "exits at once")).contains(h.prefix + "web-g3-", "exited (status 2)",
+            String first = failingPass(h, deployer, "exits at once");
+            assertThat(first).contains(h.prefix + "web-g3-", "exited (status 2)", "tried again on the next pass",
                     "the previous version keeps serving", "journalctl --user -u " + h.prefix + "web-g3-");
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
+            // systemd would have restarted it (Restart=on-failure): the same generation is tried again, in a new unit.
+            String again = failingPass(h, deployer, "exits at once, tried again");
+            assertThat(again).contains(h.prefix + "web-g3-", "exited (status 2)");
+            assertThat(unitOf(again)).isNotEqualTo(unitOf(first));
+            assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
         }
+    }
+
+    /** The unit an error starts with. */
+    private static String unitOf(String error) {
+        return error.substring(0, error.indexOf(".service") + ".service".length());
     }
 
     /** Runs a pass that must fail for web; returns web's error, after checking it came well before 30 s. */

@@ -72,10 +72,16 @@ class ExecutorTest {
 
         // Blue-green beside a running version: that one keeps serving, and the message says so.
         Fakes.FakeSystemd beside = new Fakes.FakeSystemd();
+        beside.running.add(previous);
         assertThat(activateFailing(beside, settings(20000, 29999), web, List.of(previous)))
                 .startsWith(beside.started.getFirst().name() + " (generation 3) never got ready: ")
                 .endsWith("; the previous version keeps serving");
         assertThat(beside.stopped).doesNotContain(previous);
+
+        // Beside a previous unit that is not running (it crashed, and systemd keeps it as failed): nothing serves.
+        Fakes.FakeSystemd crashed = new Fakes.FakeSystemd();
+        assertThat(activateFailing(crashed, settings(20000, 29999), web, List.of(previous)))
+                .contains("never got ready").doesNotContain("previous");
 
         // A fixed port: the previous version was stopped first, so nothing of it serves.
         int port = twoFreePorts();
@@ -96,10 +102,22 @@ class ExecutorTest {
             String unit = systemd.started.getFirst().name();
             assertThat(error).as(bus).isEqualTo(unit + " (generation 3) exited (status 2) before it answered GET "
                     + "http://127.0.0.1:" + portOf(systemd, "web") + "/healthz; see journalctl "
-                    + (bus.equals("user") ? "--user " : "") + "-u " + unit);
+                    + (bus.equals("user") ? "--user " : "") + "-u " + unit + "; tried again on the next pass");
             assertThat(systemd.stopped).containsExactly(unit);
-            assertThat(failed).containsEntry("web", Desired.spec(web));
+            // systemd was about to restart it (Restart=on-failure): it may wait for something not up yet.
+            assertThat(failed).isEmpty();
         }
+    }
+
+    @Test
+    void aUnitThatSystemdCouldNotSetUpIsNotTriedAgain() {
+        Manifest.Service web = Harness.service("web", MOVING, "web.test");
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        systemd.exitStatus = OptionalInt.of(243); // systemd's CREDENTIALS: a credential file is missing
+        Map<String, String> failed = new HashMap<>();
+        String error = activateFailing(systemd, settings(20000, 29999), web, List.of(), failed);
+        assertThat(error).contains("exited (status 243/CREDENTIALS)").doesNotContain("tried again");
+        assertThat(failed).containsEntry("web", Desired.spec(web));
     }
 
     @Test

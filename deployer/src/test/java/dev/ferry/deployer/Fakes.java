@@ -27,6 +27,8 @@ final class Fakes {
         final List<String> stopped = new CopyOnWriteArrayList<>();
         volatile boolean hidden;
         volatile OptionalInt exitStatus = OptionalInt.empty();
+        /** Units that run (active) until stopped, started before the test (a previous version): no label. */
+        final List<String> running = new CopyOnWriteArrayList<>();
 
         @Override
         public List<Unit> list(String prefix) {
@@ -34,9 +36,13 @@ final class Fakes {
                 return List.of();
             }
             boolean exited = exitStatus.isPresent();
-            return started.stream().filter(u -> u.name().startsWith(prefix) && !stopped.contains(u.name()))
+            List<Unit> units = new java.util.ArrayList<>(running.stream()
+                    .filter(name -> name.startsWith(prefix) && !stopped.contains(name))
+                    .map(name -> new Unit(name, "", "active", "running")).toList());
+            started.stream().filter(u -> u.name().startsWith(prefix) && !stopped.contains(u.name()))
                     .map(u -> new Unit(u.name(), u.description(), exited ? "activating" : "active",
-                            exited ? "auto-restart" : "running")).toList();
+                            exited ? "auto-restart" : "running")).forEach(units::add);
+            return units;
         }
 
         @Override
@@ -56,7 +62,8 @@ final class Fakes {
 
         @Override
         public Optional<Object> property(String name, String iface, String property) {
-            if (exitStatus.isEmpty() || unit(name).isEmpty() || !iface.equals("org.freedesktop.systemd1.Service")) {
+            if (exitStatus.isEmpty() || running.contains(name) || unit(name).isEmpty()
+                    || !iface.equals("org.freedesktop.systemd1.Service")) {
                 return Optional.empty();
             }
             return switch (property) {
