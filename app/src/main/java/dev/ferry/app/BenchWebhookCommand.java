@@ -3,11 +3,11 @@ package dev.ferry.app;
 import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
-import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
 import dev.ferry.builder.Phase;
 import dev.ferry.builder.Project;
+import dev.ferry.builder.TeardownRequest;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
 import dev.ferry.server.BuilderSettings;
@@ -143,7 +143,7 @@ final class BenchWebhookCommand implements Callable<Integer> {
             }
 
             @Override
-            public OptionalLong teardown(Project project, BuildRef ref) {
+            public OptionalLong teardown(TeardownRequest request) {
                 return OptionalLong.empty();
             }
         };

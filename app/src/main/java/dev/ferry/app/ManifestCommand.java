@@ -330,7 +330,9 @@ final class ManifestCommand {
     }
 
     @Command(name = "remove-service", mixinStandardHelpOptions = true,
-            description = "Remove the service NAME in a new generation.")
+            description = {"Remove the service or site NAME in a new generation.",
+                    "Names are unique across services and sites, so NAME is one or the other (a deployment's site, "
+                            + "such as hello-pr-3-docs, is removed the same way)."})
     static final class RemoveService implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -338,20 +340,37 @@ final class ManifestCommand {
         CacheOption cache;
         @Mixin
         SigningOptions signing;
-        @Parameters(index = "0", paramLabel = "NAME", description = "The service to remove.")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The service or site to remove.")
         String name;
-        @Option(names = "--reason", paramLabel = "TEXT", description = "Why (default: remove service NAME).")
+        @Option(names = "--reason", paramLabel = "TEXT",
+                description = "Why (default: remove service NAME, or remove site NAME).")
         Optional<String> reason;
 
         @Override
         public Integer call() {
             SecretKey key = signing.secretKey();
+            ManifestVerifier verifier = signing.verifier(key);
             try (Storage storage = cache.open()) {
-                report(spec.commandLine().getOut(), ManifestStore.create(storage).update(key, signing.verifier(key),
-                        reason.orElse("remove service " + name), m -> m.withoutService(name)));
+                ManifestStore store = ManifestStore.create(storage);
+                // The kind only words the default reason: the change itself decides on the generation it builds on.
+                String kind = store.newest(verifier).filter(g -> g.manifest().site(name).isPresent())
+                        .map(g -> "site").orElse("service");
+                report(spec.commandLine().getOut(), store.update(key, verifier,
+                        reason.orElse("remove " + kind + " " + name), m -> removeEntry(m, name)));
             }
             return 0;
         }
+    }
+
+    /** {@code m} without the service or site {@code name}; an error naming the generation if it has neither. */
+    static Manifest removeEntry(Manifest m, String name) {
+        if (m.service(name).isPresent()) {
+            return m.withoutService(name);
+        }
+        if (m.site(name).isPresent()) {
+            return m.withoutSite(name);
+        }
+        throw new ManifestException("generation " + m.generation() + " has no service or site named '" + name + "'");
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,

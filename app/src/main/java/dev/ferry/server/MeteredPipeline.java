@@ -4,11 +4,10 @@ import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildPipeline;
 import dev.ferry.builder.BuildQueue;
 import dev.ferry.builder.BuildRecord;
-import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
 import dev.ferry.builder.Phase;
-import dev.ferry.builder.Project;
+import dev.ferry.builder.TeardownRequest;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,8 +62,8 @@ final class MeteredPipeline implements BuildPipeline {
     }
 
     @Override
-    public OptionalLong teardown(Project project, BuildRef ref) {
-        return pipeline.teardown(project, ref); // logged with its end, by ended()
+    public OptionalLong teardown(TeardownRequest request) {
+        return pipeline.teardown(request); // logged with its end, by ended()
     }
 
     /** The build's context, recording how long each phase it enters lasts. */

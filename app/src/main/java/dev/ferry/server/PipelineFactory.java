@@ -4,12 +4,11 @@ import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
 import dev.ferry.builder.BuildPipelines;
-import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
 import dev.ferry.builder.DeploymentStore;
 import dev.ferry.builder.PipelineSettings;
-import dev.ferry.builder.Project;
+import dev.ferry.builder.TeardownRequest;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.SecretKey;
 import dev.ferry.process.ProcessRunner;
@@ -51,8 +50,8 @@ public interface PipelineFactory {
             }
 
             @Override
-            public OptionalLong teardown(Project project, BuildRef ref) {
-                OptionalLong written = pipeline.teardown(project, ref);
+            public OptionalLong teardown(TeardownRequest request) {
+                OptionalLong written = pipeline.teardown(request);
                 written.ifPresent(notifier::written);
                 return written;
             }
@@ -68,7 +67,7 @@ public interface PipelineFactory {
             }
 
             @Override
-            public OptionalLong teardown(Project project, BuildRef ref) {
+            public OptionalLong teardown(TeardownRequest request) {
                 return OptionalLong.empty();
             }
         };

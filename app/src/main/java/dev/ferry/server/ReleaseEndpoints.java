@@ -1,6 +1,9 @@
 package dev.ferry.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.builder.BuildRecord;
+import dev.ferry.builder.BuildStore;
+import dev.ferry.builder.Deployment;
 import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestException;
 import dev.ferry.cache.ManifestGeneration;
@@ -8,14 +11,21 @@ import dev.ferry.cache.ManifestStore;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** {@code GET /v1/deployments}, {@code GET /v1/generations}, {@code POST /v1/rollback}. */
+/**
+ * {@code GET /v1/deployments}, {@code DELETE /v1/deployments/{name}}, {@code GET /v1/generations},
+ * {@code POST /v1/rollback}.
+ */
 final class ReleaseEndpoints {
+    /** What a deployment name can be ({@code <project>-<slug>}): anything else is not echoed in a 404. */
+    private static final java.util.regex.Pattern DEPLOYMENT_NAME = java.util.regex.Pattern.compile("[a-z0-9-]{1,300}");
+
     private final Builds builds;
 
     ReleaseEndpoints(Builds builds) {
@@ -26,6 +36,22 @@ final class ReleaseEndpoints {
         builds.auth.checkRead(request);
         Json.send(response, Status.OK_200, Map.of("deployments", builds.deployments.all().stream()
                 .map(Json::deployment).toList()));
+    }
+
+    /**
+     * Queues the teardown of deployment {@code name}, as its branch's deletion or its pull request's closing would
+     * (202 with it, {@code trigger: api}): from the project and ref its row records, so it works for a project no
+     * longer configured, and without asking the remote whether the branch is gone (an operator's request is not an
+     * old delivery sent again). 404 for no such deployment.
+     */
+    void remove(ServerRequest request, ServerResponse response) {
+        builds.auth.check(request);
+        String name = request.path().pathParameters().get("name");
+        Deployment deployment = builds.deployments.find(name).orElseThrow(() -> Refusal.notFound("no deployment "
+                + "named " + (DEPLOYMENT_NAME.matcher(name).matches() ? name : "like that")));
+        BuildRecord teardown = builds.queue.submit(BuildStore.NewBuild.teardown(deployment.project(),
+                deployment.ref(), BuildRecord.Trigger.API));
+        Json.send(response, Status.ACCEPTED_202, Json.build(teardown, Instant.now()));
     }
 
     /** Every generation, newest first, checked against the server's key; unreadable ones say so. */

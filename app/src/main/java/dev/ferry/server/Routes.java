@@ -85,6 +85,7 @@ final class Routes {
                 .get("/v1/builds/{id}/log", buildEndpoints::log)
                 .post("/v1/builds/{id}/cancel", buildEndpoints::cancel)
                 .get("/v1/deployments", releases::deployments)
+                .delete("/v1/deployments/{name}", releases::remove)
                 .get("/v1/generations", releases::generations)
                 .post("/v1/rollback", releases::rollback);
     }

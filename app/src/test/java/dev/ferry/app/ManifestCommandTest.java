@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.cache.BinaryCache;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
+import dev.ferry.cache.Manifest;
+import dev.ferry.cache.ManifestStore;
+import dev.ferry.cache.ManifestVerifier;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.Hash;
 import dev.ferry.nix.NarInfo;
@@ -151,7 +154,38 @@ class ManifestCommandTest {
 
         InProcessCli.Result missing = manifest("remove-service", "nope", "--secret-key", secretKey.toString());
         assertThat(missing.exit()).isEqualTo(1);
-        assertThat(missing.err()).isEqualTo("ferry: generation 5 has no service named 'nope'\n");
+        assertThat(missing.err()).isEqualTo("ferry: generation 5 has no service or site named 'nope'\n");
+    }
+
+    @Test
+    void removeServiceRemovesASiteOfThatNameToo() throws Exception {
+        StorePath web = storePath("web-1");
+        StorePath docs = storePath("docs-1");
+        publish(web);
+        publish(docs);
+        setService("hello2-pr-3-web", web, "");
+        ManifestStore.create(storage).update(key, ManifestVerifier.trusting(List.of(key.publicKey())),
+                "build 7: hello2-pr-3", m -> m.withSite(new Manifest.Site("hello2-pr-3-docs",
+                        Manifest.Artifact.nixClosure(docs), List.of(), new Manifest.SiteHttp(
+                                "hello2-pr-3-docs.ferry.example.org", List.of(), "/"), false)));
+
+        InProcessCli.Result site = manifest("remove-service", "hello2-pr-3-docs", "--secret-key",
+                secretKey.toString());
+        assertThat(site.exit()).as(site.err()).isZero();
+        assertThat(site.out()).isEqualTo("wrote generation 3: remove site hello2-pr-3-docs\n");
+        Manifest after = ManifestStore.create(storage).newest().orElseThrow().manifest();
+        assertThat(after.sites()).isEmpty();
+        assertThat(after.services()).extracting(Manifest.Service::name).containsExactly("hello2-pr-3-web");
+        assertThat(manifest("remove-service", "hello2-pr-3-web", "--secret-key", secretKey.toString()).out())
+                .isEqualTo("wrote generation 4: remove service hello2-pr-3-web\n");
+        assertThat(ManifestStore.create(storage).newest().orElseThrow().manifest().services()).isEmpty();
+
+        InProcessCli.Result again = manifest("remove-service", "hello2-pr-3-docs", "--secret-key",
+                secretKey.toString());
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).isEqualTo("ferry: generation 4 has no service or site named 'hello2-pr-3-docs'\n");
+        assertThat(InProcessCli.run("manifest", "remove-service", "--help").out())
+                .contains("Remove the service or site NAME in a new generation.");
     }
 
     @Test

@@ -46,6 +46,8 @@ final class BuildLoopHarness implements AutoCloseable {
     final TestRepository repo;
     final NixRunner nix = new NixRunner();
     private final int maxConcurrentBuilds;
+    /** Whether {@link #start} configures project {@code shop} (false: as if removed from {@code ferry.projects}). */
+    boolean configured = true;
     FerryServer server;
 
     BuildLoopHarness(Path dir, int maxConcurrentBuilds) {
@@ -65,8 +67,9 @@ final class BuildLoopHarness implements AutoCloseable {
             ServerConfig config = new ServerConfig(dataDir, "127.0.0.1", 0,
                     CacheUri.parse(dataDir.resolve("cache").toUri().toString()), dataDir.resolve("keys/cache.sec"),
                     true, Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
-            BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
-                    new Project("shop", repo.url(), "main"), Optional.empty())), Optional.of(secret), 1L << 20,
+            List<BuilderSettings.ConfiguredProject> projects = configured ? List.of(new BuilderSettings.ConfiguredProject(
+                    new Project("shop", repo.url(), "main"), Optional.empty())) : List.of();
+            BuilderSettings settings = new BuilderSettings(projects, Optional.of(secret), 1L << 20,
                     Optional.of(admin), false, maxConcurrentBuilds, false);
             server = FerryServer.start(config, Optional.of(settings), PipelineFactory.nix(
                     PipelineSettings.defaults(dataDir).withEphemeralDomain(DOMAIN), nix));
@@ -134,6 +137,11 @@ final class BuildLoopHarness implements AutoCloseable {
         HttpResponse<byte[]> response = Http.send("GET", uri(path), new byte[0], "Authorization", "Bearer " + ADMIN);
         assertThat(response.statusCode()).as(path + ": " + Http.text(response)).isEqualTo(200);
         return Http.json(response);
+    }
+
+    /** {@code method path} with the admin token and no body. */
+    HttpResponse<byte[]> admin(String method, String path) {
+        return Http.send(method, uri(path), new byte[0], "Authorization", "Bearer " + ADMIN);
     }
 
     String log(long build) {

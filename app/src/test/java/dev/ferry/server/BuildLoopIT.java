@@ -266,6 +266,85 @@ class BuildLoopIT {
     }
 
     @Test
+    void deleteDeploymentTearsDownABranchThatStillExistsAndAPullRequestOfAProjectRemovedFromTheConfiguration()
+            throws Exception {
+        String main = ferry.commitExample("hello 1.0.0");
+        ferry.repo.push("refs/heads/main");
+        ferry.awaitStatus(ferry.deliverQueued("Forgejo", "push", ferry.push("main", main)), "succeeded");
+        String feature = ferry.repo.branch("feature/x").edit("site/index.html", "</body>", "<p>x</p></body>")
+                .commit("feature x");
+        ferry.repo.push("refs/heads/feature/x");
+        ferry.awaitStatus(ferry.deliverQueued("Forgejo", "push", ferry.push("feature/x", feature)), "succeeded");
+        assertThat(ferry.newestGeneration()).containsKeys("shop-feature-x-web", "shop-feature-x-docs");
+
+        // The branch still exists: a delete delivery tears nothing down, an operator's DELETE does.
+        ObjectNode delete = BuildLoopHarness.payload("github-delete.json", ferry.repo.url());
+        delete.put("ref", "feature/x").put("ref_type", "branch");
+        JsonNode refused = ferry.awaitStatus(ferry.deliverQueued("GitHub", "delete", delete), "cancelled");
+        assertThat(refused.get("error").asText()).startsWith("not torn down: branch feature/x still exists at ");
+        assertThat(ferry.deployment("shop-feature-x")).isPresent();
+        long generations = ferry.generationCount();
+
+        JsonNode branch = deleteDeployment("shop-feature-x");
+        assertThat(branch.get("branch").asText()).isEqualTo("feature/x");
+        assertThat(branch.get("generation").asLong()).isEqualTo(generations + 1);
+        assertThat(ferry.deployment("shop-feature-x")).isEmpty();
+        assertThat(ferry.get("/v1/generations").get("generations").get(0).get("reason").asText())
+                .isEqualTo("teardown shop-feature-x");
+        assertThat(ferry.newestGeneration()).containsKeys("shop-main-web", "shop-main-worker", "shop-main-docs")
+                .doesNotContainKeys("shop-feature-x-web", "shop-feature-x-worker", "shop-feature-x-docs");
+
+        // A pull request's deployment, then project shop is removed from the configuration and the server restarts.
+        String pr = ferry.repo.branch("changes").edit("site/index.html", "</body>", "<p>pr</p></body>")
+                .commit("a pull request");
+        ferry.repo.push("refs/heads/changes").push("refs/pull/2/head");
+        ObjectNode opened = BuildLoopHarness.payload("github-pull-request.json", ferry.repo.url());
+        ((ObjectNode) opened.get("pull_request").get("head")).put("sha", pr).put("ref", "changes");
+        ferry.awaitStatus(ferry.deliverQueued("GitHub", "pull_request", opened), "succeeded");
+        assertThat(ferry.deployment("shop-pr-2")).isPresent();
+        ferry.close();
+        ferry.configured = false;
+        ferry.start();
+        assertThat(ferry.get("/v1/projects").get("projects")).isEmpty();
+
+        // Its closed webhook is refused (no such project); DELETE removes it from the deployment's row alone.
+        ObjectNode closed = BuildLoopHarness.payload("gitea-pull-request-closed.json", ferry.repo.url());
+        closed.put("number", 2);
+        ((ObjectNode) closed.get("pull_request")).put("number", 2);
+        assertThat(ferry.deliver("Gitea", "pull_request", closed.toString()).statusCode()).isEqualTo(404);
+        generations = ferry.generationCount();
+
+        JsonNode teardown = deleteDeployment("shop-pr-2");
+        assertThat(teardown.get("ref").get("number").asInt()).isEqualTo(2);
+        assertThat(teardown.get("generation").asLong()).isEqualTo(generations + 1);
+        assertThat(ferry.deployment("shop-pr-2")).isEmpty();
+        assertThat(ferry.get("/v1/generations").get("generations").get(0).get("reason").asText())
+                .isEqualTo("teardown shop-pr-2");
+        assertThat(ferry.newestGeneration()).containsKey("shop-main-web")
+                .doesNotContainKeys("shop-pr-2-web", "shop-pr-2-worker", "shop-pr-2-docs");
+        assertThat(ferry.get("/v1/builds?project=shop&limit=1").get("builds").get(0).get("id").asLong())
+                .isEqualTo(teardown.get("id").asLong());
+        java.net.http.HttpResponse<byte[]> again = ferry.admin("DELETE", "/v1/deployments/shop-pr-2");
+        assertThat(again.statusCode()).isEqualTo(404);
+        assertThat(Http.text(again)).startsWith("no deployment named shop-pr-2");
+        assertNothingRunning();
+    }
+
+    /** {@code DELETE /v1/deployments/{name}}: 202 with a teardown through the API, awaited until it succeeded. */
+    private JsonNode deleteDeployment(String name) throws InterruptedException {
+        java.net.http.HttpResponse<byte[]> response = ferry.admin("DELETE", "/v1/deployments/" + name);
+        assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
+        JsonNode queued = Http.json(response);
+        assertThat(queued.get("action").asText()).isEqualTo("teardown");
+        assertThat(queued.get("trigger").asText()).isEqualTo("api");
+        assertThat(queued.get("project").asText()).isEqualTo("shop");
+        JsonNode done = ferry.awaitStatus(queued.get("id").asLong(), "succeeded");
+        assertThat(done.get("trigger").asText()).isEqualTo("api");
+        assertThat(done.get("error").isNull()).isTrue();
+        return done;
+    }
+
+    @Test
     void aStormOfTwentyPushesBuildsAtMostTwoAndDeploysTheLast() throws Exception {
         ferry.commitExample("hello 1.0.0");
         List<String> commits = new java.util.ArrayList<>();

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.builder.BuildContext;
 import dev.ferry.builder.BuildFailedException;
 import dev.ferry.builder.BuildPipeline;
-import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildRequest;
+import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildResult;
+import dev.ferry.builder.Deployment;
+import dev.ferry.builder.DeploymentStore;
 import dev.ferry.builder.Phase;
 import dev.ferry.builder.Project;
+import dev.ferry.builder.TeardownRequest;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
 import dev.ferry.webhook.Signatures;
@@ -54,7 +57,10 @@ class BuildsRoutesTest {
     static final class Pipeline implements BuildPipeline {
         final List<String> built = new CopyOnWriteArrayList<>();
         final List<String> tornDown = new CopyOnWriteArrayList<>();
+        final List<TeardownRequest> teardowns = new CopyOnWriteArrayList<>();
         volatile CountDownLatch hold = new CountDownLatch(0);
+        /** The server's deployments table, handed to the pipeline as to the real one. */
+        volatile DeploymentStore deployments;
 
         @Override
         public BuildResult build(BuildRequest request, BuildContext context) {
@@ -78,8 +84,10 @@ class BuildsRoutesTest {
         }
 
         @Override
-        public OptionalLong teardown(Project project, BuildRef ref) {
-            tornDown.add(ref.deploymentName(project));
+        public OptionalLong teardown(TeardownRequest request) {
+            teardowns.add(request);
+            tornDown.add(request.deployment());
+            deployments.delete(request.deployment());
             return OptionalLong.empty();
         }
     }
@@ -100,7 +108,10 @@ class BuildsRoutesTest {
         BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
                 new Project("shop", CLONE_URL, "main"), Optional.empty())), Optional.of(secret), 4096,
                 Optional.of(admin), publicRead, 2, forkPullRequests);
-        server = FerryServer.start(config, Optional.of(settings), resources -> pipeline);
+        server = FerryServer.start(config, Optional.of(settings), resources -> {
+            pipeline.deployments = resources.deployments();
+            return pipeline;
+        });
     }
 
     @AfterEach
@@ -403,6 +414,7 @@ class BuildsRoutesTest {
         assertThat(Http.text(listed)).doesNotContain("s3cret-token");
         assertThat(api("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
                 + "\"}").statusCode()).isEqualTo(401);
+        assertThat(api("DELETE", "/v1/deployments/shop-main", "").statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -503,6 +515,56 @@ class BuildsRoutesTest {
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": 3}").statusCode()).isEqualTo(404);
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": \"3\"}").statusCode()).isEqualTo(400);
         assertThat(admin("POST", "/v1/rollback", "{}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void deletingADeploymentQueuesItsTeardownAsAskedEvenForAProjectNoLongerConfigured() throws Exception {
+        BuildRef pr = new BuildRef.PullRequest(3, "topic");
+        pipeline.deployments.save(new Deployment("hello2-pr-3", "hello2", pr, commit(3), 1, 1,
+                List.of("hello2-pr-3-web"), List.of("hello2-pr-3-docs"), List.of(), java.time.Instant.now()));
+        pipeline.deployments.save(new Deployment("shop-feature-x", "shop", new BuildRef.Branch("feature/x"),
+                commit(4), 2, 2, List.of("shop-feature-x-web"), List.of(), List.of(), java.time.Instant.now()));
+
+        HttpResponse<byte[]> anonymous = api("DELETE", "/v1/deployments/hello2-pr-3", "");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(api("DELETE", "/v1/deployments/hello2-pr-3", "", "Authorization", "Bearer wrong-token-0123456789")
+                .statusCode()).isEqualTo(401);
+        assertThat(builds()).isEmpty();
+
+        HttpResponse<byte[]> deleted = admin("DELETE", "/v1/deployments/hello2-pr-3", "");
+        assertThat(deleted.statusCode()).as(Http.text(deleted)).isEqualTo(202);
+        JsonNode teardown = Http.json(deleted);
+        assertThat(teardown.get("action").asText()).isEqualTo("teardown");
+        assertThat(teardown.get("project").asText()).isEqualTo("hello2");
+        assertThat(teardown.get("ref").get("kind").asText()).isEqualTo("pull_request");
+        assertThat(teardown.get("ref").get("number").asInt()).isEqualTo(3);
+        assertThat(teardown.get("trigger").asText()).isEqualTo("api");
+        JsonNode done = awaitBuild(teardown.get("id").asLong(), "succeeded");
+        assertThat(done.get("error").isNull()).isTrue();
+        // The project is not configured: the teardown runs from the deployment's row, checking nothing remote.
+        assertThat(pipeline.teardowns).containsExactly(new TeardownRequest("hello2", pr, Optional.empty(),
+                TeardownRequest.RefCheck.AS_ASKED));
+        assertThat(Http.json(admin("GET", "/v1/deployments", "")).get("deployments"))
+                .extracting(d -> d.get("name").asText()).containsExactly("shop-feature-x");
+
+        // A configured project's branch: torn down as asked too, with the project at hand.
+        HttpResponse<byte[]> branch = admin("DELETE", "/v1/deployments/shop-feature-x", "");
+        assertThat(branch.statusCode()).as(Http.text(branch)).isEqualTo(202);
+        assertThat(Http.json(branch).get("branch").asText()).isEqualTo("feature/x");
+        awaitBuild(Http.json(branch).get("id").asLong(), "succeeded");
+        assertThat(pipeline.teardowns).last().isEqualTo(TeardownRequest.of(new Project("shop", CLONE_URL, "main"),
+                new BuildRef.Branch("feature/x"), TeardownRequest.RefCheck.AS_ASKED));
+        assertThat(Http.json(admin("GET", "/v1/builds?project=hello2", "")).get("builds"))
+                .extracting(b -> b.get("trigger").asText() + "/" + b.get("action").asText())
+                .containsExactly("api/teardown");
+
+        HttpResponse<byte[]> gone = admin("DELETE", "/v1/deployments/hello2-pr-3", "");
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(Http.text(gone)).startsWith("no deployment named hello2-pr-3");
+        HttpResponse<byte[]> odd = admin("DELETE", "/v1/deployments/%3Cscript%3E", "");
+        assertThat(odd.statusCode()).isEqualTo(404);
+        assertThat(Http.text(odd)).startsWith("no deployment named like that");
+        assertThat(builds()).hasSize(2);
     }
 
     @Test

@@ -104,7 +104,7 @@ class KeyRotationTest {
         }
 
         @Override
-        public OptionalLong teardown(Project project, dev.ferry.builder.BuildRef ref) {
+        public OptionalLong teardown(dev.ferry.builder.TeardownRequest request) {
             throw new AssertionError("no teardown expected");
         }
     }

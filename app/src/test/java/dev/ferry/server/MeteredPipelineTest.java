@@ -14,6 +14,7 @@ import dev.ferry.builder.BuildRequest;
 import dev.ferry.builder.BuildResult;
 import dev.ferry.builder.Phase;
 import dev.ferry.builder.Project;
+import dev.ferry.builder.TeardownRequest;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +65,7 @@ class MeteredPipelineTest {
             }
 
             @Override
-            public OptionalLong teardown(Project project, BuildRef ref) {
+            public OptionalLong teardown(TeardownRequest request) {
                 return OptionalLong.empty();
             }
         };

@@ -11,6 +11,10 @@ public interface BuildPipeline {
      */
     BuildResult build(BuildRequest request, BuildContext context);
 
-    /** Removes the deployment of {@code ref} (branch deleted, pull request closed): the generation written, if any. */
-    OptionalLong teardown(Project project, BuildRef ref);
+    /**
+     * Removes the deployment of the request's ref (branch deleted, pull request closed, or asked for through the
+     * API) if that ref owns it: the generation written, if any. Throws {@link StaleRequestException} when the
+     * request's check contradicts it, {@link BuildFailedException} when it cannot be done.
+     */
+    OptionalLong teardown(TeardownRequest request);
 }

@@ -316,12 +316,14 @@ public final class BuildQueue implements AutoCloseable {
             Context context = new Context(job, log);
             line(log, "ferry: " + describe(record));
             try {
-                Project project = projects.apply(record.project()).orElseThrow(() -> new BuildFailedException(
-                        "project " + record.project() + " is not configured any more"));
                 if (record.action() == BuildRecord.Action.TEARDOWN) {
+                    // The deployment's row holds what a teardown needs: the project need not be configured any more.
                     context.enter(Phase.RELEASE);
-                    generation = pipeline.teardown(project, record.ref());
+                    generation = pipeline.teardown(new TeardownRequest(record.project(), record.ref(),
+                            projects.apply(record.project()), teardownCheck(record)));
                 } else {
+                    Project project = projects.apply(record.project()).orElseThrow(() -> new BuildFailedException(
+                            "project " + record.project() + " is not configured any more"));
                     BuildResult result = pipeline.build(new BuildRequest(record.id(), project, record.ref(),
                             record.commit().orElseThrow(), check(record)), context);
                     outputs = result.outputs();
@@ -382,17 +384,27 @@ public final class BuildQueue implements AutoCloseable {
      * API, and a pull request's, builds the commit as given.
      */
     private BuildRequest.CommitCheck check(BuildRecord record) {
-        if (!(record.ref() instanceof BuildRef.Branch)) {
-            return BuildRequest.CommitCheck.AS_GIVEN;
+        return record.ref() instanceof BuildRef.Branch && asked(record) != BuildRecord.Trigger.API
+                ? BuildRequest.CommitCheck.BRANCH_HEAD : BuildRequest.CommitCheck.AS_GIVEN;
+    }
+
+    /**
+     * A webhook's branch deletion (or the retry of one) tears down only a branch gone from the remote; a teardown
+     * through the API (an operator's explicit request, not a replay), and a closed pull request's, as asked.
+     */
+    private TeardownRequest.RefCheck teardownCheck(BuildRecord record) {
+        return record.ref() instanceof BuildRef.Branch && asked(record) != BuildRecord.Trigger.API
+                ? TeardownRequest.RefCheck.BRANCH_GONE : TeardownRequest.RefCheck.AS_ASKED;
+    }
+
+    /** Who asked: the trigger, or for a retry the trigger of the build it repeats (a webhook, if that is gone). */
+    private BuildRecord.Trigger asked(BuildRecord record) {
+        if (record.trigger() != BuildRecord.Trigger.RETRY) {
+            return record.trigger();
         }
-        BuildRecord.Trigger trigger = record.trigger();
-        if (trigger == BuildRecord.Trigger.RETRY) {
-            // A retry repeats the build it names; one whose original is gone is checked, to be safe.
-            trigger = record.retryOf().stream().mapToObj(store::find).flatMap(Optional::stream)
-                    .map(BuildRecord::trigger).findFirst().orElse(BuildRecord.Trigger.WEBHOOK);
-        }
-        return trigger == BuildRecord.Trigger.API ? BuildRequest.CommitCheck.AS_GIVEN
-                : BuildRequest.CommitCheck.BRANCH_HEAD;
+        // A retry repeats the build it names; one whose original is gone is checked, to be safe.
+        return record.retryOf().stream().mapToObj(store::find).flatMap(Optional::stream)
+                .map(BuildRecord::trigger).findFirst().orElse(BuildRecord.Trigger.WEBHOOK);
     }
 
     /**

@@ -22,7 +22,12 @@ public sealed interface BuildRef {
      * which project and ref own it ({@link Deployment#belongsTo}).
      */
     default String deploymentName(Project project) {
-        return project.name() + "-" + slug();
+        return deploymentName(project.name());
+    }
+
+    /** {@code <project>-<slug>}, for a project known by its name only (one no longer configured, say). */
+    default String deploymentName(String project) {
+        return project + "-" + slug();
     }
 
     record Branch(String name) implements BuildRef {

@@ -132,11 +132,12 @@ final class DefaultBuildPipeline implements BuildPipeline {
     }
 
     @Override
-    public OptionalLong teardown(Project project, BuildRef ref) {
-        String deployment = ref.deploymentName(project);
-        if (ref instanceof BuildRef.Branch branch
-                && deployments.find(deployment).filter(d -> d.belongsTo(project.name(), ref)).isPresent()) {
-            requireDeleted(project, branch); // before the release lock: it asks the remote
+    public OptionalLong teardown(TeardownRequest request) {
+        String deployment = request.deployment();
+        BuildRef ref = request.ref();
+        if (request.check() == TeardownRequest.RefCheck.BRANCH_GONE
+                && deployments.find(deployment).filter(d -> d.belongsTo(request.project(), ref)).isPresent()) {
+            requireDeleted(request, (BuildRef.Branch) ref); // before the release lock: it asks the remote
         }
         releases.lock();
         try {
@@ -144,9 +145,9 @@ final class DefaultBuildPipeline implements BuildPipeline {
             if (existing.isEmpty()) {
                 return OptionalLong.empty();
             }
-            if (!existing.get().belongsTo(project.name(), ref)) {
+            if (!existing.get().belongsTo(request.project(), ref)) {
                 LOG.log(System.Logger.Level.WARNING, "teardown of {0} of project {1}: deployment {2} belongs to "
-                        + "project {3}, {4}; it is left as it is", ref.describe(), project.name(), deployment,
+                        + "project {3}, {4}; it is left as it is", ref.describe(), request.project(), deployment,
                         existing.get().project(), existing.get().ref().describe());
                 return OptionalLong.empty();
             }
@@ -164,7 +165,11 @@ final class DefaultBuildPipeline implements BuildPipeline {
      * Fails unless the branch is gone from the remote: a delete delivery's signature covers only its body, so an old
      * one can be sent again while the branch lives.
      */
-    private void requireDeleted(Project project, BuildRef.Branch branch) {
+    private void requireDeleted(TeardownRequest request, BuildRef.Branch branch) {
+        Project project = request.configured().orElseThrow(() -> new BuildFailedException("not torn down: project "
+                + request.project() + " is not configured any more, so whether branch " + branch.name() + " still "
+                + "exists cannot be read; remove deployment " + request.deployment() + " with DELETE "
+                + "/v1/deployments/" + request.deployment()));
         Optional<String> head;
         try {
             head = checkout.remoteHead(project, branch.name());

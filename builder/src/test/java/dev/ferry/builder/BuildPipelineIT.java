@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -228,14 +229,14 @@ class BuildPipelineIT {
 
         // While the branch exists on the remote, its teardown (an old delete delivery sent again) changes nothing.
         String head = Checkout.abbreviate(feature);
-        assertThatThrownBy(() -> pipeline.teardown(project, new BuildRef.Branch("feature/Shiny")))
+        assertThatThrownBy(() -> webhookTeardown(project, new BuildRef.Branch("feature/Shiny")))
                 .isInstanceOf(StaleRequestException.class)
                 .hasMessage("not torn down: branch feature/Shiny still exists at " + head);
         assertThat(manifests.top()).isEqualTo(2);
         assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-feature-shiny", "hello-main");
 
         repo.deleteBranch("feature/Shiny");
-        OptionalLong teardown = pipeline.teardown(project, new BuildRef.Branch("feature/Shiny"));
+        OptionalLong teardown = webhookTeardown(project, new BuildRef.Branch("feature/Shiny"));
 
         assertThat(teardown).isEqualTo(OptionalLong.of(3));
         Manifest after = manifests.newest().orElseThrow().manifest();
@@ -245,7 +246,7 @@ class BuildPipelineIT {
         assertThat(after.sameContent(manifests.read(1).orElseThrow().manifest())).isTrue();
         assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-main");
         // Tearing down what is gone writes nothing.
-        assertThat(pipeline.teardown(project, new BuildRef.Branch("feature/Shiny"))).isEmpty();
+        assertThat(webhookTeardown(project, new BuildRef.Branch("feature/Shiny"))).isEmpty();
         assertThat(manifests.top()).isEqualTo(3);
     }
 
@@ -310,12 +311,45 @@ class BuildPipelineIT {
         build(new BuildRef.Branch("main"), main, new RecordingContext());
         Project moved = new Project("hello", dir.resolve("nowhere.git").toUri().toString(), "main");
 
-        assertThatThrownBy(() -> pipeline.teardown(moved, new BuildRef.Branch("main")))
+        assertThatThrownBy(() -> webhookTeardown(moved, new BuildRef.Branch("main")))
                 .isInstanceOf(BuildFailedException.class)
                 .isNotInstanceOf(StaleRequestException.class)
                 .hasMessageStartingWith("not torn down: whether branch main still exists cannot be read: reading "
                         + "the branches of " + moved.cloneUrl() + " failed: ");
         assertThat(manifests.top()).isEqualTo(1);
+        assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-main");
+    }
+
+    @Test
+    void aTeardownAsAskedNeedsNeitherTheConfiguredProjectNorTheBranchToBeGone() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        String feature = repo.branch("feature").edit("web/server.py", "1.0.0", "2.0.0").commit("feature");
+        repo.push("refs/heads/feature");
+        build(new BuildRef.Branch("feature"), feature, new RecordingContext());
+        assertThat(manifests.top()).isEqualTo(2);
+        // Project hello is no longer configured: a webhook's branch deletion cannot ask its remote, and says so.
+        TeardownRequest unconfigured = new TeardownRequest("hello", new BuildRef.Branch("feature"), Optional.empty(),
+                TeardownRequest.RefCheck.BRANCH_GONE);
+        assertThatThrownBy(() -> pipeline.teardown(unconfigured))
+                .isInstanceOf(BuildFailedException.class)
+                .isNotInstanceOf(StaleRequestException.class)
+                .hasMessage("not torn down: project hello is not configured any more, so whether branch feature still "
+                        + "exists cannot be read; remove deployment hello-feature with DELETE "
+                        + "/v1/deployments/hello-feature");
+        assertThat(manifests.top()).isEqualTo(2);
+
+        // As an operator asks (DELETE /v1/deployments/hello-feature): the branch still exists, and no remote is read.
+        OptionalLong torn = pipeline.teardown(new TeardownRequest("hello", new BuildRef.Branch("feature"),
+                Optional.empty(), TeardownRequest.RefCheck.AS_ASKED));
+
+        assertThat(torn).isEqualTo(OptionalLong.of(3));
+        Manifest after = manifests.newest().orElseThrow().manifest();
+        assertThat(after.reason()).isEqualTo("teardown hello-feature");
+        assertThat(after.services()).extracting(Manifest.Service::name)
+                .containsExactly("hello-main-web", "hello-main-worker");
+        assertThat(after.sites()).extracting(Manifest.Site::name).containsExactly("hello-main-docs");
         assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-main");
     }
 
@@ -362,7 +396,7 @@ class BuildPipelineIT {
         assertThat(deployments.all()).containsExactly(production);
 
         // Deleting branch Main leaves production as it is.
-        assertThat(pipeline.teardown(project, new BuildRef.Branch("Main"))).isEmpty();
+        assertThat(webhookTeardown(project, new BuildRef.Branch("Main"))).isEmpty();
         assertThat(manifests.top()).isEqualTo(1);
         assertThat(deployments.all()).containsExactly(production);
 
@@ -376,7 +410,7 @@ class BuildPipelineIT {
         assertThat(manifests.newest().orElseThrow().manifest().service("hello-main-web").orElseThrow().revision())
                 .contains(next);
         repo.deleteBranch("main");
-        assertThat(pipeline.teardown(project, new BuildRef.Branch("main"))).isEqualTo(OptionalLong.of(3));
+        assertThat(webhookTeardown(project, new BuildRef.Branch("main"))).isEqualTo(OptionalLong.of(3));
         assertThat(deployments.all()).isEmpty();
     }
 
@@ -452,7 +486,7 @@ class BuildPipelineIT {
         assertThat(context.logText()).contains("fetching the head branch other instead");
         assertThat(deployments.find("hello-pr-8")).isPresent();
 
-        assertThat(pipeline.teardown(project, new BuildRef.PullRequest(7, "topic"))).isPresent();
+        assertThat(webhookTeardown(project, new BuildRef.PullRequest(7, "topic"))).isPresent();
         assertThat(manifests.newest().orElseThrow().manifest().site("hello-pr-7-docs")).isEmpty();
     }
 
@@ -585,6 +619,15 @@ class BuildPipelineIT {
     private BuildResult webhookBuild(String branch, String commit, RecordingContext context) {
         return pipeline.build(new BuildRequest(++buildIds, project, new BuildRef.Branch(branch), commit,
                 BuildRequest.CommitCheck.BRANCH_HEAD), context);
+    }
+
+    /**
+     * A teardown as a webhook asks for it: a branch's only once the branch is gone from the remote, a pull request's
+     * as asked.
+     */
+    private OptionalLong webhookTeardown(Project of, BuildRef ref) {
+        return pipeline.teardown(TeardownRequest.of(of, ref, ref instanceof BuildRef.Branch
+                ? TeardownRequest.RefCheck.BRANCH_GONE : TeardownRequest.RefCheck.AS_ASKED));
     }
 
     private void assertNothingReleased() {

@@ -112,7 +112,7 @@ class BuildQueueTest {
             }
 
             @Override
-            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+            public java.util.OptionalLong teardown(TeardownRequest request) {
                 return java.util.OptionalLong.empty();
             }
         }, 1);
@@ -133,7 +133,7 @@ class BuildQueueTest {
             }
 
             @Override
-            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+            public java.util.OptionalLong teardown(TeardownRequest request) {
                 return java.util.OptionalLong.empty();
             }
         }, 4);
@@ -172,7 +172,7 @@ class BuildQueueTest {
             }
 
             @Override
-            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+            public java.util.OptionalLong teardown(TeardownRequest request) {
                 throw new StaleRequestException("not torn down: branch old still exists at 00000003");
             }
         }, 1);
@@ -300,7 +300,7 @@ class BuildQueueTest {
             }
 
             @Override
-            public java.util.OptionalLong teardown(Project project, BuildRef ref) {
+            public java.util.OptionalLong teardown(TeardownRequest request) {
                 return java.util.OptionalLong.empty();
             }
         }, 2);
@@ -338,6 +338,73 @@ class BuildQueueTest {
         BuildRecord build = queue.submit(BuildStore.NewBuild.build("gone", MAIN, commit(1), BuildRecord.Trigger.API));
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         assertThat(get(build.id()).error()).hasValue("project gone is not configured any more");
+    }
+
+    @Test
+    void aTeardownOfAProjectNoLongerConfiguredRunsWithoutIt() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        start(pipeline, 1);
+        BuildRef pr = new BuildRef.PullRequest(3, "topic");
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("gone", pr, BuildRecord.Trigger.API));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        BuildRecord done = get(teardown.id());
+        assertThat(done.status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(done.error()).isEmpty();
+        assertThat(done.trigger()).isEqualTo(BuildRecord.Trigger.API);
+        assertThat(done.generation()).hasValue(1);
+        assertThat(pipeline.teardowns).containsExactly(new TeardownRequest("gone", pr, Optional.empty(),
+                TeardownRequest.RefCheck.AS_ASKED));
+        assertThat(pipeline.tornDown).containsExactly("gone-pr-3");
+        assertThat(Files.readString(queue.logFile(teardown.id())))
+                .startsWith("ferry: teardown " + teardown.id() + " of gone pull request #3 (branch topic)\n")
+                .endsWith("ferry: succeeded\n");
+    }
+
+    @Test
+    void aWebhooksBranchTeardownNeedsTheBranchGoneWhileAnApiTeardownOrAPullRequestsIsAsAsked() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        start(pipeline, 4);
+        BuildRecord webhook = queue.submit(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("a"),
+                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord api = queue.submit(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("b"),
+                BuildRecord.Trigger.API));
+        queue.submit(BuildStore.NewBuild.teardown("shop", new BuildRef.PullRequest(3, "c"),
+                BuildRecord.Trigger.WEBHOOK));
+        queue.submit(BuildStore.NewBuild.teardown("gone", new BuildRef.Branch("d"), BuildRecord.Trigger.WEBHOOK));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        // Retries (after a restart) check as the teardowns they repeat did.
+        queue.submit(new BuildStore.NewBuild("shop", BuildRecord.Action.TEARDOWN, new BuildRef.Branch("a"),
+                Optional.empty(), BuildRecord.Trigger.RETRY, Optional.empty(), 2,
+                java.util.OptionalLong.of(webhook.id())));
+        queue.submit(new BuildStore.NewBuild("shop", BuildRecord.Action.TEARDOWN, new BuildRef.Branch("b"),
+                Optional.empty(), BuildRecord.Trigger.RETRY, Optional.empty(), 2,
+                java.util.OptionalLong.of(api.id())));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        assertThat(pipeline.teardowns).containsExactlyInAnyOrder(
+                TeardownRequest.of(SHOP, new BuildRef.Branch("a"), TeardownRequest.RefCheck.BRANCH_GONE),
+                TeardownRequest.of(SHOP, new BuildRef.Branch("b"), TeardownRequest.RefCheck.AS_ASKED),
+                TeardownRequest.of(SHOP, new BuildRef.PullRequest(3, "c"), TeardownRequest.RefCheck.AS_ASKED),
+                new TeardownRequest("gone", new BuildRef.Branch("d"), Optional.empty(),
+                        TeardownRequest.RefCheck.BRANCH_GONE),
+                TeardownRequest.of(SHOP, new BuildRef.Branch("a"), TeardownRequest.RefCheck.BRANCH_GONE),
+                TeardownRequest.of(SHOP, new BuildRef.Branch("b"), TeardownRequest.RefCheck.AS_ASKED));
+    }
+
+    @Test
+    void anApiTeardownSupersedesTheRunningBuildOfItsRef() throws Exception {
+        FakePipeline pipeline = new FakePipeline(60_000, 0);
+        BuildRecord build = runningOnMain(pipeline);
+        BuildRecord queued = submit(MAIN, commit(2));
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", MAIN, BuildRecord.Trigger.API));
+        awaitStatus(teardown.id(), BuildStatus.SUCCEEDED);
+
+        assertThat(get(build.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        awaitStatus(queued.id(), BuildStatus.CANCELLED); // its row is written off the queue's path
+        assertThat(get(queued.id()).error()).hasValue("superseded by build " + teardown.id());
+        assertThat(pipeline.released).isEmpty();
+        assertThat(pipeline.tornDown).containsExactly("shop-main");
     }
 
     /** A build left running with a newer one of its ref queued (the server stopped in between) is not retried. */

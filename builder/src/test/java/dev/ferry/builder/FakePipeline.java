@@ -20,6 +20,7 @@ class FakePipeline implements BuildPipeline {
     final long releaseMillis;
     final List<String> released = new CopyOnWriteArrayList<>();
     final List<String> tornDown = new CopyOnWriteArrayList<>();
+    final List<TeardownRequest> teardowns = new CopyOnWriteArrayList<>();
     final AtomicLong generation = new AtomicLong();
     volatile CountDownLatch started = new CountDownLatch(1);
     volatile CountDownLatch hold = new CountDownLatch(0);
@@ -62,8 +63,9 @@ class FakePipeline implements BuildPipeline {
     }
 
     @Override
-    public OptionalLong teardown(Project project, BuildRef ref) {
-        tornDown.add(ref.deploymentName(project));
+    public OptionalLong teardown(TeardownRequest request) {
+        teardowns.add(request);
+        tornDown.add(request.deployment());
         return OptionalLong.of(generation.incrementAndGet());
     }
 
