@@ -111,18 +111,24 @@ final class Checkout {
         String branch = ((BuildRef.Branch) request.ref()).name();
         String ref = "refs/heads/" + branch;
         long start = System.nanoTime();
+        org.eclipse.jgit.transport.FetchResult fetched;
         try {
-            fetchRef(git, request.project().cloneUrl(), ref, log);
+            fetched = fetchRef(git, request.project().cloneUrl(), ref, log);
         } catch (org.eclipse.jgit.api.errors.TransportException e) {
-            // Also what JGit throws when the remote has no such branch: tell that apart from a remote that is down.
-            if (!Thread.currentThread().isInterrupted() && isGone(request.project(), branch)) {
+            // What JGit throws when the remote has no such branch ("Remote does not have refs/heads/x available for
+            // fetch"), and when it cannot be reached: only the first is confirmed by asking the remote again.
+            if (!Thread.currentThread().isInterrupted() && String.valueOf(e.getMessage()).contains("does not have")
+                    && isGone(request.project(), branch)) {
                 throw new StaleRequestException("not built: branch " + branch + " does not exist any more, so "
                         + abbreviate(request.commit()) + " is not its head (deleted after the push, or an old "
                         + "delivery sent again)");
             }
             throw e;
         }
-        ObjectId head = git.getRepository().resolve(ref);
+        // What the remote announced, not the mirror's copy of the ref: that one may not have been updated (a
+        // branch `a` left in the mirror blocks `a/b`, and JGit reports it without failing the fetch).
+        org.eclipse.jgit.lib.Ref advertised = fetched.getAdvertisedRef(ref);
+        ObjectId head = advertised == null ? null : advertised.getObjectId();
         log.line("branch " + branch + " is at " + (head == null ? "nothing" : head.name()) + " on the remote "
                 + "(fetched in " + java.time.Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms)");
         if (head == null || !head.name().equals(request.commit())) {
@@ -191,12 +197,13 @@ final class Checkout {
         }
     }
 
-    private void fetchRef(Git git, String url, String ref, BuildLog log) throws GitAPIException {
+    private org.eclipse.jgit.transport.FetchResult fetchRef(Git git, String url, String ref, BuildLog log)
+            throws GitAPIException {
         if (!Repository.isValidRefName(ref) || ref.contains(":") || ref.contains("*")) {
             throw new BuildFailedException("'" + ref + "' is not a valid git ref name");
         }
         log.line("fetching " + ref + " from " + redact(url));
-        git.fetch().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
+        return git.fetch().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
                 .setTimeout(NETWORK_TIMEOUT_SECONDS).call();
     }
 

@@ -289,6 +289,22 @@ class BuildPipelineIT {
     }
 
     @Test
+    void aBranchWhoseNameAnOldBranchInTheMirrorBlocksIsStillItsHead() {
+        repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        String feature = repo.branch("work").edit("web/server.py", "1.0.0", "1.1.0").commit("feature");
+        repo.push("refs/heads/feature");
+        assertThat(webhookBuild("feature", feature, new RecordingContext()).generation()).isPresent();
+        // The mirror keeps refs/heads/feature, so it cannot store refs/heads/feature/x: the remote's word counts.
+        repo.deleteBranch("feature");
+        String nested = repo.edit("web/server.py", "1.1.0", "1.2.0").commit("nested");
+        repo.push("refs/heads/feature/x");
+        RecordingContext context = new RecordingContext();
+        assertThat(webhookBuild("feature/x", nested, context).generation()).isPresent();
+        assertThat(context.logText()).contains("branch feature/x is at " + nested + " on the remote");
+    }
+
+    @Test
     void aWebhookBuildOfADeletedBranchBuildsNothing() {
         String main = repo.writeExample().commit("hello 1.0.0");
         repo.push("refs/heads/main");

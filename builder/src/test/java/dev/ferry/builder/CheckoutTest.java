@@ -89,6 +89,22 @@ class CheckoutTest {
     }
 
     @Test
+    void noEntryIsWrittenThroughALinkInItsPath() throws IOException {
+        // JGit's archive sends a directory's entry before its files, so a link and a directory of one name end at
+        // "appears twice" above; this is the check behind it, for entries that come some other way.
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Files.createSymbolicLink(root.resolve("a"), outside);
+        Checkout.DirectoryFormat format = new Checkout.DirectoryFormat();
+        assertThatThrownBy(() -> format.putEntry(new Checkout.DirectoryFormat.Target(root), ObjectId.zeroId(),
+                "a/f", FileMode.REGULAR_FILE, new org.eclipse.jgit.lib.ObjectLoader.SmallObject(Constants.OBJ_BLOB,
+                        "x".getBytes(StandardCharsets.UTF_8))))
+                .isInstanceOf(IOException.class)
+                .hasMessage("the commit holds an unsafe path: a/f (a is a symbolic link)");
+        assertThat(outside).isEmptyDirectory();
+    }
+
+    @Test
     void linksAmongTheCommitsOwnFilesAreKept() throws IOException {
         String commit = commitOf(dir.resolve("links.git"), (repo, ins) -> {
             TreeFormatter sub = new TreeFormatter();
