@@ -22,10 +22,15 @@ interface BranchHeads {
         };
     }
 
-    /** The remote could not be read; the cause (which may name hosts or paths) goes to the log only. */
+    /**
+     * The remote could not be read. Why goes to the log only, with credentials in URLs redacted (JGit's messages hide
+     * a URL's password, not a token in its user name); the cause itself is not kept.
+     */
     final class BranchUnreadableException extends RuntimeException {
         BranchUnreadableException(Throwable cause) {
-            super("the repository cannot be read", cause);
+            super("the repository cannot be read: " + dev.ferry.builder.Project.redact(String.valueOf(
+                    cause.getMessage())) + (cause.getCause() == null ? "" : " ("
+                    + dev.ferry.builder.Project.redact(String.valueOf(cause.getCause().getMessage())) + ")"));
         }
     }
 }

@@ -55,6 +55,9 @@ public final class FerryServer implements AutoCloseable {
             AdminAuth.from(settings);
             WebhookSecrets.load(settings);
         });
+        // Before the database and the build queue: a second ferry serve on the same data directory (the usual
+        // reason a port is taken) must not recover the first one's running builds as interrupted.
+        requireFreePort(config);
         SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
         Storage storage;
         Optional<Builds> builds = Optional.empty();
@@ -75,7 +78,6 @@ public final class FerryServer implements AutoCloseable {
                     BranchHeads.jgit(), deployer.notifier(), MeteredPipeline.ended(metrics)));
             Optional<Builds> started = builds;
             Health health = new Health(storage, builds.map(b -> b.database), metrics, java.time.Clock.systemUTC());
-            requireFreePort(config);
             WebServer server = WebServer.builder()
                     .host(config.host())
                     .port(config.port())
