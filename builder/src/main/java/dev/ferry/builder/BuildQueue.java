@@ -100,6 +100,8 @@ public final class BuildQueue implements AutoCloseable {
         Thread thread;
         String cancelReason = "cancelled";
         boolean interruptedByShutdown;
+        /** It cancelled an older build or teardown of its ref when it was queued. */
+        boolean supersededOthers;
 
         Job(BuildRecord record) {
             this.record = record;
@@ -214,6 +216,7 @@ public final class BuildQueue implements AutoCloseable {
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
                     cancel(older, "superseded by build " + record.id(), writes);
+                    job.supersededOthers = true;
                 }
             }
             active.put(record.id(), job);
@@ -311,6 +314,7 @@ public final class BuildQueue implements AutoCloseable {
         OptionalLong generation = OptionalLong.empty();
         Optional<String> error = Optional.empty();
         boolean leftRunning = false;
+        Optional<String> headInstead = Optional.empty();
         try (OutputStream log = openLog(record.id())) {
             store.markRunning(record.id(), started, job.phases, Phase.QUEUED);
             Context context = new Context(job, log);
@@ -333,6 +337,9 @@ public final class BuildQueue implements AutoCloseable {
             } catch (StaleRequestException e) {
                 status = BuildStatus.CANCELLED;
                 error = Optional.of(e.getMessage());
+                headInstead = e.head().filter(head -> job.supersededOthers && isNewestOfItsRef(record));
+                headInstead.ifPresent(head -> line(log, "ferry: a build of " + head + " follows: this one "
+                        + "superseded an older build of the branch, which may have been of it"));
             } catch (BuildFailedException e) {
                 error = Optional.of(e.getMessage());
             } catch (RuntimeException e) {
@@ -376,6 +383,20 @@ public final class BuildQueue implements AutoCloseable {
             } finally {
                 release(job);
             }
+            // A delivery that came late (or was sent again) superseded the build of the branch's head, then found
+            // itself stale: the head is built, so that the branch does not stay undeployed until its next push.
+            headInstead.filter(head -> isNewestOfItsRef(record)).ifPresent(head -> submit(BuildStore.NewBuild.build(
+                    record.project(), record.ref(), head, BuildRecord.Trigger.WEBHOOK)));
+        }
+    }
+
+    /** Whether no build or teardown of {@code record}'s ref came after it. */
+    private boolean isNewestOfItsRef(BuildRecord record) {
+        lock.lock();
+        try {
+            return newest.getOrDefault(record.refKey(), record.id()) == record.id();
+        } finally {
+            lock.unlock();
         }
     }
 

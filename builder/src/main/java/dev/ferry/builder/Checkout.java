@@ -132,9 +132,10 @@ final class Checkout {
         log.line("branch " + branch + " is at " + (head == null ? "nothing" : head.name()) + " on the remote "
                 + "(fetched in " + java.time.Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms)");
         if (head == null || !head.name().equals(request.commit())) {
-            throw new StaleRequestException("not built: branch " + branch + " is at "
+            String message = "not built: branch " + branch + " is at "
                     + (head == null ? "nothing" : abbreviate(head.name())) + " now, not at "
-                    + abbreviate(request.commit()) + " (a newer push, or an old delivery sent again)");
+                    + abbreviate(request.commit()) + " (a newer push, or an old delivery sent again)";
+            throw head == null ? new StaleRequestException(message) : new StaleRequestException(message, head.name());
         }
     }
 

@@ -6,7 +6,21 @@ package dev.ferry.builder;
  * the build {@code cancelled}, as for a build a newer one superseded, with this message as the reason.
  */
 public final class StaleRequestException extends BuildFailedException {
+    private final String head;
+
     public StaleRequestException(String message) {
         super(message);
+        this.head = "";
+    }
+
+    /** A build's: the branch exists, at {@code head}, which the queue then builds in its place (if nothing newer). */
+    public StaleRequestException(String message, String head) {
+        super(message);
+        this.head = head;
+    }
+
+    /** The commit the branch is at now, if it exists and this was a build. */
+    public java.util.Optional<String> head() {
+        return head.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(head);
     }
 }

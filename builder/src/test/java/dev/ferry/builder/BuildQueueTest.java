@@ -198,6 +198,80 @@ class BuildQueueTest {
     }
 
     /**
+     * Push A, then push B; B's delivery comes first, A's after it (late, or sent again). A's build supersedes B's,
+     * which was building the branch's head, then finds itself stale: the head is built after all.
+     */
+    @Test
+    void aLateDeliveryThatSupersededTheHeadsBuildGetsTheHeadBuilt() throws Exception {
+        java.util.concurrent.CountDownLatch headStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger headAttempts = new java.util.concurrent.atomic.AtomicInteger();
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                context.enter(Phase.FETCH);
+                if (request.commit().equals(commit(1))) {
+                    throw new StaleRequestException("not built: branch main is at 00000002 now", commit(2));
+                }
+                if (headAttempts.incrementAndGet() == 1) {
+                    headStarted.countDown();
+                    try {
+                        Thread.sleep(60_000); // until the late delivery's build supersedes it
+                    } catch (InterruptedException e) {
+                        throw new BuildFailedException("cancelled", e);
+                    }
+                }
+                built.add(request.commit());
+                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 1);
+        BuildRecord head = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
+        assertThat(headStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1), BuildRecord.Trigger.WEBHOOK));
+        // The head's build is queued once the late one has ended: wait for it, then for the queue.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.list(Optional.of("shop"), Optional.of("main"), 10).size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        assertThat(get(head.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(Files.readString(queue.logFile(late.id()))).contains("ferry: a build of " + commit(2) + " follows");
+        BuildRecord again = store.list(Optional.of("shop"), Optional.of("main"), 10).getFirst();
+        assertThat(again.id()).isGreaterThan(late.id());
+        assertThat(again.commit()).contains(commit(2));
+        assertThat(again.status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(built).containsExactly(commit(2));
+    }
+
+    @Test
+    void aStaleDeliveryThatSupersededNothingQueuesNothing() throws Exception {
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                throw new StaleRequestException("not built: branch main is at 00000002 now", commit(2));
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 1);
+        BuildRecord stale = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
+                BuildRecord.Trigger.WEBHOOK));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(stale.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        Thread.sleep(200); // not a timing claim: a build queued after the stale one ended would be there by now
+        assertThat(store.list(Optional.of("shop"), Optional.of("main"), 10)).hasSize(1);
+    }
+
+    /**
      * Two deliveries recorded together: the newer row's caller reaches the queue first, and the older one's comes
      * while the newer build runs, or only after it ended (its caller was descheduled that long).
      */
