@@ -104,7 +104,11 @@ final class DefaultBuildPipeline implements BuildPipeline {
             OptionalLong generation = release(release, request);
             log.line(generation.isPresent() ? "released generation " + generation.getAsLong() + " in " + millis(start)
                     : "released: the manifest already deploys this; no new generation");
-            release.domains().forEach(d -> log.line("reachable at http://" + d + "/"));
+            if (!release.domains().isEmpty()) {
+                // The hosts' Caddy routes them, at its ferry.deployer.caddy-listen address: port 80 only if so.
+                log.line("routed by each host's Caddy (ferry.deployer.caddy-listen) for: "
+                        + String.join(", ", release.domains()));
+            }
             Map<String, String> result = new LinkedHashMap<>();
             outputs.forEach((name, path) -> result.put(name, path.absolute()));
             return new BuildResult(result, generation);

@@ -81,7 +81,7 @@ class BuildPipelineIT {
                 Phase.RELEASE);
         assertThat(context.logText()).contains("building '/nix/store/").contains("-hello-worker.drv'")
                 .contains("ferry: publishing: ").contains("ferry: published /nix/store/")
-                .contains("released generation 1").contains("reachable at http://hello-main.ferry.test/");
+                .contains("released generation 1").contains("routed by each host's Caddy (ferry.deployer.caddy-listen) for: hello-main.ferry.test");
 
         // Every path of every output's closure has a narinfo in the cache.
         BinaryCache binaryCache = new BinaryCache(cache);
