@@ -25,6 +25,12 @@ final class AdminApiCaddy implements Caddy {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** The path of a route read back that Ferry would not have written: it differs from any route Ferry wants. */
     private static final String FOREIGN = "(foreign)";
+    /**
+     * The last route of Ferry's server: 404 for a request no deployment's route takes (a mistyped host, a deployment
+     * torn down), where Caddy would answer 200 with an empty body. Its id has a dot, which no unit prefix has, so it is
+     * never one of a deployer's routes.
+     */
+    static final String NOT_FOUND_ID = "ferry.not-found";
 
     private final URI admin;
     private final HttpClient http;
@@ -42,7 +48,7 @@ final class AdminApiCaddy implements Caddy {
     public List<Route> ensureServer(String listen, String idPrefix) {
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add(listen);
-        server.putArray("routes");
+        server.putArray("routes").add(notFound());
         // Ferry's routes match on host names; certificates are the operator's concern (docs/deployer.md).
         server.putObject("automatic_https").put("disable", true);
         // One GET of the apps tree (Caddy answers 400 for a path below a missing level); create only the missing
@@ -66,9 +72,14 @@ final class AdminApiCaddy implements Caddy {
         } else if (absent(ours)) {
             send("PUT", SERVER_PATH, server);
         } else if (absent(ours.path("routes"))) {
-            send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode());
+            send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode().add(notFound()));
         } else {
-            return inOrder(ours(ours.path("routes"), ""), idPrefix);
+            List<Route> all = ours(ours.path("routes"), "");
+            if (all.stream().noneMatch(r -> r.id().equals(NOT_FOUND_ID))) {
+                send("POST", SERVER_PATH + "/routes", notFound()); // a server an older Ferry made: last
+                all = ours(get(SERVER_PATH + "/routes"), "");
+            }
+            return inOrder(all, idPrefix);
         }
         return List.of(); // the server was just made, with no route
     }
@@ -82,10 +93,12 @@ final class AdminApiCaddy implements Caddy {
     private List<Route> inOrder(List<Route> all, String idPrefix) {
         for (int moves = 0; moves < all.size() * all.size(); moves++) {
             List<Route> current = all;
+            int notFound = indexOf(current, NOT_FOUND_ID);
             Optional<Route> misplaced = current.stream().filter(r -> r.id().startsWith(idPrefix))
                     .filter(r -> !r.path().equals(FOREIGN)).filter(r -> {
                         int before = firstShadowing(current, r);
-                        return before >= 0 && before < current.indexOf(r);
+                        int at = current.indexOf(r);
+                        return before >= 0 && before < at || notFound >= 0 && notFound < at;
                     }).findFirst();
             if (misplaced.isEmpty()) {
                 break;
@@ -132,7 +145,9 @@ final class AdminApiCaddy implements Caddy {
             }
         }
         int before = firstShadowing(all, route);
+        int notFound = indexOf(all, NOT_FOUND_ID);
         if (copies.size() == 1 && (before < 0 || before > copies.getFirst())
+                && (notFound < 0 || notFound > copies.getFirst())
                 && all.get(copies.getFirst()).path().equals(route.path())) {
             send("PATCH", "/id/" + route.id(), render(route));
             return;
@@ -143,10 +158,32 @@ final class AdminApiCaddy implements Caddy {
             before = firstShadowing(all, route);
         }
         if (before < 0) {
+            before = indexOf(all, NOT_FOUND_ID); // last but for the 404 route
+        }
+        if (before < 0) {
             send("POST", SERVER_PATH + "/routes", render(route));
         } else {
             send("PUT", SERVER_PATH + "/routes/" + before, render(route));
         }
+    }
+
+    private static int indexOf(List<Route> routes, String id) {
+        for (int i = 0; i < routes.size(); i++) {
+            if (routes.get(i).id().equals(id)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The 404 route (see {@link #NOT_FOUND_ID}): no matcher, so it takes whatever reaches it. */
+    static ObjectNode notFound() {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("@id", NOT_FOUND_ID);
+        node.putArray("handle").addObject().put("handler", "static_response").put("status_code", 404)
+                .put("body", "no deployment here\n");
+        node.put("terminal", true);
+        return node;
     }
 
     /** The index of the first route, other than {@code route}'s own, that would match its requests first; or -1. */
@@ -230,8 +267,9 @@ final class AdminApiCaddy implements Caddy {
             }
         }
         Route parsed = new Route(id, hosts, path.isEmpty() ? "/" : path, upstream, root, spa);
-        // Compare by rendering: a route Ferry wrote renders back to exactly the JSON Caddy holds.
-        return render(parsed).equals(node) ? parsed
+        // Compare by rendering: a route Ferry wrote renders back to exactly the JSON Caddy holds. One that neither
+        // proxies nor serves files (the 404 route, or someone else's) is not Ferry's kind at all.
+        return (upstream.isPresent() || root.isPresent()) && render(parsed).equals(node) ? parsed
                 : new Route(id, hosts, FOREIGN, upstream, root, spa);
     }
 

@@ -83,6 +83,42 @@ class CaddyRoutesIT {
         }
     }
 
+    /** A request no route takes gets 404, where Caddy alone answers 200 with nothing: a typo, a torn-down branch. */
+    @Test
+    void aRequestNoDeploymentTakesIsNotFound() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Caddy caddy = Caddy.admin(URI.create("http://127.0.0.1:" + h.adminPort));
+            String listen = "127.0.0.1:" + h.listenPort;
+            caddy.ensureServer(listen, h.prefix);
+            assertThat(h.get("nobody.test", "/").status()).isEqualTo(404);
+            assertThat(h.get("nobody.test", "/").body()).isEqualTo("no deployment here\n");
+
+            String front = h.prefix + "front";
+            caddy.put(Caddy.Route.files(front, List.of(HOST), "/", site("front"), false));
+            assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front");
+            assertThat(h.get("nobody.test", "/who.txt").status()).isEqualTo(404);
+            caddy.delete(front); // torn down
+            assertThat(h.get(HOST, "/who.txt").status()).isEqualTo(404);
+
+            // A server an older Ferry made has no 404 route, and may have a route appended after where it goes.
+            HttpClient client = HttpClient.newHttpClient();
+            URI routes = URI.create("http://127.0.0.1:" + h.adminPort + "/config/apps/http/servers/ferry/routes");
+            client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.adminPort + "/id/"
+                    + AdminApiCaddy.NOT_FOUND_ID)).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+            assertThat(h.get("nobody.test", "/").status()).as("Caddy on its own").isEqualTo(200);
+            assertThat(caddy.ensureServer(listen, h.prefix)).isEmpty();
+            assertThat(h.get("nobody.test", "/").status()).isEqualTo(404);
+            client.send(HttpRequest.newBuilder(routes).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(AdminApiCaddy.render(Caddy.Route.files(front,
+                            List.of(HOST), "/", site("front-2"), false)).toString())).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            assertThat(h.get(HOST, "/who.txt").status()).as("behind the 404 route").isEqualTo(404);
+            assertThat(caddy.ensureServer(listen, h.prefix)).extracting(Caddy.Route::id).containsExactly(front);
+            assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front-2");
+            assertThat(h.get("nobody.test", "/").status()).isEqualTo(404);
+        }
+    }
+
     private static List<String> ids(Caddy caddy, Harness h) {
         return caddy.routes(h.prefix).stream().map(Caddy.Route::id).toList();
     }

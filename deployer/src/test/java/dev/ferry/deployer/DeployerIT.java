@@ -38,7 +38,7 @@ class DeployerIT {
             Deployer.Report r1 = deployer.reconcile();
             assertThat(r1.errors()).isEmpty();
             assertThat(h.get(DOMAIN, "/")).isEqualTo(new Harness.Response(200, "v1"));
-            assertThat(h.get("other.test", "/").body()).isEmpty();
+            assertThat(h.get("other.test", "/")).isEqualTo(new Harness.Response(404, "no deployment here\n"));
             List<Systemd.Unit> units = h.units();
             assertThat(units).hasSize(1);
             String unit1 = units.getFirst().name();
@@ -133,7 +133,7 @@ class DeployerIT {
             Deployer.Report r5 = deployer.reconcile();
             assertThat(r5.errors()).isEmpty();
             assertThat(h.units()).isEmpty();
-            assertThat(h.get(DOMAIN, "/").body()).isEmpty();
+            assertThat(h.get(DOMAIN, "/")).isEqualTo(new Harness.Response(404, "no deployment here\n"));
             assertThat(h.profilesDir.resolve("web")).doesNotExist();
         }
     }
