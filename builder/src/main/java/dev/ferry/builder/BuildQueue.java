@@ -100,8 +100,8 @@ public final class BuildQueue implements AutoCloseable {
         Thread thread;
         String cancelReason = "cancelled";
         boolean interruptedByShutdown;
-        /** It cancelled an older build or teardown of its ref when it was queued. */
-        boolean supersededOthers;
+        /** It took the place of another build of its ref: cancelled one queued or running, or one came after it. */
+        volatile boolean supersededOthers;
 
         Job(BuildRecord record) {
             this.record = record;
@@ -210,13 +210,23 @@ public final class BuildQueue implements AutoCloseable {
             long newer = newest.merge(record.refKey(), record.id(), Math::max);
             if (newer != record.id()) {
                 writes.add(new BuildStore.QueuedCancel(record, clock.instant(), "superseded by build " + newer));
+                Job newerJob = active.get(newer);
+                if (newerJob != null && record.action() == BuildRecord.Action.BUILD) {
+                    newerJob.supersededOthers = true; // recorded first, queued after it: it never ran
+                }
                 return;
             }
             Job job = new Job(record);
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
-                    cancel(older, "superseded by build " + record.id(), writes);
-                    job.supersededOthers = true;
+                    // Only a build stopped before it released counts: one releasing completes, one cancelled
+                    // already (by an operator, say) was not this build's doing.
+                    boolean stoppable = older.record.action() == BuildRecord.Action.BUILD
+                            && (older.state == State.PENDING || older.state == State.RUNNING);
+                    if (cancel(older, "superseded by build " + record.id(), writes) == CancelOutcome.CANCELLED
+                            && stoppable) {
+                        job.supersededOthers = true;
+                    }
                 }
             }
             active.put(record.id(), job);
@@ -337,9 +347,11 @@ public final class BuildQueue implements AutoCloseable {
             } catch (StaleRequestException e) {
                 status = BuildStatus.CANCELLED;
                 error = Optional.of(e.getMessage());
-                headInstead = e.head().filter(head -> job.supersededOthers && isNewestOfItsRef(record));
-                headInstead.ifPresent(head -> line(log, "ferry: a build of " + head + " follows: this one "
-                        + "superseded an older build of the branch, which may have been of it"));
+                headInstead = e.head();
+                if (headInstead.isPresent() && job.supersededOthers && isNewestOfItsRef(record)) {
+                    line(log, "ferry: a build of " + headInstead.get() + " follows, unless a newer build of the "
+                            + "branch comes first: this one took the place of an older build of the branch");
+                }
             } catch (BuildFailedException e) {
                 error = Optional.of(e.getMessage());
             } catch (RuntimeException e) {
@@ -385,8 +397,10 @@ public final class BuildQueue implements AutoCloseable {
             }
             // A delivery that came late (or was sent again) superseded the build of the branch's head, then found
             // itself stale: the head is built, so that the branch does not stay undeployed until its next push.
-            headInstead.filter(head -> isNewestOfItsRef(record)).ifPresent(head -> submit(BuildStore.NewBuild.build(
-                    record.project(), record.ref(), head, BuildRecord.Trigger.WEBHOOK)));
+            if (!leftRunning && job.supersededOthers && isNewestOfItsRef(record)) {
+                headInstead.ifPresent(head -> submit(BuildStore.NewBuild.build(record.project(), record.ref(), head,
+                        BuildRecord.Trigger.WEBHOOK)));
+            }
         }
     }
 

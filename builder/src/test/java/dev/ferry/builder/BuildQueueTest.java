@@ -250,6 +250,108 @@ class BuildQueueTest {
         assertThat(built).containsExactly(commit(2));
     }
 
+    /** A pipeline where every build of a commit but {@code head} is stale, pointing at {@code head}. */
+    private static BuildPipeline staleBut(String head, java.util.List<String> built,
+                                          java.util.concurrent.CountDownLatch staleMayEnd) {
+        return new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                context.enter(Phase.FETCH);
+                if (!request.commit().equals(head)) {
+                    boolean interrupted = false;
+                    while (true) {
+                        try {
+                            staleMayEnd.await(); // not cancellable: the check is under way when a newer build comes
+                            break;
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new StaleRequestException("not built: branch main is at " + head + " now", head);
+                }
+                built.add(request.commit());
+                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                return java.util.OptionalLong.empty();
+            }
+        };
+    }
+
+    @Test
+    void aStaleBuildThatANewerOneSupersededQueuesNoHeadBuild() throws Exception {
+        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch headStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch staleStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch staleMayEnd = new java.util.concurrent.CountDownLatch(1);
+        BuildPipeline stale = staleBut(commit(3), built, staleMayEnd);
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                if (request.commit().equals(commit(2))) { // the head's first build, until it is superseded
+                    headStarted.countDown();
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        throw new BuildFailedException("cancelled", e);
+                    }
+                }
+                if (request.commit().equals(commit(1))) {
+                    staleStarted.countDown();
+                }
+                return stale.build(request, context);
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                return java.util.OptionalLong.empty();
+            }
+        }, 1);
+        queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
+        assertThat(headStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
+                BuildRecord.Trigger.WEBHOOK));
+        assertThat(staleStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        // A newer push while the late one checks the branch: it comes after, so nothing is queued in its place.
+        BuildRecord newest = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(3),
+                BuildRecord.Trigger.WEBHOOK));
+        staleMayEnd.countDown();
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        Thread.sleep(200); // not a timing claim: a build queued after the stale one ended would be there by now
+        assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(newest.id()).status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(store.list(Optional.of("shop"), Optional.of("main"), 10)).hasSize(3);
+        assertThat(built).containsExactly(commit(3));
+    }
+
+    @Test
+    void aBuildRecordedBeforeTheStaleOneButQueuedAfterItIsBuiltAsTheHead() throws Exception {
+        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch staleMayEnd = new java.util.concurrent.CountDownLatch(1);
+        start(staleBut(commit(2), built, staleMayEnd), 1);
+        // The newest push's row is written first; a late delivery's row after it, and that one reaches the queue
+        // first: the newest push's build is dropped as superseded when it arrives.
+        BuildRecord push = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2),
+                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
+                BuildRecord.Trigger.WEBHOOK));
+        queue.schedule(push);
+        staleMayEnd.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (built.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(push.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(built).containsExactly(commit(2));
+    }
+
     @Test
     void aStaleDeliveryThatSupersededNothingQueuesNothing() throws Exception {
         start(new BuildPipeline() {

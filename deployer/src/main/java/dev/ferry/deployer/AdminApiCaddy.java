@@ -75,8 +75,14 @@ final class AdminApiCaddy implements Caddy {
             send("PUT", SERVER_PATH + "/routes", JSON.createArrayNode().add(notFound()));
         } else {
             List<Route> all = ours(ours.path("routes"), "");
-            if (all.stream().noneMatch(r -> r.id().equals(NOT_FOUND_ID))) {
-                send("POST", SERVER_PATH + "/routes", notFound()); // a server an older Ferry made: last
+            int notFound = indexOf(all, NOT_FOUND_ID);
+            if (notFound != all.size() - 1) {
+                // Missing (a server an older Ferry made), or not last: routes after it, whoever put them there (an
+                // older Ferry, another deployer's prefix, the operator), would never be reached.
+                if (notFound >= 0) {
+                    send("DELETE", "/id/" + NOT_FOUND_ID, null);
+                }
+                send("POST", SERVER_PATH + "/routes", notFound());
                 all = ours(get(SERVER_PATH + "/routes"), "");
             }
             return inOrder(all, idPrefix);
@@ -157,8 +163,9 @@ final class AdminApiCaddy implements Caddy {
             all = ours(get(SERVER_PATH + "/routes"), "");
             before = firstShadowing(all, route);
         }
-        if (before < 0) {
-            before = indexOf(all, NOT_FOUND_ID); // last but for the 404 route
+        notFound = indexOf(all, NOT_FOUND_ID);
+        if (notFound >= 0 && (before < 0 || before > notFound)) {
+            before = notFound; // never behind the 404 route, whatever an older Ferry left after it
         }
         if (before < 0) {
             send("POST", SERVER_PATH + "/routes", render(route));

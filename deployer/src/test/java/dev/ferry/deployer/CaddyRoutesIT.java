@@ -116,6 +116,29 @@ class CaddyRoutesIT {
             assertThat(caddy.ensureServer(listen, h.prefix)).extracting(Caddy.Route::id).containsExactly(front);
             assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front-2");
             assertThat(h.get("nobody.test", "/").status()).isEqualTo(404);
+
+            // An older Ferry appends the front, then puts its API before the front: both behind the 404 route. A
+            // route put now goes before the 404 route, whatever holds it after that.
+            String api = h.prefix + "api";
+            caddy.delete(front);
+            client.send(HttpRequest.newBuilder(routes).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(AdminApiCaddy.render(Caddy.Route.files(front,
+                            List.of(HOST), "/", site("front-3"), false)).toString())).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            caddy.put(Caddy.Route.files(api, List.of(HOST), "/api", site("api"), false));
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api");
+            // Routes of another deployer's prefix (or the operator's) left after it: the 404 route goes last again.
+            String theirs = "ferry-theirs-web";
+            client.send(HttpRequest.newBuilder(routes).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(AdminApiCaddy.render(Caddy.Route.files(theirs,
+                            List.of("theirs.test"), "/", site("theirs"), false)).toString())).build(),
+                    HttpResponse.BodyHandlers.discarding());
+            assertThat(h.get("theirs.test", "/who.txt").status()).isEqualTo(404);
+            assertThat(caddy.ensureServer(listen, h.prefix)).extracting(Caddy.Route::id).containsExactly(api, front);
+            assertThat(h.get("theirs.test", "/who.txt").body()).isEqualTo("theirs");
+            assertThat(h.get(HOST, "/who.txt").body()).isEqualTo("front-3");
+            assertThat(h.get(HOST, "/api/who.txt").body()).isEqualTo("api");
+            assertThat(h.get("nobody.test", "/").status()).isEqualTo(404);
         }
     }
 
