@@ -24,9 +24,12 @@ public final class FerryServer implements AutoCloseable {
     private final Optional<Builds> builds;
     private final DeployerEndpoints deployer;
     private final Health health;
+    private final Optional<DataDirLock> dataDir;
 
     private FerryServer(WebServer server, Storage storage, ServerConfig config, ServedCache cache,
-                        Optional<Builds> builds, DeployerEndpoints deployer, Health health) {
+                        Optional<Builds> builds, DeployerEndpoints deployer, Health health,
+                        Optional<DataDirLock> dataDir) {
+        this.dataDir = dataDir;
         this.health = health;
         this.server = server;
         this.storage = storage;
@@ -58,6 +61,18 @@ public final class FerryServer implements AutoCloseable {
         // Before the database and the build queue: a second ferry serve on the same data directory (the usual
         // reason a port is taken) must not recover the first one's running builds as interrupted.
         requireFreePort(config);
+        // With builds, the data directory holds the database: one server of it at a time, whatever its port.
+        Optional<DataDirLock> dataDir = builderSettings.map(settings -> DataDirLock.acquire(config.dataDir()));
+        try {
+            return start(config, builderSettings, pipelines, uploads, dataDir);
+        } catch (RuntimeException e) {
+            dataDir.ifPresent(DataDirLock::close);
+            throw e;
+        }
+    }
+
+    private static FerryServer start(ServerConfig config, Optional<BuilderSettings> builderSettings,
+                                     PipelineFactory pipelines, UploadAuth uploads, Optional<DataDirLock> dataDir) {
         SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
         Storage storage;
         Optional<Builds> builds = Optional.empty();
@@ -94,7 +109,7 @@ public final class FerryServer implements AutoCloseable {
                         + config.port() + " (see the error above); nothing was started");
             }
             deployer.notifier().watch(deployer.manifests());
-            return new FerryServer(server, storage, config, cache, builds, deployer, health);
+            return new FerryServer(server, storage, config, cache, builds, deployer, health, dataDir);
         } catch (RuntimeException e) {
             builds.ifPresent(Builds::close);
             storage.close();
@@ -195,7 +210,11 @@ public final class FerryServer implements AutoCloseable {
             try {
                 builds.ifPresent(Builds::close);
             } finally {
-                storage.close();
+                try {
+                    storage.close();
+                } finally {
+                    dataDir.ifPresent(DataDirLock::close);
+                }
             }
         }
     }

@@ -101,6 +101,38 @@ class ServeCommandIT {
     }
 
     @Test
+    void aSecondServerOfTheSameDataDirectoryIsRefusedWhateverItsPort() throws Exception {
+        Map<String, String> env = Map.of("FERRY_DATA_DIR", temp.resolve("data").toString(), "FERRY_SERVER_PORT", "0");
+        Process first = ferry(env, "serve").redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(first.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line = CompletableFuture.supplyAsync(() -> {
+                try {
+                    String next = out.readLine();
+                    while (next != null && !next.startsWith("ferry: serving")) {
+                        next = out.readLine();
+                    }
+                    return next;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).get(60, TimeUnit.SECONDS);
+            assertThat(line).startsWith("ferry: serving");
+
+            Process second = ferry(env, "serve").start();
+            assertThat(second.waitFor(60, TimeUnit.SECONDS)).as("the second ferry serve exits").isTrue();
+            String stderr = new String(second.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(second.exitValue()).isEqualTo(1);
+            assertThat(stderr).contains("ferry.data-dir: " + temp.resolve("data") + " is in use by another ferry "
+                    + "serve (pid " + first.pid() + "): stop it, or give this one a ferry.data-dir of its own");
+        } finally {
+            first.destroy();
+            assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void aSecretFileThatCannotBeReadStopsTheStartBeforeAnythingIsCreated() throws Exception {
         Path config = Files.writeString(temp.resolve("ferry.yaml"), "ferry:\n  webhook:\n    secret-file: "
                 + temp.resolve("missing.secret") + "\n");
