@@ -76,7 +76,7 @@ final class AdminApiCaddy implements Caddy {
         } else {
             List<Route> all = ours(ours.path("routes"), "");
             int notFound = indexOf(all, NOT_FOUND_ID);
-            if (notFound != all.size() - 1) {
+            if (notFound < 0 || notFound != all.size() - 1) {
                 // Missing (a server an older Ferry made), or not last: routes after it, whoever put them there (an
                 // older Ferry, another deployer's prefix, the operator), would never be reached.
                 if (notFound >= 0) {
