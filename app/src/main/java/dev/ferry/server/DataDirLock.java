@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One server per data directory: {@code <data-dir>/ferry.lock}, locked for the server's life (the kernel drops the
@@ -16,26 +18,43 @@ import java.nio.file.StandardOpenOption;
  * recover the first one's running builds as interrupted and run its queue beside it.
  */
 final class DataDirLock implements AutoCloseable {
+    /**
+     * The directories servers of this JVM hold. Checked before the file is touched: the kernel's lock belongs to the
+     * process, and closing any descriptor of the file (even one opened only to find it locked) would release it.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+    private final Path key;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private DataDirLock(FileChannel channel, FileLock lock) {
+    private DataDirLock(Path key, FileChannel channel, FileLock lock) {
+        this.key = key;
         this.channel = channel;
         this.lock = lock;
     }
 
     static DataDirLock acquire(Path dataDir) {
         Path file = dataDir.resolve("ferry.lock");
+        Path key;
+        try {
+            key = Files.createDirectories(dataDir).toRealPath();
+        } catch (IOException e) {
+            throw new InvalidConfigException(ServerConfig.DATA_DIR, "cannot lock " + file + ": " + e.getMessage(), e);
+        }
+        if (!HELD.add(key)) {
+            throw new InvalidConfigException(ServerConfig.DATA_DIR, dataDir + " is in use by another server in this "
+                    + "process");
+        }
         FileChannel channel = null;
         try {
-            Files.createDirectories(dataDir);
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
-                lock = null; // a server in this JVM holds it
+                lock = null; // cannot happen while HELD guards this JVM, but means the same
             }
             if (lock == null) {
                 String pid = Files.readString(file, StandardCharsets.US_ASCII).strip();
@@ -46,12 +65,14 @@ final class DataDirLock implements AutoCloseable {
             channel.truncate(0);
             channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
                     0);
-            return new DataDirLock(channel, lock);
+            return new DataDirLock(key, channel, lock);
         } catch (IOException e) {
             close(channel);
+            HELD.remove(key);
             throw new InvalidConfigException(ServerConfig.DATA_DIR, "cannot lock " + file + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             close(channel);
+            HELD.remove(key);
             throw e;
         }
     }
@@ -64,6 +85,7 @@ final class DataDirLock implements AutoCloseable {
             // closing the channel releases it too
         } finally {
             close(channel);
+            HELD.remove(key);
         }
     }
 

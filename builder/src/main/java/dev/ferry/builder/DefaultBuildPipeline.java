@@ -139,9 +139,11 @@ final class DefaultBuildPipeline implements BuildPipeline {
     public OptionalLong teardown(TeardownRequest request) {
         String deployment = request.deployment();
         BuildRef ref = request.ref();
-        if (request.check() == TeardownRequest.RefCheck.BRANCH_GONE
-                && deployments.find(deployment).filter(d -> d.belongsTo(request.project(), ref)).isPresent()) {
-            requireDeleted(request, (BuildRef.Branch) ref); // before the release lock: it asks the remote
+        // Before the release lock: it asks the remote. Also when the branch has no deployment yet: an old delete sent
+        // again must not pass for a real one, since it may have taken the place of the branch's first build.
+        if (request.check() == TeardownRequest.RefCheck.BRANCH_GONE && (request.configured().isPresent()
+                || deployments.find(deployment).filter(d -> d.belongsTo(request.project(), ref)).isPresent())) {
+            requireDeleted(request, (BuildRef.Branch) ref);
         }
         releases.lock();
         try {
@@ -182,8 +184,9 @@ final class DefaultBuildPipeline implements BuildPipeline {
                     + "be read: " + e.getMessage(), e);
         }
         if (head.isPresent()) {
+            // With the head, the queue builds it if this teardown took a build's place.
             throw new StaleRequestException("not torn down: branch " + branch.name() + " still exists at "
-                    + Checkout.abbreviate(head.get()));
+                    + Checkout.abbreviate(head.get()), head.get());
         }
     }
 

@@ -13,13 +13,16 @@ public final class StaleRequestException extends BuildFailedException {
         this.head = "";
     }
 
-    /** A build's: the branch exists, at {@code head}, which the queue then builds in its place (if nothing newer). */
+    /**
+     * The branch exists, at {@code head}: the queue builds it after this one if this one took the place of a build of
+     * the branch (and nothing newer came).
+     */
     public StaleRequestException(String message, String head) {
         super(message);
         this.head = head;
     }
 
-    /** The commit the branch is at now, if it exists and this was a build. */
+    /** The commit the branch is at now, if it exists. */
     public java.util.Optional<String> head() {
         return head.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(head);
     }

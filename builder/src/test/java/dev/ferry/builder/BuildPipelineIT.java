@@ -411,7 +411,13 @@ class BuildPipelineIT {
         assertThat(manifests.newest().orElseThrow().manifest().sameContent(released)).isTrue();
         assertThat(deployments.all()).containsExactly(production);
 
+        // A delete of branch Main while it exists (an old delivery sent again) is refused, naming its head, although
+        // Main has no deployment of its own: it may have taken the place of Main's first build.
+        assertThatThrownBy(() -> webhookTeardown(project, new BuildRef.Branch("Main")))
+                .isInstanceOfSatisfying(StaleRequestException.class, e -> assertThat(e.head()).isPresent())
+                .hasMessageStartingWith("not torn down: branch Main still exists at ");
         // Deleting branch Main leaves production as it is.
+        repo.deleteBranch("Main");
         assertThat(webhookTeardown(project, new BuildRef.Branch("Main"))).isEmpty();
         assertThat(manifests.top()).isEqualTo(1);
         assertThat(deployments.all()).containsExactly(production);

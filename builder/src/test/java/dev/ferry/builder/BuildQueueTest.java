@@ -353,6 +353,44 @@ class BuildQueueTest {
     }
 
     @Test
+    void anOldDeleteThatTookAPushsPlaceGetsTheBranchBuilt() throws Exception {
+        java.util.concurrent.CountDownLatch pushStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                if (attempts.incrementAndGet() == 1) {
+                    pushStarted.countDown();
+                    try {
+                        Thread.sleep(60_000); // until the delete's teardown supersedes it
+                    } catch (InterruptedException e) {
+                        throw new BuildFailedException("cancelled", e);
+                    }
+                }
+                built.add(request.commit());
+                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                throw new StaleRequestException("not torn down: branch main still exists at 00000002", commit(2));
+            }
+        }, 1);
+        BuildRecord push = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
+        assertThat(pushStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord delete = queue.submit(BuildStore.NewBuild.teardown("shop", MAIN, BuildRecord.Trigger.WEBHOOK));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (built.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(push.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(delete.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(built).containsExactly(commit(2));
+    }
+
+    @Test
     void aStaleDeliveryThatSupersededNothingQueuesNothing() throws Exception {
         start(new BuildPipeline() {
             @Override

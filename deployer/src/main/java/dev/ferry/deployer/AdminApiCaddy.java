@@ -80,7 +80,7 @@ final class AdminApiCaddy implements Caddy {
                 // Missing (a server an older Ferry made), or not last: routes after it, whoever put them there (an
                 // older Ferry, another deployer's prefix, the operator), would never be reached.
                 if (notFound >= 0) {
-                    send("DELETE", "/id/" + NOT_FOUND_ID, null);
+                    delete(NOT_FOUND_ID); // every copy: two deployers upgrading at once may each have added one
                 }
                 send("POST", SERVER_PATH + "/routes", notFound());
                 all = ours(get(SERVER_PATH + "/routes"), "");
