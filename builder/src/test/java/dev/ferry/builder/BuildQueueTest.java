@@ -65,6 +65,18 @@ class BuildQueueTest {
         return queue.submit(BuildStore.NewBuild.build("shop", ref, commit, BuildRecord.Trigger.API));
     }
 
+    /**
+     * Waits (at most 10 s) until {@code done}, then until the queue is idle: a build queued after another ended (the
+     * branch's head after a stale delivery) is not there the moment the queue first goes idle.
+     */
+    private void awaitFollowUp(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+    }
+
     private BuildRecord get(long id) {
         return store.find(id).orElseThrow();
     }
@@ -233,12 +245,8 @@ class BuildQueueTest {
         BuildRecord head = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
         assertThat(headStarted.await(10, TimeUnit.SECONDS)).isTrue();
         BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1), BuildRecord.Trigger.WEBHOOK));
-        // The head's build is queued once the late one has ended: wait for it, then for the queue.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (store.list(Optional.of("shop"), Optional.of("main"), 10).size() < 3 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        // The head's build is queued once the late one has ended.
+        awaitFollowUp(() -> store.list(Optional.of("shop"), Optional.of("main"), 10).size() >= 3);
 
         assertThat(get(head.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
@@ -342,11 +350,7 @@ class BuildQueueTest {
                 BuildRecord.Trigger.WEBHOOK));
         queue.schedule(push);
         staleMayEnd.countDown();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (built.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        awaitFollowUp(() -> !built.isEmpty());
         assertThat(get(push.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(built).containsExactly(commit(2));
@@ -380,11 +384,7 @@ class BuildQueueTest {
         BuildRecord push = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
         assertThat(pushStarted.await(10, TimeUnit.SECONDS)).isTrue();
         BuildRecord delete = queue.submit(BuildStore.NewBuild.teardown("shop", MAIN, BuildRecord.Trigger.WEBHOOK));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (built.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        awaitFollowUp(() -> !built.isEmpty());
         assertThat(get(push.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(get(delete.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(built).containsExactly(commit(2));
