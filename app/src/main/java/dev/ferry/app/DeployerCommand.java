@@ -71,6 +71,7 @@ final class DeployerCommand implements Callable<Integer> {
                     Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(), settings.profilesDir()),
                     ReadyCheck.http());
             if (once) {
+                Logs.quietDeployerSteps();
                 Deployer.Report report = deployer.reconcile();
                 report.steps().forEach(s -> out.println("ferry: " + s));
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));

@@ -24,6 +24,8 @@ final class Logs {
     /** Held so the levels set below are not lost when the loggers are collected. */
     private static final Logger CONNECTION_POOL = Logger.getLogger("com.zaxxer.hikari");
     private static final Logger HELIDON = Logger.getLogger("io.helidon");
+    private static final Logger DBUS = Logger.getLogger("org.freedesktop.dbus");
+    private static final Logger DEPLOYER = Logger.getLogger("dev.ferry.deployer");
 
     private Logs() {
     }
@@ -36,6 +38,17 @@ final class Logs {
         if (System.getenv("FERRY_DEBUG") == null) {
             CONNECTION_POOL.setLevel(java.util.logging.Level.WARNING);
             HELIDON.setLevel(java.util.logging.Level.WARNING);
+            DBUS.setLevel(java.util.logging.Level.WARNING); // "Using transport ... for address ..." on every connect
+        }
+    }
+
+    /**
+     * A command that prints what the deployer did itself ({@code ferry deployer --once}): the deployer's INFO lines
+     * (each step as it starts) would say it all twice. Warnings stay; {@code FERRY_DEBUG} keeps everything.
+     */
+    static void quietDeployerSteps() {
+        if (System.getenv("FERRY_DEBUG") == null) {
+            DEPLOYER.setLevel(java.util.logging.Level.WARNING);
         }
     }
 

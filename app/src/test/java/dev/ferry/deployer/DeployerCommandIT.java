@@ -47,7 +47,27 @@ class DeployerCommandIT {
             assertThat(once.exit()).as(once.err()).isZero();
             assertThat(once.out()).contains("generation 1: converged");
             h.write("v2", m -> m.withService(Harness.service("web", v2, "web.test")));
-            assertThat(ferry("deployer", "--config", c, "--once").exit()).isZero();
+            // As a process of its own, as a user runs it: the steps are printed once, on stdout; neither they (the
+            // deployer's log) nor dbus-java's connection line repeat on stderr.
+            String javaCommand = ProcessHandle.current().info().command().orElse("java");
+            Process process = new ProcessBuilder(javaCommand, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), "dev.ferry.app.Main", "deployer", "--config", c, "--once")
+                    .start();
+            process.getOutputStream().close();
+            java.util.concurrent.CompletableFuture<String> stderr = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return new String(process.getErrorStream().readAllBytes(),
+                                    java.nio.charset.StandardCharsets.UTF_8);
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            String stdout = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as(stderr.get()).isZero();
+            assertThat(stdout).contains("ferry: activate web (generation 2").contains("generation 2: converged");
+            assertThat(stderr.get()).doesNotContain("deployer: activate").doesNotContain("Using transport");
             assertThat(h.get("web.test", "/").body()).isEqualTo("v2");
 
             Run status = ferry("deployer", "status", "--config", c);
