@@ -77,6 +77,11 @@ class BuildQueueTest {
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
     }
 
+    /** A build of main at {@code commit}, as a push's webhook delivery records it. */
+    private BuildRecord webhook(String commit) {
+        return queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit, BuildRecord.Trigger.WEBHOOK));
+    }
+
     private BuildRecord get(long id) {
         return store.find(id).orElseThrow();
     }
@@ -215,36 +220,14 @@ class BuildQueueTest {
      */
     @Test
     void aLateDeliveryThatSupersededTheHeadsBuildGetsTheHeadBuilt() throws Exception {
-        java.util.concurrent.CountDownLatch headStarted = new java.util.concurrent.CountDownLatch(1);
-        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger headAttempts = new java.util.concurrent.atomic.AtomicInteger();
-        start(new BuildPipeline() {
-            @Override
-            public BuildResult build(BuildRequest request, BuildContext context) {
-                context.enter(Phase.FETCH);
-                if (request.commit().equals(commit(1))) {
-                    throw new StaleRequestException("not built: branch main is at 00000002 now", commit(2));
-                }
-                if (headAttempts.incrementAndGet() == 1) {
-                    headStarted.countDown();
-                    try {
-                        Thread.sleep(60_000); // until the late delivery's build supersedes it
-                    } catch (InterruptedException e) {
-                        throw new BuildFailedException("cancelled", e);
-                    }
-                }
-                built.add(request.commit());
-                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
-            }
-
-            @Override
-            public java.util.OptionalLong teardown(TeardownRequest request) {
-                return java.util.OptionalLong.empty();
-            }
-        }, 1);
-        BuildRecord head = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
-        assertThat(headStarted.await(10, TimeUnit.SECONDS)).isTrue();
-        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1), BuildRecord.Trigger.WEBHOOK));
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.hold = new CountDownLatch(1); // the head's first build, until the late one supersedes it
+        pipeline.staleTo.put(commit(1), commit(2));
+        start(pipeline, 1);
+        BuildRecord head = webhook(commit(2));
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord late = webhook(commit(1)); // interrupts the head's build
+        pipeline.hold.countDown();
         // The head's build is queued once the late one has ended.
         awaitFollowUp(() -> store.list(Optional.of("shop"), Optional.of("main"), 10).size() >= 3);
 
@@ -255,7 +238,7 @@ class BuildQueueTest {
         assertThat(again.id()).isGreaterThan(late.id());
         assertThat(again.commit()).contains(commit(2));
         assertThat(again.status()).isEqualTo(BuildStatus.SUCCEEDED);
-        assertThat(built).containsExactly(commit(2));
+        assertThat(pipeline.released).containsExactly(commit(2));
     }
 
     /** A pipeline where every build of a commit but {@code head} is stale, pointing at {@code head}. */
@@ -320,14 +303,12 @@ class BuildQueueTest {
                 return java.util.OptionalLong.empty();
             }
         }, 1);
-        queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
+        webhook(commit(2));
         assertThat(headStarted.await(10, TimeUnit.SECONDS)).isTrue();
-        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
-                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord late = webhook(commit(1));
         assertThat(staleStarted.await(10, TimeUnit.SECONDS)).isTrue();
         // A newer push while the late one checks the branch: it comes after, so nothing is queued in its place.
-        BuildRecord newest = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(3),
-                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord newest = webhook(commit(3));
         staleMayEnd.countDown();
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         Thread.sleep(200); // not a timing claim: a build queued after the stale one ended would be there by now
@@ -346,8 +327,7 @@ class BuildQueueTest {
         // first: the newest push's build is dropped as superseded when it arrives.
         BuildRecord push = store.insert(BuildStore.NewBuild.build("shop", MAIN, commit(2),
                 BuildRecord.Trigger.WEBHOOK));
-        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
-                BuildRecord.Trigger.WEBHOOK));
+        BuildRecord late = webhook(commit(1));
         queue.schedule(push);
         staleMayEnd.countDown();
         awaitFollowUp(() -> !built.isEmpty());
@@ -358,53 +338,26 @@ class BuildQueueTest {
 
     @Test
     void anOldDeleteThatTookAPushsPlaceGetsTheBranchBuilt() throws Exception {
-        java.util.concurrent.CountDownLatch pushStarted = new java.util.concurrent.CountDownLatch(1);
-        java.util.List<String> built = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
-        start(new BuildPipeline() {
-            @Override
-            public BuildResult build(BuildRequest request, BuildContext context) {
-                if (attempts.incrementAndGet() == 1) {
-                    pushStarted.countDown();
-                    try {
-                        Thread.sleep(60_000); // until the delete's teardown supersedes it
-                    } catch (InterruptedException e) {
-                        throw new BuildFailedException("cancelled", e);
-                    }
-                }
-                built.add(request.commit());
-                return new BuildResult(Map.of(), java.util.OptionalLong.empty());
-            }
-
-            @Override
-            public java.util.OptionalLong teardown(TeardownRequest request) {
-                throw new StaleRequestException("not torn down: branch main still exists at 00000002", commit(2));
-            }
-        }, 1);
-        BuildRecord push = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(2), BuildRecord.Trigger.WEBHOOK));
-        assertThat(pushStarted.await(10, TimeUnit.SECONDS)).isTrue();
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.hold = new CountDownLatch(1); // the push's build, until the delete's teardown supersedes it
+        pipeline.stillAt = commit(2);
+        start(pipeline, 1);
+        BuildRecord push = webhook(commit(2));
+        assertThat(pipeline.started.await(10, TimeUnit.SECONDS)).isTrue();
         BuildRecord delete = queue.submit(BuildStore.NewBuild.teardown("shop", MAIN, BuildRecord.Trigger.WEBHOOK));
-        awaitFollowUp(() -> !built.isEmpty());
+        pipeline.hold.countDown();
+        awaitFollowUp(() -> !pipeline.released.isEmpty());
         assertThat(get(push.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(get(delete.id()).status()).isEqualTo(BuildStatus.CANCELLED);
-        assertThat(built).containsExactly(commit(2));
+        assertThat(pipeline.released).containsExactly(commit(2));
     }
 
     @Test
     void aStaleDeliveryThatSupersededNothingQueuesNothing() throws Exception {
-        start(new BuildPipeline() {
-            @Override
-            public BuildResult build(BuildRequest request, BuildContext context) {
-                throw new StaleRequestException("not built: branch main is at 00000002 now", commit(2));
-            }
-
-            @Override
-            public java.util.OptionalLong teardown(TeardownRequest request) {
-                return java.util.OptionalLong.empty();
-            }
-        }, 1);
-        BuildRecord stale = queue.submit(BuildStore.NewBuild.build("shop", MAIN, commit(1),
-                BuildRecord.Trigger.WEBHOOK));
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.staleTo.put(commit(1), commit(2));
+        start(pipeline, 1);
+        BuildRecord stale = webhook(commit(1));
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
         assertThat(get(stale.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         Thread.sleep(200); // not a timing claim: a build queued after the stale one ended would be there by now

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A pipeline that goes through the phases, sleeping {@code buildMillis} in BUILD (interruptibly, as a killed nix
  * would end) and {@code releaseMillis} in RELEASE (never interrupted, as a manifest write); commits starting with
- * {@code bad} fail.
+ * {@code bad} fail. A build of a commit in {@code staleTo} finds its branch at another commit (at once, without
+ * holding), and with {@code stillAt} set a teardown finds the branch still there.
  */
 class FakePipeline implements BuildPipeline {
     final long buildMillis;
@@ -24,6 +26,10 @@ class FakePipeline implements BuildPipeline {
     final AtomicLong generation = new AtomicLong();
     volatile CountDownLatch started = new CountDownLatch(1);
     volatile CountDownLatch hold = new CountDownLatch(0);
+    /** Commit to the branch head a build of it finds instead: that build is stale. */
+    final Map<String, String> staleTo = new ConcurrentHashMap<>();
+    /** When not empty, the commit a branch that a teardown wants gone is still at. */
+    volatile String stillAt = "";
 
     FakePipeline(long buildMillis, long releaseMillis) {
         this.buildMillis = buildMillis;
@@ -35,6 +41,10 @@ class FakePipeline implements BuildPipeline {
         started.countDown();
         context.enter(Phase.FETCH);
         write(context, "fetching " + request.commit());
+        String head = staleTo.get(request.commit());
+        if (head != null) {
+            throw new StaleRequestException("not built: the branch is at " + head + " now", head);
+        }
         context.enter(Phase.EVAL);
         context.enter(Phase.BUILD);
         write(context, "building " + request.commit());
@@ -64,6 +74,9 @@ class FakePipeline implements BuildPipeline {
 
     @Override
     public OptionalLong teardown(TeardownRequest request) {
+        if (!stillAt.isEmpty()) {
+            throw new StaleRequestException("not torn down: the branch still exists at " + stillAt, stillAt);
+        }
         teardowns.add(request);
         tornDown.add(request.deployment());
         return OptionalLong.of(generation.incrementAndGet());
