@@ -223,10 +223,8 @@ public final class BuildQueue implements AutoCloseable {
                     // already (by an operator, say) was not this build's doing.
                     boolean stoppable = older.record.action() == BuildRecord.Action.BUILD
                             && (older.state == State.PENDING || older.state == State.RUNNING);
-                    if (cancel(older, "superseded by build " + record.id(), writes) == CancelOutcome.CANCELLED
-                            && stoppable) {
-                        job.supersededOthers = true;
-                    }
+                    cancel(older, "superseded by build " + record.id(), writes);
+                    job.supersededOthers |= stoppable;
                 }
             }
             active.put(record.id(), job);
@@ -324,7 +322,7 @@ public final class BuildQueue implements AutoCloseable {
         OptionalLong generation = OptionalLong.empty();
         Optional<String> error = Optional.empty();
         boolean leftRunning = false;
-        Optional<String> headInstead = Optional.empty();
+        Optional<String> followUp = Optional.empty();
         try (OutputStream log = openLog(record.id())) {
             store.markRunning(record.id(), started, job.phases, Phase.QUEUED);
             Context context = new Context(job, log);
@@ -347,11 +345,9 @@ public final class BuildQueue implements AutoCloseable {
             } catch (StaleRequestException e) {
                 status = BuildStatus.CANCELLED;
                 error = Optional.of(e.getMessage());
-                headInstead = e.head();
-                if (headInstead.isPresent() && job.supersededOthers && isNewestOfItsRef(record)) {
-                    line(log, "ferry: a build of " + headInstead.get() + " follows, unless a newer build of the "
-                            + "branch comes first: this one took the place of an older build of the branch");
-                }
+                followUp = e.head().filter(head -> job.supersededOthers && isNewestOfItsRef(record));
+                followUp.ifPresent(head -> line(log, "ferry: a build of " + head + " follows: this one took the "
+                        + "place of an older build of the branch"));
             } catch (BuildFailedException e) {
                 error = Optional.of(e.getMessage());
             } catch (RuntimeException e) {
@@ -389,17 +385,17 @@ public final class BuildQueue implements AutoCloseable {
                     store.finish(record.id(), end, BuildStore.closePhases(job.phases, clock.instant()), outputs,
                             generation, why);
                     ended.ended(record, end, why, generation);
+                    // A delivery that came late (or was sent again) took the place of a build of its branch, then
+                    // found itself stale: the head is built, so that the branch does not stay undeployed until its
+                    // next push. Queued before this job is released, so the queue is never idle in between; it
+                    // starts once this one is (one job per ref), and supersedes nothing (this one is finishing).
+                    followUp.ifPresent(head -> submit(BuildStore.NewBuild.build(record.project(), record.ref(), head,
+                            BuildRecord.Trigger.WEBHOOK)));
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "build " + record.id() + ": its end cannot be recorded", e);
             } finally {
                 release(job);
-            }
-            // A delivery that came late (or was sent again) superseded the build of the branch's head, then found
-            // itself stale: the head is built, so that the branch does not stay undeployed until its next push.
-            if (!leftRunning && job.supersededOthers && isNewestOfItsRef(record)) {
-                headInstead.ifPresent(head -> submit(BuildStore.NewBuild.build(record.project(), record.ref(), head,
-                        BuildRecord.Trigger.WEBHOOK)));
             }
         }
     }
@@ -419,8 +415,7 @@ public final class BuildQueue implements AutoCloseable {
      * API, and a pull request's, builds the commit as given.
      */
     private BuildRequest.CommitCheck check(BuildRecord record) {
-        return record.ref() instanceof BuildRef.Branch && asked(record) != BuildRecord.Trigger.API
-                ? BuildRequest.CommitCheck.BRANCH_HEAD : BuildRequest.CommitCheck.AS_GIVEN;
+        return webhookBranch(record) ? BuildRequest.CommitCheck.BRANCH_HEAD : BuildRequest.CommitCheck.AS_GIVEN;
     }
 
     /**
@@ -428,8 +423,12 @@ public final class BuildQueue implements AutoCloseable {
      * through the API (an operator's explicit request, not a replay), and a closed pull request's, as asked.
      */
     private TeardownRequest.RefCheck teardownCheck(BuildRecord record) {
-        return record.ref() instanceof BuildRef.Branch && asked(record) != BuildRecord.Trigger.API
-                ? TeardownRequest.RefCheck.BRANCH_GONE : TeardownRequest.RefCheck.AS_ASKED;
+        return webhookBranch(record) ? TeardownRequest.RefCheck.BRANCH_GONE : TeardownRequest.RefCheck.AS_ASKED;
+    }
+
+    /** A branch's build or teardown that a webhook asked for (or the retry of one): its claim is checked. */
+    private boolean webhookBranch(BuildRecord record) {
+        return record.ref() instanceof BuildRef.Branch && asked(record) != BuildRecord.Trigger.API;
     }
 
     /** Who asked: the trigger, or for a retry the trigger of the build it repeats (a webhook, if that is gone). */

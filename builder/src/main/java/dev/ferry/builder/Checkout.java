@@ -6,14 +6,16 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
@@ -85,7 +87,7 @@ final class Checkout {
                 fetch(git, request, log);
                 if (!git.getRepository().getObjectDatabase().has(commit)) {
                     throw new BuildFailedException("commit " + request.commit() + " is not in "
-                            + request.ref().describe() + " of " + redact(request.project().cloneUrl()));
+                            + request.ref().describe() + " of " + request.project().redactedCloneUrl());
                 }
             }
             requireCommit(git, commit, request.commit());
@@ -147,7 +149,7 @@ final class Checkout {
         try {
             return GitRemote.branchHead(project.cloneUrl(), branch, NETWORK_TIMEOUT_SECONDS);
         } catch (GitAPIException | JGitInternalException e) {
-            throw failure("reading the branches of " + redact(project.cloneUrl()) + " failed", e);
+            throw failure("reading the branches of " + project.redactedCloneUrl() + " failed", e);
         }
     }
 
@@ -190,7 +192,7 @@ final class Checkout {
                     if (Thread.currentThread().isInterrupted()) {
                         throw e;
                     }
-                    log.line(pull + " could not be fetched (" + redact(String.valueOf(e.getMessage()))
+                    log.line(pull + " could not be fetched (" + Project.redact(String.valueOf(e.getMessage()))
                             + "); fetching the head branch " + pr.headBranch() + " instead");
                     fetchRef(git, url, "refs/heads/" + pr.headBranch(), log);
                 }
@@ -203,7 +205,7 @@ final class Checkout {
         if (!Repository.isValidRefName(ref) || ref.contains(":") || ref.contains("*")) {
             throw new BuildFailedException("'" + ref + "' is not a valid git ref name");
         }
-        log.line("fetching " + ref + " from " + redact(url));
+        log.line("fetching " + ref + " from " + Project.redact(url));
         return git.fetch().setRemote(url).setRefSpecs(new RefSpec("+" + ref + ":" + ref))
                 .setTimeout(NETWORK_TIMEOUT_SECONDS).call();
     }
@@ -222,12 +224,7 @@ final class Checkout {
         }
         // JGit wraps what went wrong in a command ("Exception caught during execution of archive command").
         Throwable cause = e instanceof JGitInternalException && e.getCause() != null ? e.getCause() : e;
-        return new BuildFailedException(what + ": " + redact(String.valueOf(cause.getMessage())), e);
-    }
-
-    /** The URL without credentials ({@code https://user:token@host/...}): safe for logs and messages. */
-    static String redact(String text) {
-        return Project.redact(text);
+        return new BuildFailedException(what + ": " + Project.redact(String.valueOf(cause.getMessage())), e);
     }
 
     static void delete(Path dir) {
@@ -240,7 +237,12 @@ final class Checkout {
 
     /** An archive "format" that writes the tree's entries as files under a directory. */
     static final class DirectoryFormat implements ArchiveCommand.Format<DirectoryFormat.Target> {
-        record Target(Path root) implements Closeable {
+        /** The checkout directory (just made empty) and the links this commit wrote in it, relative to it. */
+        record Target(Path root, Set<String> links) implements Closeable {
+            Target(Path root) {
+                this(root, new HashSet<>());
+            }
+
             @Override
             public void close() {
             }
@@ -267,30 +269,35 @@ final class Checkout {
             Path file = out.root().resolve(relative);
             // A tree may hold two entries of one name (JGit's fetch does not refuse it): a symlink `a`, then a
             // directory `a/` whose files would be written wherever the link points. Nothing is written through a
-            // link, and no entry replaces or merges into one already written.
-            for (Path p = file.getParent(); !p.equals(out.root()); p = p.getParent()) {
-                if (Files.isSymbolicLink(p)) {
+            // link (the directory was empty, so the only links are the commit's own: no file system lookups), and
+            // no entry replaces one already written.
+            for (int slash = relative.lastIndexOf('/'); slash > 0; slash = relative.lastIndexOf('/', slash - 1)) {
+                if (out.links().contains(relative.substring(0, slash))) {
                     throw new IOException("the commit holds an unsafe path: " + path + " ("
-                            + out.root().relativize(p) + " is a symbolic link)");
+                            + relative.substring(0, slash) + " is a symbolic link)");
                 }
             }
-            if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-                    && !(mode == FileMode.TREE && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS))) {
+            try {
+                if (out.links().contains(relative)) {
+                    throw new FileAlreadyExistsException(relative);
+                }
+                Files.createDirectories(file.getParent());
+                if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
+                    Files.createDirectories(file);
+                } else if (mode == FileMode.SYMLINK) {
+                    Files.createSymbolicLink(file, Path.of(new String(loader.getBytes(), StandardCharsets.UTF_8)));
+                    out.links().add(relative);
+                } else {
+                    try (OutputStream o = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE)) {
+                        loader.copyTo(o);
+                    }
+                    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
+                            mode == FileMode.EXECUTABLE_FILE ? "rwxr-xr-x" : "rw-r--r--"));
+                }
+            } catch (FileAlreadyExistsException e) {
                 throw new IOException("the commit holds an unsafe path: " + path + " (" + relative
-                        + " appears twice in its tree)");
-            }
-            Files.createDirectories(file.getParent());
-            if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
-                Files.createDirectories(file);
-            } else if (mode == FileMode.SYMLINK) {
-                Files.createSymbolicLink(file, Path.of(new String(loader.getBytes(), StandardCharsets.UTF_8)));
-            } else {
-                try (OutputStream o = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE)) {
-                    loader.copyTo(o);
-                }
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
-                        mode == FileMode.EXECUTABLE_FILE ? "rwxr-xr-x" : "rw-r--r--"));
+                        + " appears twice in its tree)", e);
             }
         }
 

@@ -94,10 +94,13 @@ class CheckoutTest {
         // "appears twice" above; this is the check behind it, for entries that come some other way.
         Path root = Files.createDirectories(dir.resolve("root"));
         Path outside = Files.createDirectories(dir.resolve("outside"));
-        Files.createSymbolicLink(root.resolve("a"), outside);
         Checkout.DirectoryFormat format = new Checkout.DirectoryFormat();
-        assertThatThrownBy(() -> format.putEntry(new Checkout.DirectoryFormat.Target(root), ObjectId.zeroId(),
-                "a/f", FileMode.REGULAR_FILE, new org.eclipse.jgit.lib.ObjectLoader.SmallObject(Constants.OBJ_BLOB,
+        Checkout.DirectoryFormat.Target target = new Checkout.DirectoryFormat.Target(root);
+        format.putEntry(target, ObjectId.zeroId(), "a", FileMode.SYMLINK, new org.eclipse.jgit.lib.ObjectLoader
+                .SmallObject(Constants.OBJ_BLOB, outside.toString().getBytes(StandardCharsets.UTF_8)));
+        assertThat(Files.readSymbolicLink(root.resolve("a"))).isEqualTo(outside);
+        assertThatThrownBy(() -> format.putEntry(target, ObjectId.zeroId(), "a/f", FileMode.REGULAR_FILE,
+                new org.eclipse.jgit.lib.ObjectLoader.SmallObject(Constants.OBJ_BLOB,
                         "x".getBytes(StandardCharsets.UTF_8))))
                 .isInstanceOf(IOException.class)
                 .hasMessage("the commit holds an unsafe path: a/f (a is a symbolic link)");

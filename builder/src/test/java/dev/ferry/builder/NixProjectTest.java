@@ -100,8 +100,8 @@ class NixProjectTest {
 
     @Test
     void credentialsInCloneUrlsAreRedacted() {
-        assertThat(Checkout.redact("fetching https://ferry:s3cret@forge.example/app.git failed"))
+        assertThat(Project.redact("fetching https://ferry:s3cret@forge.example/app.git failed"))
                 .isEqualTo("fetching https://***@forge.example/app.git failed");
-        assertThat(Checkout.redact("file:///srv/git/app.git")).isEqualTo("file:///srv/git/app.git");
+        assertThat(Project.redact("file:///srv/git/app.git")).isEqualTo("file:///srv/git/app.git");
     }
 }
