@@ -46,7 +46,6 @@ public final class LocalPins {
         }
     }
 
-    /** Records that {@code service} runs {@code path} instead of generation {@code generation}'s store path. */
     /**
      * Switches {@code service}'s profile to its previous generation and pins that store path against the generation
      * applied last, between passes: a pass applying a newer generation meanwhile would leave the pin stale, ignored.
@@ -60,6 +59,7 @@ public final class LocalPins {
         });
     }
 
+    /** Records that {@code service} runs {@code path} instead of generation {@code generation}'s store path. */
     public static void pin(Path stateDir, String service, long generation, StorePath path) {
         Map<String, Pin> pins = read(stateDir);
         pins.put(service, new Pin(generation, path));
