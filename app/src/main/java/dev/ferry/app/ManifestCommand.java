@@ -127,9 +127,7 @@ final class ManifestCommand {
 
         /** The signing key's own public half, plus every {@code --trusted-key} (older keys after a rotation). */
         ManifestVerifier verifier(SecretKey key) {
-            List<PublicKey> keys = new ArrayList<>(trust.keys());
-            keys.addFirst(key.publicKey());
-            return ManifestVerifier.trusting(keys);
+            return ManifestVerifier.trusting(ManifestVerifier.withOwnKey(trust.keys(), key.publicKey()));
         }
     }
 

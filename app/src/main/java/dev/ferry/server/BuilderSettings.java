@@ -78,13 +78,9 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
                 forkPullRequests);
     }
 
-    /** {@code true} or {@code false}; {@code false} when absent. */
+    /** As every boolean setting ({@link DeployerConfig#bool}); {@code false} when absent. */
     private static boolean bool(Config config, String key) {
-        return string(config, key).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new InvalidConfigException(key, "'" + text + "' is not true or false");
-        }).orElse(false);
+        return string(config, key).map(text -> DeployerConfig.bool(key, text)).orElse(false);
     }
 
     private static List<ConfiguredProject> projects(Config node, ServerConfig.Environment environment) {

@@ -63,16 +63,23 @@ final class Builds implements AutoCloseable {
         return config.dataDir().resolve(Database.FILE_NAME);
     }
 
+    /** The files the settings name, read before the server creates anything: the API token and webhook secrets. */
+    record Secrets(AdminAuth auth, WebhookSecrets webhook) {
+        static Secrets read(BuilderSettings settings) {
+            return new Secrets(AdminAuth.from(settings), WebhookSecrets.load(settings));
+        }
+    }
+
     /**
      * Reads the secret files, opens and migrates the database, syncs the configured projects, and starts the queue
      * (which first recovers builds a previous process left running). Every generation a build, a teardown or a
      * rollback writes is announced to {@code notifier} (the co-resident deployer and the long poll wake at once).
      */
-    static Builds start(ServerConfig config, BuilderSettings settings, Storage storage, SecretKey signingKey,
-                        PipelineFactory pipelines, BranchHeads heads, GenerationNotifier notifier,
-                        BuildQueue.Ended ended) {
-        AdminAuth auth = AdminAuth.from(settings);
-        WebhookSecrets secrets = WebhookSecrets.load(settings);
+    static Builds start(ServerConfig config, BuilderSettings settings, Secrets read, Storage storage,
+                        SecretKey signingKey, PipelineFactory pipelines, BranchHeads heads,
+                        GenerationNotifier notifier, BuildQueue.Ended ended) {
+        AdminAuth auth = read.auth();
+        WebhookSecrets secrets = read.webhook();
         Database database = Database.open(databaseFile(config));
         try {
             database.migrate();

@@ -110,7 +110,7 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
     }
 
     static DeployerConfig from(Config config, ServerConfig.Environment environment, Path dataDir) {
-        boolean enabled = string(config, "enabled").map(v -> bool("enabled", v)).orElse(false);
+        boolean enabled = string(config, "enabled").map(v -> bool(PREFIX + "enabled", v)).orElse(false);
         List<PublicKey> keys = ServerConfig.publicKeys(config, PREFIX + "trusted-keys");
         int[] ports;
         try {
@@ -161,11 +161,12 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
         return string(config, key).map(text -> environment.workingDirectory().resolve(text).normalize());
     }
 
-    private static boolean bool(String key, String value) {
+    /** {@code true}, {@code yes}, {@code on} or their opposites, in any case: every boolean setting of Ferry's. */
+    static boolean bool(String key, String value) {
         return switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "yes", "on" -> true;
             case "false", "no", "off" -> false;
-            default -> throw new InvalidConfigException(PREFIX + key, "'" + value + "' is not true or false");
+            default -> throw new InvalidConfigException(key, "'" + value + "' is not true or false");
         };
     }
 

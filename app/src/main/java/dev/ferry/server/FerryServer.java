@@ -52,19 +52,15 @@ public final class FerryServer implements AutoCloseable {
     public static FerryServer start(ServerConfig config, Optional<BuilderSettings> builderSettings,
                                     PipelineFactory pipelines) {
         // The files the settings name are read before anything is created: a missing secret leaves no data
-        // directory or generated key behind (Builds.start reads them again, a few bytes each).
+        // directory or generated key behind.
         UploadAuth uploads = config.uploadTokenFile().map(UploadAuth::fromFile).orElseGet(UploadAuth::disabled);
-        builderSettings.ifPresent(settings -> {
-            AdminAuth.from(settings);
-            WebhookSecrets.load(settings);
-        });
-        // Before the database and the build queue: a second ferry serve on the same data directory (the usual
-        // reason a port is taken) must not recover the first one's running builds as interrupted.
-        requireFreePort(config);
-        // With builds, the data directory holds the database: one server of it at a time, whatever its port.
+        Optional<Builds.Secrets> secrets = builderSettings.map(Builds.Secrets::read);
+        // With builds, the data directory holds the database: one server of it at a time, whatever its port. First,
+        // so that the same configuration started twice is told about the other server, not about the port.
         Optional<DataDirLock> dataDir = builderSettings.map(settings -> DataDirLock.acquire(config.dataDir()));
         try {
-            return start(config, builderSettings, pipelines, uploads, dataDir);
+            requireFreePort(config); // before the database is opened and the queue starts
+            return start(config, builderSettings, secrets, pipelines, uploads, dataDir);
         } catch (RuntimeException e) {
             dataDir.ifPresent(DataDirLock::close);
             throw e;
@@ -72,7 +68,8 @@ public final class FerryServer implements AutoCloseable {
     }
 
     private static FerryServer start(ServerConfig config, Optional<BuilderSettings> builderSettings,
-                                     PipelineFactory pipelines, UploadAuth uploads, Optional<DataDirLock> dataDir) {
+                                     Optional<Builds.Secrets> secrets, PipelineFactory pipelines, UploadAuth uploads,
+                                     Optional<DataDirLock> dataDir) {
         SecretKey signingKey = SigningKeyFile.loadOrGenerate(config);
         Storage storage;
         Optional<Builds> builds = Optional.empty();
@@ -89,8 +86,8 @@ public final class FerryServer implements AutoCloseable {
             DeployerEndpoints deployer = new DeployerEndpoints(dev.ferry.cache.ManifestStore.create(storage));
             PipelineFactory metered = resources -> new MeteredPipeline(pipelines.create(resources), metrics,
                     java.time.Clock.systemUTC());
-            builds = builderSettings.map(settings -> Builds.start(config, settings, storage, signingKey, metered,
-                    BranchHeads.jgit(), deployer.notifier(), MeteredPipeline.ended(metrics)));
+            builds = builderSettings.map(settings -> Builds.start(config, settings, secrets.orElseThrow(), storage,
+                    signingKey, metered, BranchHeads.jgit(), deployer.notifier(), MeteredPipeline.ended(metrics)));
             Optional<Builds> started = builds;
             Health health = new Health(storage, builds.map(b -> b.database), metrics, java.time.Clock.systemUTC());
             WebServer server = WebServer.builder()

@@ -94,9 +94,9 @@ class ServeCommandIT {
             assertThat(stderr).contains("ferry.server.port: cannot listen on 127.0.0.1:" + taken.getLocalPort()
                     + ": the address is in use (another program listens there; stop it, or choose another port)")
                     .doesNotContain("BindException");
-            // Refused before the database is opened and builds are recovered: the port's holder may be a ferry
-            // serve of this very data directory.
-            assertThat(temp.resolve("data")).doesNotExist();
+            // Refused before the database is opened and builds are recovered.
+            assertThat(temp.resolve("data/ferry.db")).doesNotExist();
+            assertThat(temp.resolve("data/keys")).doesNotExist();
         }
     }
 
