@@ -13,7 +13,7 @@ class DataDirLockTest {
     Path dir;
 
     @Test
-    void aSecondServerOfTheDirectoryInThisProcessIsRefusedWithoutTouchingTheLockFile() throws Exception {
+    void aSecondServerOfTheDirectoryInThisProcessIsRefused() throws Exception {
         Path data = dir.resolve("data");
         try (DataDirLock first = DataDirLock.acquire(data)) {
             assertThat(Files.readString(data.resolve("ferry.lock")).strip())
