@@ -148,7 +148,7 @@ final class Checkout {
     Optional<String> remoteHead(Project project, String branch) {
         try {
             return GitRemote.branchHead(project.cloneUrl(), branch, NETWORK_TIMEOUT_SECONDS);
-        } catch (GitAPIException | JGitInternalException e) {
+        } catch (GitRemote.Unreadable e) {
             throw failure("reading the branches of " + project.redactedCloneUrl() + " failed", e);
         }
     }
