@@ -351,24 +351,13 @@ final class ManifestCommand {
             try (Storage storage = cache.open()) {
                 ManifestStore store = ManifestStore.create(storage);
                 // The kind only words the default reason: the change itself decides on the generation it builds on.
-                String kind = store.newest(verifier).filter(g -> g.manifest().site(name).isPresent())
-                        .map(g -> "site").orElse("service");
-                report(spec.commandLine().getOut(), store.update(key, verifier,
-                        reason.orElse("remove " + kind + " " + name), m -> removeEntry(m, name)));
+                String why = reason.orElseGet(() -> "remove " + store.newest(verifier)
+                        .filter(g -> g.manifest().site(name).isPresent()).map(g -> "site").orElse("service") + " "
+                        + name);
+                report(spec.commandLine().getOut(), store.update(key, verifier, why, m -> m.withoutEntry(name)));
             }
             return 0;
         }
-    }
-
-    /** {@code m} without the service or site {@code name}; an error naming the generation if it has neither. */
-    static Manifest removeEntry(Manifest m, String name) {
-        if (m.service(name).isPresent()) {
-            return m.withoutService(name);
-        }
-        if (m.site(name).isPresent()) {
-            return m.withoutSite(name);
-        }
-        throw new ManifestException("generation " + m.generation() + " has no service or site named '" + name + "'");
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,

@@ -137,11 +137,8 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
     static Manifest remove(Manifest base, Set<String> names) {
         Manifest m = base;
         for (String name : names) {
-            if (m.service(name).isPresent()) {
-                m = m.withoutService(name);
-            }
-            if (m.site(name).isPresent()) {
-                m = m.withoutSite(name);
+            if (m.service(name).isPresent() || m.site(name).isPresent()) {
+                m = m.withoutEntry(name);
             }
         }
         return m;

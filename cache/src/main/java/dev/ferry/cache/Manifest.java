@@ -92,6 +92,20 @@ public record Manifest(int version, long generation, Instant createdAt, String r
         return new Manifest(version, generation, createdAt, reason, services, next);
     }
 
+    /**
+     * This manifest without the service or site {@code name} (names are unique across both); an error naming the
+     * generation if it has neither.
+     */
+    public Manifest withoutEntry(String name) {
+        if (service(name).isPresent()) {
+            return withoutService(name);
+        }
+        if (site(name).isPresent()) {
+            return withoutSite(name);
+        }
+        throw new ManifestException("generation " + generation + " has no service or site named '" + name + "'");
+    }
+
     /** Whether both deploy the same services and sites (generation, time and reason aside). */
     public boolean sameContent(Manifest other) {
         return services.equals(other.services) && sites.equals(other.sites);
