@@ -99,13 +99,9 @@ final class AdminApiCaddy implements Caddy {
     private List<Route> inOrder(List<Route> all, String idPrefix) {
         for (int moves = 0; moves < all.size() * all.size(); moves++) {
             List<Route> current = all;
-            int notFound = indexOf(current, NOT_FOUND_ID);
             Optional<Route> misplaced = current.stream().filter(r -> r.id().startsWith(idPrefix))
-                    .filter(r -> !r.path().equals(FOREIGN)).filter(r -> {
-                        int before = firstShadowing(current, r);
-                        int at = current.indexOf(r);
-                        return before >= 0 && before < at || notFound >= 0 && notFound < at;
-                    }).findFirst();
+                    .filter(r -> !r.path().equals(FOREIGN))
+                    .filter(r -> misplaced(current, r, current.indexOf(r))).findFirst();
             if (misplaced.isEmpty()) {
                 break;
             }
@@ -151,9 +147,7 @@ final class AdminApiCaddy implements Caddy {
             }
         }
         int before = firstShadowing(all, route);
-        int notFound = indexOf(all, NOT_FOUND_ID);
-        if (copies.size() == 1 && (before < 0 || before > copies.getFirst())
-                && (notFound < 0 || notFound > copies.getFirst())
+        if (copies.size() == 1 && !misplaced(all, route, copies.getFirst())
                 && all.get(copies.getFirst()).path().equals(route.path())) {
             send("PATCH", "/id/" + route.id(), render(route));
             return;
@@ -163,7 +157,7 @@ final class AdminApiCaddy implements Caddy {
             all = ours(get(SERVER_PATH + "/routes"), "");
             before = firstShadowing(all, route);
         }
-        notFound = indexOf(all, NOT_FOUND_ID);
+        int notFound = indexOf(all, NOT_FOUND_ID);
         if (notFound >= 0 && (before < 0 || before > notFound)) {
             before = notFound; // never behind the 404 route, whatever an older Ferry left after it
         }
@@ -172,6 +166,13 @@ final class AdminApiCaddy implements Caddy {
         } else {
             send("PUT", SERVER_PATH + "/routes/" + before, render(route));
         }
+    }
+
+    /** Whether {@code route}, at index {@code at}, is behind a route that would take its requests or the 404 route. */
+    private static boolean misplaced(List<Route> all, Route route, int at) {
+        int before = firstShadowing(all, route);
+        int notFound = indexOf(all, NOT_FOUND_ID);
+        return before >= 0 && before < at || notFound >= 0 && notFound < at;
     }
 
     private static int indexOf(List<Route> routes, String id) {
