@@ -7,6 +7,7 @@ import dev.ferry.nix.SecretKey;
 import dev.ferry.process.ProcessRunner;
 import java.time.Clock;
 import java.util.Collection;
+import java.util.List;
 
 /** Creates the build pipeline the queue runs. */
 public final class BuildPipelines {
@@ -29,6 +30,6 @@ public final class BuildPipelines {
     /** As above, trusting only {@code key}'s own public half. */
     public static BuildPipeline create(PipelineSettings settings, Storage cache, SecretKey key,
                                        DeploymentStore deployments, ProcessRunner runner) {
-        return create(settings, cache, key, java.util.List.of(), deployments, runner);
+        return create(settings, cache, key, List.of(), deployments, runner);
     }
 }
