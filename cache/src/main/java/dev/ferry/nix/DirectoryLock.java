@@ -41,41 +41,36 @@ public final class DirectoryLock implements AutoCloseable {
             onWait.run();
             guard.acquireUninterruptibly();
         }
-        FileChannel channel = null;
-        try {
-            channel = open(file);
-            FileLock lock = channel.tryLock();
-            if (lock == null) {
-                if (!waited) {
-                    onWait.run();
-                }
-                lock = channel.lock();
-            }
-            return new DirectoryLock(guard, channel, lock);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
-            guard.release();
-            throw e;
-        }
+        return lock(guard, file, Optional.of(waited ? () -> { } : onWait)).orElseThrow();
     }
 
     /** Holds {@code dir}'s file {@code name} if nobody does; empty if a holder in this JVM or another process does. */
     public static Optional<DirectoryLock> tryAcquire(Path dir, String name) throws IOException {
         Path file = file(dir, name);
         Semaphore guard = GUARDS.computeIfAbsent(file, f -> new Semaphore(1));
-        if (!guard.tryAcquire()) {
-            return Optional.empty();
-        }
+        return guard.tryAcquire() ? lock(guard, file, Optional.empty()) : Optional.empty();
+    }
+
+    /**
+     * With {@code guard} held: locks the file, waiting (after {@code onWait}) if it is given, else giving up; the guard
+     * is released unless the lock is returned.
+     */
+    private static Optional<DirectoryLock> lock(Semaphore guard, Path file, Optional<Runnable> onWait)
+            throws IOException {
         FileChannel channel = null;
         try {
             channel = open(file);
             FileLock lock = channel.tryLock();
-            if (lock == null) {
-                closeQuietly(channel);
-                guard.release();
-                return Optional.empty();
+            if (lock == null && onWait.isPresent()) {
+                onWait.get().run();
+                lock = channel.lock();
             }
-            return Optional.of(new DirectoryLock(guard, channel, lock));
+            if (lock != null) {
+                return Optional.of(new DirectoryLock(guard, channel, lock));
+            }
+            closeQuietly(channel);
+            guard.release();
+            return Optional.empty();
         } catch (IOException | RuntimeException e) {
             closeQuietly(channel);
             guard.release();
