@@ -83,10 +83,8 @@ final class CacheCommand {
         }
 
         private void print(CacheGc.Plan plan, String uri, PrintWriter out) {
-            out.println("cache " + uri + ": keeping the newest " + plan.options().keepGenerations()
-                    + " manifest generations (found " + plan.generations().size()
-                    + (plan.generations().isEmpty() ? "" : ": " + range(plan.generations())) + ") and everything "
-                    + "written after " + plan.cutoff().truncatedTo(ChronoUnit.SECONDS) + " (grace "
+            out.println("cache " + uri + ": keeping " + generations(plan) + " and everything written after "
+                    + plan.cutoff().truncatedTo(ChronoUnit.SECONDS) + " (grace "
                     + PeriodConverter.format(plan.options().grace()) + ")");
             out.println("roots:  " + count(plan.manifestPaths().size(), "store path") + " in manifests, "
                     + plan.pinned().size() + " pinned, " + plan.recent().size() + " published within the grace period");
@@ -120,10 +118,20 @@ final class CacheCommand {
             return bytes < 100_000 ? count(bytes, "byte") : PublishCommand.megabytes(bytes);
         }
 
-        private static String range(List<Long> newestFirst) {
+        /** "manifest generations 2..11 (the newest 10)", "manifest generation 3 (the only one)", ... */
+        static String generations(CacheGc.Plan plan) {
+            List<Long> newestFirst = plan.generations();
+            if (newestFirst.isEmpty()) {
+                return "no manifest generation (the cache has none)";
+            }
             long newest = newestFirst.getFirst();
             long oldest = newestFirst.getLast();
-            return newest == oldest ? Long.toString(newest) : oldest + ".." + newest;
+            int kept = newestFirst.size();
+            String which = kept == 1 ? "manifest generation " + newest : "manifest generations " + oldest + ".." + newest;
+            if (kept == plan.options().keepGenerations()) {
+                return which + (kept == 1 ? " (the newest)" : " (the newest " + kept + ")");
+            }
+            return which + (kept == 1 ? " (the only one)" : " (all " + kept + ")");
         }
     }
 
