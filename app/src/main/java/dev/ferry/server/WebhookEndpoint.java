@@ -72,27 +72,31 @@ final class WebhookEndpoint implements Handler {
             throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,
                     "signature does not match the webhook secret of project " + project.name());
         }
-        BuildStore.NewBuild build = switch (event) {
-            case WebhookEvent.Push push when push.deleted() ->
-                    BuildStore.NewBuild.teardown(project.name(), new BuildRef.Branch(push.branch()),
-                            BuildRecord.Trigger.WEBHOOK);
-            case WebhookEvent.Push push -> BuildStore.NewBuild.build(project.name(),
-                    new BuildRef.Branch(push.branch()), push.after(), BuildRecord.Trigger.WEBHOOK);
-            case WebhookEvent.BranchDeleted deleted -> BuildStore.NewBuild.teardown(project.name(),
-                    new BuildRef.Branch(deleted.branch()), BuildRecord.Trigger.WEBHOOK);
+        Decision decision = switch (event) {
+            case WebhookEvent.Push push when push.deleted() -> new Queue(BuildStore.NewBuild.teardown(project.name(),
+                    new BuildRef.Branch(push.branch()), BuildRecord.Trigger.WEBHOOK));
+            case WebhookEvent.Push push -> new Queue(BuildStore.NewBuild.build(project.name(),
+                    new BuildRef.Branch(push.branch()), push.after(), BuildRecord.Trigger.WEBHOOK));
+            case WebhookEvent.BranchDeleted deleted -> new Queue(BuildStore.NewBuild.teardown(project.name(),
+                    new BuildRef.Branch(deleted.branch()), BuildRecord.Trigger.WEBHOOK));
+            // Its code would run on this server's builders and, deployed, on the hosts, with whatever the deployment
+            // can reach: only the repository's own people may have that unless the operator says otherwise.
             case WebhookEvent.PullRequest pr when pr.action() == WebhookEvent.PullRequest.Action.BUILD
-                    && pr.fromFork() && !builds.settings.forkPullRequests() -> null;
+                    && pr.fromFork() && !builds.settings.forkPullRequests() -> new Ignore("pull request #"
+                    + pr.number() + " is from " + pr.headRepo().map(name -> "another repository, " + name)
+                    .orElse("a repository the forge does not name") + "; pull requests from forks are built only "
+                    + "with " + BuilderSettings.FORK_PULL_REQUESTS + ": true");
             case WebhookEvent.PullRequest pr -> {
                 BuildRef ref = new BuildRef.PullRequest(pr.number(), pr.headRef());
-                yield pr.action() == WebhookEvent.PullRequest.Action.CLOSE
+                yield new Queue(pr.action() == WebhookEvent.PullRequest.Action.CLOSE
                         ? BuildStore.NewBuild.teardown(project.name(), ref, BuildRecord.Trigger.WEBHOOK)
-                        : BuildStore.NewBuild.build(project.name(), ref, pr.headSha(), BuildRecord.Trigger.WEBHOOK);
+                        : BuildStore.NewBuild.build(project.name(), ref, pr.headSha(), BuildRecord.Trigger.WEBHOOK));
             }
-            case WebhookEvent.Ignored ignored -> null;
-            case WebhookEvent.Ping ping -> null;
+            case WebhookEvent.Ignored ignored -> new Ignore(ignored.reason());
+            case WebhookEvent.Ping ping -> throw new IllegalStateException("a ping was answered above");
         };
-        if (build == null) {
-            Json.send(response, Status.ACCEPTED_202, Map.of("ignored", ignoredBecause(event), "project",
+        if (!(decision instanceof Queue(BuildStore.NewBuild build))) {
+            Json.send(response, Status.ACCEPTED_202, Map.of("ignored", ((Ignore) decision).reason(), "project",
                     project.name()));
             return;
         }
@@ -105,17 +109,14 @@ final class WebhookEndpoint implements Handler {
         Json.send(response, recorded.created() ? Status.ACCEPTED_202 : Status.OK_200, answer);
     }
 
-    private static String ignoredBecause(WebhookEvent event) {
-        return switch (event) {
-            // Its code would run on this server's builders and, deployed, on the hosts, with whatever the deployment
-            // can reach: only the repository's own people may have that unless the operator says otherwise.
-            case WebhookEvent.PullRequest pr -> "pull request #" + pr.number() + " is from "
-                    + pr.headRepo().map(name -> "another repository, " + name).orElse("a repository the forge does "
-                    + "not name") + "; pull requests from forks are built only with "
-                    + BuilderSettings.FORK_PULL_REQUESTS + ": true";
-            case WebhookEvent.Ignored ignored -> ignored.reason();
-            default -> throw new IllegalStateException("not an ignored event: " + event);
-        };
+    /** What a delivery asks of the queue: a build (or teardown) to queue, or nothing, and why. */
+    private sealed interface Decision permits Queue, Ignore {
+    }
+
+    private record Queue(BuildStore.NewBuild build) implements Decision {
+    }
+
+    private record Ignore(String reason) implements Decision {
     }
 
     private Project project(WebhookEvent event) {
