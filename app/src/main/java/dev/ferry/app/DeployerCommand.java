@@ -70,12 +70,18 @@ final class DeployerCommand implements Callable<Integer> {
             Deployer deployer = Deployer.create(settings, ManifestStore.create(storage), systemd,
                     Caddy.admin(settings.caddyAdminUrl()), NixStore.cli(ProcessRunner.local(), settings.profilesDir()),
                     ReadyCheck.http());
+            Optional<HostReporter> reporter = reportToken.map(token -> HostReporter.to(
+                    ((HttpStorage) storage).server(), settings.host(), token, deployer));
             if (once) {
                 Logs.quietDeployerSteps();
                 Deployer.Report report = deployer.reconcile();
                 report.steps().forEach(s -> out.println("ferry: " + s));
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
-                out.println("ferry: generation " + report.generation() + ": " + (report.ok() ? "converged" : "FAILED"));
+                reporter.flatMap(HostReporter::send)
+                        .ifPresent(failure -> spec.commandLine().getErr().println("ferry: warning: " + failure));
+                out.println(report.generation() == 0 && report.ok()
+                        ? "ferry: no manifest generation in " + storage.uri() + " yet: nothing to do"
+                        : "ferry: generation " + report.generation() + ": " + (report.ok() ? "converged" : "FAILED"));
                 out.flush();
                 return report.ok() ? 0 : 1;
             }
@@ -89,9 +95,7 @@ final class DeployerCommand implements Callable<Integer> {
             Duration interval = overHttp ? settings.reconcileInterval()
                     : min(settings.reconcileInterval(), settings.pollInterval());
             Runtime.getRuntime().addShutdownHook(new Thread(deployer::stop, "ferry-deployer-stop"));
-            deployer.run(interval, reportToken.<Deployer.PassListener>map(token -> HostReporter.to(
-                    ((HttpStorage) storage).server(), settings.host(), token, deployer))
-                    .orElse((report, elapsed) -> { }));
+            deployer.run(interval, reporter.<Deployer.PassListener>map(r -> r).orElse((report, elapsed) -> { }));
             return 0;
         }
     }
@@ -102,7 +106,8 @@ final class DeployerCommand implements Callable<Integer> {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Print each service's state as the last pass recorded it: desired and running store path, "
-                    + "unit and its state, port, route, last error.")
+                    + "unit and its state, port, route, last error. Exit 1 if a service failed or the last pass "
+                    + "reported an error (a refused manifest, say).")
     static final class Status implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -127,7 +132,8 @@ final class DeployerCommand implements Callable<Integer> {
             }
             state.errors().forEach(e -> out.println("error: " + e));
             out.flush();
-            return state.services().stream().anyMatch(ServiceStatus::failed) ? 1 : 0;
+            // As --once: a refused manifest fails no service, and still means this host is not converging.
+            return state.errors().isEmpty() && state.services().stream().noneMatch(ServiceStatus::failed) ? 0 : 1;
         }
     }
 

@@ -39,19 +39,26 @@ public final class HostReporter implements Deployer.PassListener {
 
     @Override
     public void passed(Optional<Deployer.Report> report, Duration elapsed) {
+        send().ifPresent(failure -> LOG.log(System.Logger.Level.WARNING, "deployer: {0}", failure));
+    }
+
+    /** Posts the deployer's state now; what went wrong, if anything ({@code ferry deployer --once} prints it). */
+    public Optional<String> send() {
         try {
             String body = HostStatusJson.of(deployer.state()).toString();
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(endpoint).timeout(TIMEOUT)
                     .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 != 2) {
-                LOG.log(System.Logger.Level.WARNING, "deployer: reporting to {0} answered {1}: {2}", endpoint,
-                        response.statusCode(), response.body().strip());
+                return Optional.of("reporting to " + endpoint + " answered " + response.statusCode() + ": "
+                        + response.body().strip());
             }
+            return Optional.empty();
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "deployer: reporting to {0} failed: {1}", endpoint, e.toString());
+            return Optional.of("reporting to " + endpoint + " failed: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return Optional.of("reporting to " + endpoint + " was interrupted");
         }
     }
 }

@@ -100,6 +100,70 @@ class AgentOverHttpIT {
         }
     }
 
+    @Test
+    void onceOverHttpReportsToTheServerAndAWrongUrlChangesNothing() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            Path keyFile = Files.writeString(dir.resolve("cache.sec"), h.key.render());
+            ServerConfig config = ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
+                    "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
+                    "FERRY_CACHE_URI", "file://" + h.cacheDir, "FERRY_CACHE_SECRET_KEY_FILE", keyFile.toString()),
+                    false, dir));
+            StorePath v1 = h.buildService("v1", true);
+            h.publish(v1);
+            Path tokenFile = Files.writeString(dir.resolve("report.token"), "agent-report-token-0123456789\n");
+            Path wrongToken = Files.writeString(dir.resolve("wrong.token"), "not-the-report-token-0123456789\n");
+            try (FerryServer server = FerryServer.start(config)) {
+                server.deployer().acceptReports(HostReports.fromFile(tokenFile));
+                h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));
+                String file = Files.readString(AgentConfig.write(h, dir, "report-token-file: " + tokenFile))
+                        .replace("file://" + h.cacheDir, server.cacheUrl());
+                Path agent = Files.writeString(dir.resolve("agent.yaml"), file);
+
+                Run once = ferry("deployer", "--config", agent.toString(), "--once");
+                assertThat(once.exit()).as(once.err()).isZero();
+                assertThat(once.out()).contains("generation 1: converged");
+                assertThat(once.err()).doesNotContain("warning");
+                assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+                assertThat(awaitReported(server, Harness.HOST, v1, Duration.ofSeconds(1)).path("state").asText())
+                        .isEqualTo("serving");
+
+                // A wrong token fails the report, not the pass, and says so.
+                Path wrong = Files.writeString(dir.resolve("wrong.yaml"), file.replace(tokenFile.toString(),
+                        wrongToken.toString()));
+                Run unreported = ferry("deployer", "--config", wrong.toString(), "--once");
+                assertThat(unreported.exit()).as(unreported.err()).isZero();
+                assertThat(unreported.err()).contains("ferry: warning: reporting to " + server.url() + "/v1/hosts/"
+                        + Harness.HOST + " answered 401");
+
+                // The server's root instead of its /cache, with state.json gone: no generation there, and no cache
+                // either. Nothing is stopped; the pass fails and says where it looked.
+                Files.delete(h.settings().stateDir().resolve("state.json"));
+                Path root = Files.writeString(dir.resolve("root.yaml"), file.replace("manifest-uri: "
+                        + server.cacheUrl(), "manifest-uri: " + server.url() + "/"));
+                Run mistyped = ferry("deployer", "--config", root.toString(), "--once");
+                assertThat(mistyped.exit()).isEqualTo(1);
+                assertThat(mistyped.err()).contains("no binary cache at " + server.url() + "/ (it has no "
+                        + "nix-cache-info): check ferry.deployer.manifest-uri");
+                assertThat(mistyped.out()).doesNotContain("stop ");
+                assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+                assertThat(h.units()).hasSize(1);
+            }
+        }
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run ferry(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = dev.ferry.app.Main.commandLine(args);
+        cli.setOut(new java.io.PrintWriter(out));
+        cli.setErr(new java.io.PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
     /** Polls {@code GET /v1/hosts} until {@code host} reports web running {@code path}; returns web's entry. */
     private static JsonNode awaitReported(FerryServer server, String host, StorePath path, Duration max)
             throws Exception {

@@ -91,6 +91,20 @@ class DeployerCommandIT {
             assertThat(failedStatus.exit()).isEqualTo(1);
             assertThat(failedStatus.out()).contains("web: failed", "running  " + v1.absolute(), "never got ready");
             assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+
+            // state.json removed ("deleting it is safe") and manifest-uri mistyped: no generation is found there, and
+            // nothing is torn down for that; --once and status say why and exit 1.
+            java.nio.file.Files.delete(h.settings().stateDir().resolve("state.json"));
+            Path typo = java.nio.file.Files.createDirectories(dir.resolve("cachez"));
+            Path typoConfig = java.nio.file.Files.writeString(dir.resolve("typo.yaml"), java.nio.file.Files
+                    .readString(config).replace("manifest-uri: file://" + h.cacheDir, "manifest-uri: file://" + typo));
+            Run mistyped = ferry("deployer", "--config", typoConfig.toString(), "--once");
+            assertThat(mistyped.exit()).isEqualTo(1);
+            assertThat(mistyped.err()).contains("no binary cache at file://" + typo + " (it has no nix-cache-info)");
+            assertThat(mistyped.out()).doesNotContain("stop ").contains("FAILED");
+            assertThat(ferry("deployer", "status", "--config", typoConfig.toString()).exit()).isEqualTo(1);
+            assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
+            assertThat(h.units()).hasSize(1);
         }
     }
 }

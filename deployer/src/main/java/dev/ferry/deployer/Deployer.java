@@ -1,5 +1,6 @@
 package dev.ferry.deployer;
 
+import dev.ferry.cache.BinaryCache;
 import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestException;
 import dev.ferry.cache.ManifestGeneration;
@@ -126,7 +127,14 @@ public final class Deployer {
                 return Optional.of(newest.get().manifest());
             }
             if (newest.isEmpty() && state.lastApplied() == 0) {
-                return Optional.of(Manifest.empty());
+                // Nothing was ever applied here and there is nothing to apply: change nothing. Tearing down what runs
+                // would be the answer to a mistyped manifest-uri too, which finds no generation either.
+                if (!manifests.storage().exists(BinaryCache.CACHE_INFO_KEY)) {
+                    errors.add("no binary cache at " + manifests.storage().uri() + " (it has no "
+                            + BinaryCache.CACHE_INFO_KEY + "): check ferry.deployer.manifest-uri (a Ferry server's "
+                            + "http(s)://HOST:PORT/cache, or the cache's file:// or s3:// URI); nothing is changed");
+                }
+                return Optional.empty();
             }
             // Generations are never deleted, so fewer than were applied here means the newer ones were removed (a
             // signature proves who wrote a generation, not that it is the newest) or this is another cache: going

@@ -35,6 +35,10 @@ public final class HttpStorage implements Storage {
         if (!"http".equals(parsed.getScheme()) && !"https".equals(parsed.getScheme())) {
             throw new DeployerException("'" + uri + "' is not an http(s):// URL");
         }
+        if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
+            throw new DeployerException("'" + uri + "' has a query or fragment; a Ferry server's cache is read from "
+                    + "http(s)://HOST[:PORT]/cache");
+        }
         return new HttpStorage(parsed);
     }
 

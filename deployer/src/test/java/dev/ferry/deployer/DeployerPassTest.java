@@ -88,6 +88,37 @@ class DeployerPassTest {
         assertThat(deployer.state().lastApplied()).isEqualTo(2);
     }
 
+    @Test
+    void withNothingEverAppliedAndNoGenerationToApplyNothingIsChanged() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.worker("worker", WORKER));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
+        Fakes.FakeNix nix = new Fakes.FakeNix();
+        Deployer.create(settings(), manifests, systemd, caddy, nix, (port, path, timeout, running) -> true,
+                Duration.ZERO, unit -> { }).reconcile();
+        assertThat(systemd.started).singleElement().satisfies(u -> assertThat(u.name()).contains("worker"));
+        // state.json removed ("deleting it is safe"), and the agent restarted with a mistyped manifest-uri.
+        Files.delete(dir.resolve("state").resolve("state.json"));
+        Path typo = Files.createDirectories(dir.resolve("cachez"));
+        Deployer mistyped = Deployer.create(settings(), ManifestStore.create(CacheUri.parse("file://" + typo).open()),
+                systemd, caddy, nix, (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
+
+        Deployer.Report report = mistyped.reconcile();
+
+        assertThat(report.errors()).singleElement().asString().startsWith("no binary cache at file://" + typo
+                + " (it has no nix-cache-info): check ferry.deployer.manifest-uri").endsWith("nothing is changed");
+        assertThat(report.ok()).isFalse();
+        assertThat(systemd.stopped).isEmpty();
+
+        // A real cache that has no generation yet (a new server): nothing to do, and nothing wrong.
+        Files.writeString(typo.resolve("nix-cache-info"), "StoreDir: /nix/store\n");
+        Deployer.Report empty = mistyped.reconcile();
+        assertThat(empty.errors()).isEmpty();
+        assertThat(empty.generation()).isZero();
+        assertThat(empty.steps()).isEmpty();
+        assertThat(systemd.stopped).isEmpty();
+    }
+
     /** A directory cache holding generation 1 with {@code service}, its narinfo standing in for its closure. */
     private ManifestStore cacheWith(Manifest.Service service) throws IOException {
         Path cache = Files.createDirectories(dir.resolve("cache"));
