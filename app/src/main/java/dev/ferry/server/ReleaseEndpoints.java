@@ -100,7 +100,8 @@ final class ReleaseEndpoints {
         try {
             update = builds.manifests.rollback(builds.signingKey, builds.verifier(), to);
         } catch (ManifestException e) {
-            throw Refusal.conflict("cannot roll back to generation " + to + ": it is abandoned or does not verify");
+            // Not trusted, abandoned, or its closures collected since: the store's message names which.
+            throw Refusal.conflict("cannot roll back to generation " + to + ": " + e.getMessage());
         }
         if (update.written()) {
             builds.notifier.written(update.generation().generation());

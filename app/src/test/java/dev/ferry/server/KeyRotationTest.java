@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.builder.Project;
 import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.Compression;
+import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.ManifestVerifier;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.SecretKey;
+import dev.ferry.nix.StorePath;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,6 +63,8 @@ class KeyRotationTest {
         ServerConfig untrusted = rotated(List.of());
         HttpResponse<byte[]> refused = rollbackTo1(untrusted, admin);
         assertThat(refused.statusCode()).as(Http.text(refused)).isEqualTo(409);
+        assertThat(Http.text(refused)).contains("cannot roll back to generation 1: ",
+                "is signed by key 'ops-1', which is not trusted (trusted: ops-2)");
 
         dev.ferry.nix.PublicKey old = dev.ferry.nix.PublicKey.parse(Files.readString(temp.resolve("old.pub")).strip());
         ServerConfig trusting = new ServerConfig(untrusted.dataDir(), untrusted.host(), 0, untrusted.cacheUri(),
@@ -69,6 +73,39 @@ class KeyRotationTest {
         HttpResponse<byte[]> accepted = rollbackTo1(trusting, admin);
         assertThat(accepted.statusCode()).as(Http.text(accepted)).isEqualTo(200); // verified; nothing to change
         assertThat(Http.text(accepted)).contains("\"rolledBackTo\" : 1");
+    }
+
+    @Test
+    void aRollbackToAGenerationWhoseClosureWasCollectedNamesTheMissingPath() throws Exception {
+        Path admin = Files.writeString(temp.resolve("admin"), ADMIN);
+        SecretKey key = SecretKey.generate("ops-1");
+        Path data = temp.resolve("data");
+        Path cacheDir = Files.createDirectories(data.resolve("cache"));
+        CacheUri cache = CacheUri.parse(cacheDir.toUri().toString());
+        StorePath web = StorePath.parse("/nix/store/" + "a".repeat(32) + "-web-1");
+        Path narInfo = Files.writeString(cacheDir.resolve(web.hashPart() + ".narinfo"), "StorePath: " + web + "\n");
+        Manifest.Service service = Manifest.Service.parse("""
+                {"name": "web", "artifact": {"type": "nix-closure", "storePath": "%s"}, "exec": {"command": "web"}}
+                """.formatted(web).getBytes(StandardCharsets.UTF_8), "test");
+        try (Storage storage = cache.open()) {
+            ManifestStore store = ManifestStore.create(storage);
+            ManifestVerifier trusting = ManifestVerifier.trusting(List.of(key.publicKey()));
+            store.update(key, trusting, "v1", m -> new Manifest(m.version(), m.generation(), m.createdAt(),
+                    m.reason(), List.of(service), List.of()));
+            store.update(key, trusting, "gone", m -> new Manifest(m.version(), m.generation(), m.createdAt(),
+                    m.reason(), List.of(), List.of()));
+        }
+        Files.delete(narInfo); // as `ferry cache gc` does once generation 1 is no longer kept
+        Files.createDirectories(data.resolve("keys"));
+        Files.writeString(data.resolve("keys/cache.sec"), key.render());
+        ServerConfig config = new ServerConfig(data, "127.0.0.1", 0, cache, data.resolve("keys/cache.sec"), true,
+                Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE, List.of());
+
+        HttpResponse<byte[]> refused = rollbackTo1(config, admin);
+
+        assertThat(refused.statusCode()).as(Http.text(refused)).isEqualTo(409);
+        assertThat(Http.text(refused)).contains("cannot roll back to generation 1: refusing to write generation 3: a "
+                + "store path has no narinfo in ", web.absolute() + " (services[0] web)");
     }
 
     @Test
