@@ -59,11 +59,18 @@ final class CliNixStore implements NixStore {
         String keys = trustedKeys.stream().map(PublicKey::render).collect(Collectors.joining(" "));
         List<String> failures = new ArrayList<>();
         for (String substituter : substituters) {
+            // nix copy is an "experimental" command: enable it here rather than rely on the host's nix.conf.
+            Command copy = Command.of("nix", "--extra-experimental-features", "nix-command", "copy",
+                    "--from", substituter, path.absolute(), "--option", "trusted-public-keys", keys).timeout(COPY);
             try {
-                // nix copy is an "experimental" command: enable it here rather than rely on the host's nix.conf.
-                runner.run(Command.of("nix", "--extra-experimental-features", "nix-command", "copy",
-                        "--from", substituter, path.absolute(),
-                        "--option", "trusted-public-keys", keys).timeout(COPY));
+                try {
+                    runner.run(copy);
+                } catch (ProcessException e) {
+                    if (!firstContactRace(e)) {
+                        throw e;
+                    }
+                    runner.run(copy); // the other process registered the substituter: this try finds it
+                }
                 return;
             } catch (ProcessException e) {
                 failures.add(substituter + ": " + lastLine(e.getMessage()));
@@ -167,6 +174,17 @@ final class CliNixStore implements NixStore {
 
     private Path profile(String service) {
         return profilesDir.resolve(service);
+    }
+
+    /**
+     * Nix (2.8 at least) races in its narinfo cache ({@code ~/.cache/nix/binary-cache-v6.sqlite}) when processes that
+     * run at once meet a substituter none of them has used before: each registers it, and the losers fail with
+     * "executing SQLite statement 'insert or replace into NARs...': constraint failed". The deployer realises up to
+     * several services at once, so a new host's first pass met it. Once registered, it does not recur.
+     */
+    static boolean firstContactRace(ProcessException e) {
+        String stderr = e.stderr();
+        return stderr.contains("SQLite") && stderr.contains("constraint failed") && stderr.contains("binary-cache-v");
     }
 
     private static String lastLine(String message) {
