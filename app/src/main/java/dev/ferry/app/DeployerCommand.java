@@ -18,12 +18,10 @@ import dev.ferry.process.ProcessRunner;
 import dev.ferry.server.ConfigCheck;
 import dev.ferry.server.DeployerConfig;
 import dev.ferry.server.HostReports;
-import dev.ferry.server.InvalidConfigException;
 import dev.ferry.server.ServerConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -59,10 +57,9 @@ final class DeployerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DeployerConfig dc = load(config);
-        String uri = dc.manifestUri().orElseThrow(() -> new InvalidConfigException("ferry.deployer.manifest-uri",
-                "is required for the agent (file://, s3:// or http(s)://HOST/cache)"));
-        boolean overHttp = uri.startsWith("http://") || uri.startsWith("https://");
-        DeployerSettings settings = dc.settings(uri, List.of(), overHttp ? List.of(uri) : List.of());
+        DeployerSettings settings = dc.agentSettings();
+        String uri = settings.manifestUri();
+        boolean overHttp = DeployerConfig.overHttp(uri);
         Storage storage = overHttp ? HttpStorage.of(uri) : CacheUri.parse(uri).open();
         Optional<String> reportToken = overHttp ? dc.reportTokenFile().map(HostReports::readToken) : Optional.empty();
         PrintWriter out = spec.commandLine().getOut();

@@ -1,7 +1,7 @@
 package dev.ferry.server;
 
 import dev.ferry.builder.PipelineSettings;
-import dev.ferry.deployer.DeployerException;
+import dev.ferry.deployer.DeployerSettings;
 import dev.ferry.nix.SecretKey;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -45,6 +45,12 @@ public final class ConfigCheck {
                          DeployerConfig deployer, LogSettings log) {
         /** The one line {@code check-config} prints for a valid configuration. */
         public String summary() {
+            if (deployer.agent()) {
+                DeployerSettings agent = deployer.agentSettings();
+                return "ferry: configuration is valid for the agent (host " + agent.host() + ", manifests from "
+                        + agent.manifestUri() + ", " + agent.trustedKeys().size() + " trusted key(s), state in "
+                        + agent.stateDir() + ", logs " + log.format().name().toLowerCase(java.util.Locale.ROOT) + ")";
+            }
             return "ferry: configuration is valid (cache " + server.cacheUri() + ", listening on " + server.host()
                     + ":" + server.port() + ", " + builder.projects().size() + " project(s), deployer "
                     + (deployer.enabled() ? "enabled" : "disabled") + ", logs " + log.format().name()
@@ -146,26 +152,20 @@ public final class ConfigCheck {
             pipeline = PipelineSettings.from(server.dataDir(), server.compression(),
                     key -> config.get(key).asString().asOptional());
         } catch (IllegalArgumentException e) {
-            throw named(e.getMessage(), e);
+            throw InvalidConfigException.named(e.getMessage(), "ferry", e);
         }
         DeployerConfig deployer = DeployerConfig.from(config, environment, server.dataDir());
-        try {
-            // The cross-checks of the deployer's own settings, with the co-resident defaults standing in.
+        // The cross-checks of the deployer's own settings: an agent's as `ferry deployer` makes them, else with the
+        // co-resident defaults standing in.
+        if (deployer.agent()) {
+            deployer.agentSettings();
+        } else {
             deployer.settings(server.cacheUri().toString(), List.of(SecretKey.generate("check").publicKey()),
                     List.of("http://" + server.host() + ":" + server.port() + "/cache"));
-        } catch (InvalidConfigException e) {
-            throw e.getCause() instanceof DeployerException d ? named(d.getMessage(), d) : e;
         }
         return new Loaded(server, builder, pipeline, deployer, LogSettings.from(config));
     }
 
-    /** {@code "key: reason"} from another module's exception as an {@link InvalidConfigException}. */
-    private static InvalidConfigException named(String message, RuntimeException cause) {
-        int colon = message.indexOf(": ");
-        return colon > 0 && message.startsWith("ferry.")
-                ? new InvalidConfigException(message.substring(0, colon), message.substring(colon + 2), cause)
-                : new InvalidConfigException("ferry", message, cause);
-    }
 
     /**
      * Removes the value(s) behind {@code key} ({@code ferry.projects[0].name} is {@code ferry.projects.0.name}). A bad

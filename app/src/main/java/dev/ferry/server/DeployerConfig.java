@@ -57,8 +57,28 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
                     stateDir, systemdBus, unitPrefix, portRange[0], portRange[1], caddyAdminUrl, caddyListen,
                     pollInterval, reconcileInterval);
         } catch (DeployerException e) {
-            throw new InvalidConfigException("ferry.deployer", e.getMessage(), e);
+            throw InvalidConfigException.named(e.getMessage(), "ferry.deployer", e);
         }
+    }
+
+    /**
+     * Whether this is an agent's configuration ({@code ferry deployer}): a {@code manifest-uri} and no co-resident
+     * deployer. {@code ferry check-config} then checks it as the agent will use it.
+     */
+    public boolean agent() {
+        return manifestUri.isPresent() && !enabled;
+    }
+
+    /** The agent's settings: no default trusted key; over HTTP, the server's cache is the default substituter. */
+    public DeployerSettings agentSettings() {
+        String uri = manifestUri.orElseThrow(() -> new InvalidConfigException(PREFIX + "manifest-uri",
+                "is required for the agent (file://, s3:// or http(s)://HOST/cache)"));
+        return settings(uri, List.of(), overHttp(uri) ? List.of(uri) : List.of());
+    }
+
+    /** Whether the agent reads a Ferry server ({@code http(s)://HOST/cache}) rather than storage. */
+    public static boolean overHttp(String manifestUri) {
+        return manifestUri.startsWith("http://") || manifestUri.startsWith("https://");
     }
 
     /** Loads the deployer's keys: environment variables first, then {@code file}, then the defaults. */

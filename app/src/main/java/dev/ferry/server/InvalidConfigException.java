@@ -15,6 +15,17 @@ public class InvalidConfigException extends RuntimeException {
         this.reason = reason;
     }
 
+    /**
+     * From another module's {@code "ferry.some.key: reason"} message (the deployer's, the pipeline's): that key and
+     * reason, or {@code fallbackKey} when the message does not start with a key.
+     */
+    public static InvalidConfigException named(String message, String fallbackKey, RuntimeException cause) {
+        int colon = message.indexOf(": ");
+        return colon > 0 && message.startsWith("ferry.") && !message.substring(0, colon).contains(" ")
+                ? new InvalidConfigException(message.substring(0, colon), message.substring(colon + 2), cause)
+                : new InvalidConfigException(fallbackKey, message, cause);
+    }
+
     /** The key (or {@code --config}) the problem is about. */
     public String key() {
         return key;

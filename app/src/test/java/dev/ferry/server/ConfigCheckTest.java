@@ -156,6 +156,33 @@ class ConfigCheckTest {
                 .singleElement().extracting(ConfigCheck.Problem::key).isEqualTo("--config");
     }
 
+    @Test
+    void anAgentsConfigurationIsCheckedAsTheAgentUsesIt() throws IOException {
+        // No trusted key: `ferry deployer` refuses it, so the check does too, naming the key once.
+        assertThat(problems("""
+                ferry:
+                  deployer: {manifest-uri: "http://ferry.example.org:8080/cache", host: web-1}
+                """)).containsExactly("ferry.deployer.trusted-keys: at least one key is needed (name:base64); "
+                + "without one no manifest can be trusted");
+        ConfigCheck.Result valid = check("""
+                ferry:
+                  deployer:
+                    manifest-uri: "http://ferry.example.org:8080/cache"
+                    host: web-1
+                    trusted-keys: ["%s"]
+                    state-dir: /var/lib/ferry-deployer
+                """.formatted(KEY), Map.of("HOME", "/home/ann"));
+        assertThat(valid.problems()).isEmpty();
+        assertThat(valid.orThrow().summary()).isEqualTo("ferry: configuration is valid for the agent (host web-1, "
+                + "manifests from http://ferry.example.org:8080/cache, 1 trusted key(s), state in "
+                + "/var/lib/ferry-deployer, logs text)");
+        // With the co-resident deployer on, it is a server's configuration, whose own key is trusted by default.
+        assertThat(problems("""
+                ferry:
+                  deployer: {enabled: true, manifest-uri: "file:///srv/cache"}
+                """)).isEmpty();
+    }
+
     private static String problemOf(Runnable action) {
         try {
             action.run();
