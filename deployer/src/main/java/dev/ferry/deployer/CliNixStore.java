@@ -81,6 +81,12 @@ final class CliNixStore implements NixStore {
     }
 
     @Override
+    public boolean isExecutable(StorePath path, String program) {
+        Path file = Path.of(program);
+        return Files.isRegularFile(file) && Files.isExecutable(file);
+    }
+
+    @Override
     public void pin(String service, StorePath path, int keep) {
         Path profile = profile(service);
         if (pinned(service).filter(path::equals).isPresent()) {

@@ -173,6 +173,12 @@ final class Executor {
         UnitSpec.requireEnvFile(service, settings);
         StorePath path = service.artifact().storePath();
         nix.realise(path, settings.substituters(), settings.trustedKeys());
+        String program = service.exec().program(path);
+        if (program.startsWith(path.absolute() + "/") && !nix.isExecutable(path, program)) {
+            failed.put(service.name(), a.spec()); // a store path never changes: the next pass would fail the same way
+            throw new DeployerException("exec.command '" + service.exec().command() + "' of service "
+                    + service.name() + " is not in its closure: " + program + " does not exist or is not executable");
+        }
         nix.pin(service.name(), path, settings.keepGenerations());
         boolean http = service.http().isPresent();
         boolean blueGreen = http && service.http().get().internalPort().isEmpty();

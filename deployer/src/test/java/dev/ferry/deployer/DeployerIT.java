@@ -316,6 +316,15 @@ class DeployerIT {
             assertThat(h.units()).hasSize(1).allMatch(Systemd.Unit::active)
                     .allMatch(u -> u.description().contains(w2.absolute()));
 
+            // A command its closure lacks (the site has no bin/run) is named before w2's unit is stopped.
+            h.write("no such command", m -> m.withService(Harness.worker("jobs", site)));
+            assertThat(deployer.reconcile().errors()).containsExactly("jobs: exec.command 'run' of service jobs is "
+                    + "not in its closure: " + site.absolute() + "/bin/run does not exist or is not executable");
+            assertThat(h.units()).hasSize(1).allMatch(Systemd.Unit::active)
+                    .allMatch(u -> u.description().contains(w2.absolute()));
+            h.write("worker 2 again", m -> m.withService(Harness.worker("jobs", w2)));
+            assertThat(deployer.reconcile().errors()).isEmpty();
+
             // A closure deleted locally before its generation arrives is fetched from the substituter.
             StorePath v5 = h.buildService("v5", true);
             h.publish(v5);

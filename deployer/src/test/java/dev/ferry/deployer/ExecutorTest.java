@@ -149,6 +149,29 @@ class ExecutorTest {
         assertThat(systemd.stopped).containsExactly(previous);
     }
 
+    @Test
+    void aCommandTheClosureLacksIsNamedBeforeAnythingIsStoppedAndNotTriedAgain() {
+        Manifest.Service jobs = Harness.worker("jobs", FIXED);
+        String program = jobs.exec().program(FIXED);
+        String previous = "ferry-exec-jobs-g1-aaaa.service";
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Fakes.FakeNix nix = new Fakes.FakeNix();
+        nix.missingPrograms.add(program);
+        Map<String, String> failed = new HashMap<>();
+        Executor executor = new Executor(settings(20000, 29999), systemd, new Fakes.FakeCaddy(), nix, NEVER,
+                Duration.ZERO, unit -> { });
+        Plan plan = new Plan(List.of(new Plan.Activate(jobs, 2, Desired.spec(jobs), List.of(previous))));
+
+        assertThat(executor.execute(plan, failed)).containsExactly(Map.entry("jobs", "exec.command '"
+                + jobs.exec().command() + "' of service jobs is not in its closure: " + program
+                + " does not exist or is not executable"));
+        assertThat(systemd.started).isEmpty();
+        assertThat(systemd.stopped).as("the running version is not stopped for one that cannot start").isEmpty();
+        assertThat(nix.pins).as("nor is its profile moved").isEmpty();
+        assertThat(failed).as("the store path will not change: not tried again").containsEntry("jobs",
+                Desired.spec(jobs));
+    }
+
     private String activateFailing(Fakes.FakeSystemd systemd, DeployerSettings settings, Manifest.Service service,
                                    List<String> previous) {
         return activateFailing(systemd, settings, service, previous, new HashMap<>());

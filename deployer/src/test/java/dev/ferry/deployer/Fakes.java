@@ -115,10 +115,17 @@ final class Fakes {
     /** Every path is valid; pins are remembered per service. */
     static final class FakeNix implements NixStore {
         final Map<String, StorePath> pins = Collections.synchronizedMap(new LinkedHashMap<>());
+        /** Programs (absolute) the fake closures lack; every other one is there. */
+        final java.util.Set<String> missingPrograms = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         @Override
         public boolean isValid(StorePath path) {
             return true;
+        }
+
+        @Override
+        public boolean isExecutable(StorePath path, String program) {
+            return !missingPrograms.contains(program);
         }
 
         @Override
