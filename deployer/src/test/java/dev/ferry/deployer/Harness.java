@@ -64,6 +64,7 @@ final class Harness implements AutoCloseable {
         this.dir = dir;
         this.cacheDir = dir.resolve("cache");
         this.storage = CacheUri.parse("file://" + cacheDir).open();
+        new BinaryCache(storage).ensureCacheInfo(); // a cache as Ferry makes one, even before anything is published
         this.manifests = ManifestStore.create(storage);
         this.stateDir = dir.resolve("state");
         startCaddy();
