@@ -100,9 +100,8 @@ final class WebhookEndpoint implements Handler {
                     project.name()));
             return;
         }
-        BuildStore.Recorded recorded = delivery.id().isPresent()
-                ? builds.queue.submitForDelivery(delivery.forge().id(), delivery.event(), delivery.id().get(), build)
-                : new BuildStore.Recorded(builds.queue.submit(build), true);
+        BuildStore.Recorded recorded = builds.queue.submitForDelivery(delivery.forge().id(), delivery.event(),
+                delivery.id(), build);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("duplicate", !recorded.created());
         answer.put("build", Json.build(recorded.build(), Instant.now()));

@@ -212,6 +212,23 @@ class WebhookTest {
     }
 
     @Test
+    void aMissingOrBadDeliveryIdIsMalformed() {
+        for (Forge forge : Forge.values()) {
+            Map<String, String> headers = new java.util.HashMap<>(headers(forge, "push", "{}".getBytes(
+                    StandardCharsets.UTF_8), SECRET));
+            headers.put(forge.deliveryHeader(), "  ");
+            assertThatThrownBy(() -> delivery(headers)).isInstanceOfSatisfying(WebhookException.class,
+                    e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.MALFORMED))
+                    .hasMessage(forge.deliveryHeader() + " is missing: forges send one with every delivery, and Ferry "
+                            + "needs it to recognise a delivery sent again");
+            headers.remove(forge.deliveryHeader());
+            assertThatThrownBy(() -> delivery(headers)).hasMessageStartingWith(forge.deliveryHeader() + " is missing");
+            headers.put(forge.deliveryHeader(), "a b");
+            assertThatThrownBy(() -> delivery(headers)).hasMessageContaining("is not printable ASCII");
+        }
+    }
+
+    @Test
     void wrongSecretIsUnauthorized() {
         byte[] body = resource("gitea-push.json");
         Delivery delivery = delivery(headers(Forge.GITEA, "push", body, OTHER_SECRET));
