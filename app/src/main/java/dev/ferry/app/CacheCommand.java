@@ -73,7 +73,7 @@ final class CacheCommand {
                 out.flush();
                 CacheGc.Result result = gc.execute(plan);
                 out.println("deleted " + count(result.narInfosDeleted(), "narinfo") + ", "
-                        + count(result.narsDeleted(), "NAR") + ", " + count(result.leftoversDeleted(), "temporary file")
+                        + count(result.narsDeleted(), "NAR") + ", " + count(result.leftoversDeleted(), "unfinished write")
                         + ": " + size(result.bytesFreed()) + " freed");
                 if (result.spared() > 0) {
                     out.println("spared " + result.spared() + " objects that became live after planning");
@@ -91,7 +91,7 @@ final class CacheCommand {
             out.println("keep:   " + count(plan.kept().size(), "store path") + " (the closures of the roots), "
                     + count(plan.keptNars(), "NAR") + ", " + size(plan.keptBytes()));
             out.println("remove: " + count(plan.narInfos().size(), "store path") + ", " + count(plan.nars().size(), "NAR")
-                    + ", " + count(plan.leftovers().size(), "temporary file") + ": " + size(plan.bytesFreed()));
+                    + ", " + count(plan.leftovers().size(), "unfinished write") + ": " + size(plan.bytesFreed()));
             if (verbose) {
                 plan.kept().forEach(p -> out.println("  keep   " + p));
             }
@@ -105,7 +105,7 @@ final class CacheCommand {
                 }
             }
             for (ObjectInfo leftover : plan.leftovers()) {
-                out.println("  remove " + leftover.key() + " (temporary file of an interrupted write, "
+                out.println("  remove " + leftover.key() + " (left by an interrupted write, "
                         + size(leftover.size()) + ")");
             }
         }

@@ -123,7 +123,7 @@ class CacheCommandTest {
         assertThat(dry.exit()).isZero();
         assertThat(dry.out()).contains("keeping manifest generation 2 (the newest) and everything written after",
                 "roots:  1 store path in manifests, 0 pinned, 0 published within the grace period",
-                "keep:   2 store paths", "remove: 1 store path, 1 NAR, 0 temporary files",
+                "keep:   2 store paths", "remove: 1 store path, 1 NAR, 0 unfinished writes",
                 "  remove " + old.absolute(), "dry run: nothing deleted");
         assertThat(storage.list("")).isEqualTo(before);
 

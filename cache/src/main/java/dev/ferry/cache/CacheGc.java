@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * generations, of every pinned path ({@link CachePins}) and of every narinfo written within the grace period (a path
  * published a moment ago, not yet in a manifest). Everything else is collected when older than the grace period:
  * narinfos first, each before the narinfos it references, then NARs that no remaining narinfo points to, then the
- * temporary files of interrupted writes. So the cache is valid at every moment of a collection.
+ * what interrupted writes left (temporary files, incomplete multipart uploads). So the cache is valid at every moment of a collection.
  *
  * <p>{@link #plan} only reads. {@link #execute} plans again just before deleting (reusing the narinfos already read)
  * and deletes only what both plans agree on, so a path that became live in between (a new generation, a pin, a
@@ -111,7 +111,7 @@ public final class CacheGc {
      * @param kept             every store path kept: the closure of the three sets above
      * @param narInfoWaves     narinfos to delete, in waves (see above)
      * @param nars             NAR objects to delete: referenced by no kept narinfo, older than the grace period
-     * @param leftovers        temporary files of interrupted writes, older than the grace period
+     * @param leftovers        what interrupted writes left, older than the grace period
      * @param keptNars         NAR objects kept
      * @param keptBytes        bytes of the narinfos and NARs kept
      * @param warnings         roots or references the cache lacks (it was incomplete before the collection)

@@ -19,14 +19,21 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsRequest;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ListPartsRequest;
+import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -56,6 +63,8 @@ final class S3Storage implements Storage {
     static final String CLAIM_METADATA = "ferry-claim";
     /** Attempts for a conditional create that S3 answers with 409 (a concurrent conditional write was in progress). */
     private static final int CONFLICT_ATTEMPTS = 5;
+    /** Separates the key from the upload id in the name of a leftover (keys never hold a {@code ?}). */
+    private static final String UPLOAD_ID = "?uploadId=";
 
     private final S3Client client;
     private final AwsCredentialsProvider credentials;
@@ -292,6 +301,61 @@ final class S3Storage implements Storage {
         }
         objects.sort(Comparator.comparing(ObjectInfo::key));
         return objects;
+    }
+
+    /**
+     * The multipart uploads never completed nor aborted (a publisher killed mid-NAR: it cannot abort, and S3 keeps
+     * their parts, and bills them, until a lifecycle rule or this removes them), named {@code <key>?uploadId=<id>},
+     * with the size of their parts and the time they were started.
+     */
+    @Override
+    public List<ObjectInfo> leftovers() {
+        List<ObjectInfo> uploads = new ArrayList<>();
+        try {
+            for (ListMultipartUploadsResponse page : client.listMultipartUploadsPaginator(
+                    ListMultipartUploadsRequest.builder().bucket(bucket).maxUploads(pageSize).build())) {
+                for (MultipartUpload upload : page.uploads()) {
+                    if (!ObjectKeys.isValid(upload.key())) {
+                        continue; // another tool's upload: not Ferry's to end
+                    }
+                    long size = 0;
+                    try {
+                        for (ListPartsResponse parts : client.listPartsPaginator(ListPartsRequest.builder()
+                                .bucket(bucket).key(upload.key()).uploadId(upload.uploadId()).build())) {
+                            size += parts.parts().stream().mapToLong(p -> p.size() == null ? 0 : p.size()).sum();
+                        }
+                    } catch (NoSuchUploadException e) {
+                        continue; // completed or aborted since it was listed
+                    }
+                    // A server that gives no time makes the upload look new: never old enough to collect.
+                    uploads.add(new ObjectInfo(upload.key() + UPLOAD_ID + upload.uploadId(), size,
+                            upload.initiated() == null ? java.time.Instant.now() : upload.initiated()));
+                }
+            }
+        } catch (SdkException e) {
+            throw new CacheException("S3 ListMultipartUploads of s3://" + bucket + " failed: " + e.getMessage(), e);
+        }
+        uploads.sort(Comparator.comparing(ObjectInfo::key));
+        return uploads;
+    }
+
+    /** Aborts one of {@link #leftovers()}: its parts are deleted. One already ended is not an error. */
+    @Override
+    public void deleteLeftover(String name) {
+        int at = name.indexOf(UPLOAD_ID);
+        if (at <= 0 || at + UPLOAD_ID.length() == name.length()) {
+            throw new InvalidKeyException("'" + name + "' is not an incomplete multipart upload of " + uri());
+        }
+        String key = name.substring(0, at);
+        ObjectKeys.check(key);
+        try {
+            client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
+                    .uploadId(name.substring(at + UPLOAD_ID.length())).build());
+        } catch (NoSuchUploadException e) {
+            // completed or aborted since it was listed
+        } catch (SdkException e) {
+            throw failure("AbortMultipartUpload", key, e);
+        }
     }
 
     @Override

@@ -64,8 +64,8 @@ public interface Storage extends AutoCloseable {
 
     /**
      * What writes that never completed left behind (a process killed mid-write): invisible to readers, never listed
-     * by {@link #listInfo}, and named by something that is not a key. The directory storage leaves temporary files;
-     * S3 leaves none that Ferry can see this way (an incomplete multipart upload is for a bucket lifecycle rule).
+     * by {@link #listInfo}, and named by something that is not a key: the directory storage's temporary files, S3's
+     * incomplete multipart uploads.
      */
     default List<ObjectInfo> leftovers() {
         return List.of();

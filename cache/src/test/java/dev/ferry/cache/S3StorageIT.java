@@ -73,6 +73,35 @@ class S3StorageIT extends StorageContract {
                 .bucket(storage.bucket()).build()).uploads();
     }
 
+    /** What a publisher killed mid-NAR leaves (it cannot abort): listed as a leftover, with its parts' size. */
+    @Test
+    void anIncompleteMultipartUploadIsALeftoverThatGcCanAbort() {
+        var client = storage.client();
+        String upload = client.createMultipartUpload(b -> b.bucket(storage.bucket()).key("nar/killed.nar.zst"))
+                .uploadId();
+        client.uploadPart(b -> b.bucket(storage.bucket()).key("nar/killed.nar.zst").uploadId(upload).partNumber(1),
+                software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[12345]));
+        // Another tool's upload under a key Ferry never writes is not Ferry's to end.
+        client.createMultipartUpload(b -> b.bucket(storage.bucket()).key("their uploads/x y"));
+
+        List<ObjectInfo> leftovers = storage.leftovers();
+
+        assertThat(leftovers).singleElement().satisfies(l -> {
+            assertThat(l.key()).isEqualTo("nar/killed.nar.zst?uploadId=" + upload);
+            assertThat(l.size()).isEqualTo(12345);
+            assertThat(l.lastModified()).isBetween(java.time.Instant.now().minusSeconds(60), java.time.Instant.now()
+                    .plusSeconds(60));
+        });
+        assertThat(storage.listInfo("")).as("invisible to readers").isEmpty();
+        storage.deleteLeftover(leftovers.getFirst().key());
+        assertThat(storage.leftovers()).isEmpty();
+        assertThat(incompleteUploads(storage)).extracting(MultipartUpload::key).containsExactly("their uploads/x y");
+        storage.deleteLeftover(leftovers.getFirst().key()); // already ended: not an error
+        assertThatThrownBy(() -> storage.deleteLeftover("nar/killed.nar.zst"))
+                .isInstanceOf(InvalidKeyException.class).hasMessageContaining("not an incomplete multipart upload");
+        assertThatThrownBy(() -> storage.deleteLeftover("../x?uploadId=1")).isInstanceOf(InvalidKeyException.class);
+    }
+
     @Test
     void invalidKeysNeverReachTheServer() throws IOException {
         int closedPort = dev.ferry.testkit.TestEnv.freePorts(1)[0];
