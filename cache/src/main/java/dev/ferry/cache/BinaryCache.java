@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 
 /**
  * A Nix binary cache on a {@link Storage}: {@code nix-cache-info}, {@code <hash>.narinfo} and
@@ -76,13 +77,18 @@ public final class BinaryCache {
      * {@code expected} (what the local store recorded), the upload is abandoned and nothing is stored.
      */
     public UploadedNar uploadNar(Path localPath, NarDigest expected, Compression compression) {
+        return uploadNar(localPath, expected, compression, n -> { });
+    }
+
+    /** As {@link #uploadNar(Path, NarDigest, Compression)}, telling {@code streamed} of the NAR bytes as they go. */
+    public UploadedNar uploadNar(Path localPath, NarDigest expected, Compression compression, LongConsumer streamed) {
         String key = narKey(expected.narHash(), compression);
         NarDigest[] actual = new NarDigest[1];
         HashingOutputStream[] file = new HashingOutputStream[1];
         storage.write(key, expected.narSize(), (OutputStream out) -> {
             file[0] = new HashingOutputStream(out);
             try (OutputStream compressed = compression.compress(file[0], expected.narSize())) {
-                actual[0] = NarWriter.write(localPath, compressed);
+                actual[0] = NarWriter.write(localPath, new CountingOutputStream(compressed, streamed));
             } catch (IOException | UncheckedIOException e) {
                 // zstd holds the writer to the recorded size: a longer NAR is refused mid-way, a shorter one when
                 // the stream closes, after the NAR's digest is known and the comparison below can name it.

@@ -35,6 +35,10 @@ public final class Publisher {
         default void failed(PathInfo path, Throwable error) {
         }
 
+        /** {@code narBytes} more of some NAR were written (from the upload threads, in small steps: keep it cheap). */
+        default void streamed(long narBytes) {
+        }
+
         static Listener none() {
             return new Listener() {
             };
@@ -116,7 +120,7 @@ public final class Publisher {
              ExecutorService small = Executors.newVirtualThreadPerTaskExecutor()) {
             // Largest first: the pool takes tasks in submission order.
             for (PathInfo info : plan.toUpload()) {
-                nars.put(info.path(), CompletableFuture.supplyAsync(() -> upload(info), uploads));
+                nars.put(info.path(), CompletableFuture.supplyAsync(() -> upload(info, listener), uploads));
             }
             for (PathInfo info : plan.toUpload()) {
                 narInfoFuture(info, key, planned, nars, narInfos, small, listener, narBytes, fileBytes);
@@ -141,8 +145,8 @@ public final class Publisher {
         return execute(plan(roots), key, listener);
     }
 
-    private BinaryCache.UploadedNar upload(PathInfo info) {
-        return cache.uploadNar(Path.of(info.path().absolute()), info.nar(), compression);
+    private BinaryCache.UploadedNar upload(PathInfo info, Listener listener) {
+        return cache.uploadNar(Path.of(info.path().absolute()), info.nar(), compression, listener::streamed);
     }
 
     /** The future of {@code info}'s narinfo: after its NAR and the narinfos of its planned references. */

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,13 +35,27 @@ class BinaryCacheUploadTest {
         cache = new BinaryCache(storage);
     }
 
+    @Test
+    void aLargeNarIsToldInStepsAsItIsWrittenNotOnlyAtTheEnd() throws Exception {
+        Path big = Files.createDirectories(dir.resolve("big"));
+        Files.write(big.resolve("blob"), new byte[3 * 1024 * 1024 + 17]);
+        NarDigest digest = NarWriter.hash(big);
+        java.util.List<Long> steps = new java.util.ArrayList<>();
+        cache.uploadNar(big, digest, Compression.ZSTD, steps::add);
+        assertThat(steps.stream().mapToLong(Long::longValue).sum()).isEqualTo(digest.narSize());
+        assertThat(steps).hasSizeGreaterThanOrEqualTo(4).allMatch(n -> n <= 1 << 20);
+    }
+
     @ParameterizedTest
     @EnumSource(Compression.class)
     void theStoredNarDecompressesToTheNarOfThePath(Compression compression) throws Exception {
         NarDigest digest = NarWriter.hash(tree);
-        BinaryCache.UploadedNar uploaded = cache.uploadNar(tree, digest, compression);
+        java.util.List<Long> steps = new java.util.ArrayList<>();
+        BinaryCache.UploadedNar uploaded = cache.uploadNar(tree, digest, compression, steps::add);
 
         assertThat(uploaded.nar()).isEqualTo(digest);
+        // The progress of a ferry publish: every NAR byte told as it is written.
+        assertThat(steps.stream().mapToLong(Long::longValue).sum()).isEqualTo(digest.narSize());
         assertThat(uploaded.url()).isEqualTo(BinaryCache.narKey(digest.narHash(), compression));
         byte[] file;
         try (StoredObject object = storage.open(uploaded.url()).orElseThrow()) {
