@@ -37,6 +37,8 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
     public static final String PUBLIC_READ = "ferry.api.public-read";
     public static final String MAX_CONCURRENT_BUILDS = "ferry.builder.max-concurrent-builds";
     public static final String FORK_PULL_REQUESTS = "ferry.webhook.fork-pull-requests";
+    /** The forms of clone URL accepted, for messages. */
+    static final String CLONE_URL_FORMS = "(https://, http://, ssh://, git://, file:// or user@host:path)";
 
     /** The single-valued keys, also settable as plain environment variables ({@code FERRY_ADMIN_TOKEN_FILE}). */
     public static final List<String> KEYS = List.of(WEBHOOK_SECRET_FILE, WEBHOOK_MAX_BODY_SIZE, ADMIN_TOKEN_FILE,
@@ -137,8 +139,7 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
         } catch (java.net.URISyntaxException e) {
             // reported below
         }
-        throw new InvalidConfigException(key, "'" + url + "' is not a clone URL (https://, ssh://, git://, "
-                + "file:// or user@host:path)");
+        throw new InvalidConfigException(key, "'" + url + "' is not a clone URL " + CLONE_URL_FORMS);
     }
 
     private static Optional<String> string(Config config, String key) {

@@ -42,8 +42,8 @@ final class ProjectEndpoints {
         try {
             BuilderSettings.checkCloneUrl("cloneUrl", cloneUrl);
         } catch (InvalidConfigException e) {
-            throw Refusal.badRequest("cloneUrl is not a clone URL (https://, ssh://, git://, file:// or "
-                    + "user@host:path)");
+            // Not the value itself: a URL with a token in it stays out of answers (and of any proxy's log).
+            throw Refusal.badRequest("cloneUrl is not a clone URL " + BuilderSettings.CLONE_URL_FORMS);
         }
         String branch = Json.text(body, "productionBranch").orElse("main");
         if (!validBranch(branch)) {

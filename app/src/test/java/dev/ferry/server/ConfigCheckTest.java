@@ -118,8 +118,8 @@ class ConfigCheckTest {
                 "ferry.builder.max-concurrent-builds: '0' is not a number from 1 to 64",
                 "ferry.projects[0].name: 'Web' must be lower-case letters, digits and '-', starting with a letter or "
                         + "digit, at most 40 characters",
-                "ferry.projects[1].clone-url: 'not a url' is not a clone URL (https://, ssh://, git://, file:// or "
-                        + "user@host:path)",
+                "ferry.projects[1].clone-url: 'not a url' is not a clone URL (https://, http://, ssh://, git://, "
+                        + "file:// or user@host:path)",
                 "ferry.builder.nix-timeout: 'forever' is not a positive duration (90s, 30m, 2h)",
                 "ferry.deployer.port-range: port range 9-1 is not a range of ports (1-65535)",
                 "ferry.deployer.reconcile-interval: must be positive",
