@@ -55,6 +55,17 @@ final class AccessToken {
         return presented.isPresent() && MessageDigest.isEqual(digest, digest(presented.get()));
     }
 
+    /**
+     * Refuses ({@code 401}) unless {@code presented} is this token, saying whether a token came and was wrong or none
+     * came: "the admin token is required (HOW)" or "the token presented is not the admin token".
+     */
+    void require(Optional<String> presented, String what, String how) {
+        if (!matches(presented)) {
+            throw Refusal.unauthorized(presented.isPresent() ? "the token presented is not the " + what + " token"
+                    : "the " + what + " token is required (" + how + ")");
+        }
+    }
+
     /** The token of an {@code Authorization: Bearer TOKEN} header value. */
     static Optional<String> bearer(String authorization) {
         int space = authorization.indexOf(' ');

@@ -50,10 +50,7 @@ final class AdminAuth {
             throw Refusal.forbidden("the API is disabled on this server (no ferry.admin-token-file)");
         }
         Optional<String> bearer = request.headers().first(HeaderNames.AUTHORIZATION).flatMap(AccessToken::bearer);
-        if (!token.get().matches(bearer)) {
-            throw Refusal.unauthorized(bearer.isPresent() ? "the bearer token is not the admin token"
-                    : "the admin token is required (Authorization: Bearer TOKEN)");
-        }
+        token.get().require(bearer, "admin", "Authorization: Bearer TOKEN");
     }
 
     @Override

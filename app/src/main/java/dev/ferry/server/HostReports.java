@@ -60,9 +60,7 @@ public final class HostReports {
         if (token.isEmpty()) {
             throw Refusal.forbidden("host reports are disabled on this server (no ferry.deployer.report-token-file)");
         }
-        if (!token.get().matches(authorization.flatMap(AccessToken::bearer))) {
-            throw Refusal.unauthorized("the report token is required (Authorization: Bearer TOKEN)");
-        }
+        token.get().require(authorization.flatMap(AccessToken::bearer), "report", "Authorization: Bearer TOKEN");
     }
 
     /** Checks the report's shape (400 naming the problem) and keeps it as {@code host}'s last, stamped now. */

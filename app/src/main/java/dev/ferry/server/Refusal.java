@@ -28,11 +28,6 @@ final class Refusal extends RuntimeException {
         return new Refusal(Reason.BAD_REQUEST, publicMessage);
     }
 
-    static Refusal unauthorized() {
-        return new Refusal(Reason.UNAUTHORIZED, "an upload token is required (Authorization: Bearer TOKEN, "
-                + "or Basic with the token as password)");
-    }
-
     static Refusal unauthorized(String publicMessage) {
         return new Refusal(Reason.UNAUTHORIZED, publicMessage);
     }

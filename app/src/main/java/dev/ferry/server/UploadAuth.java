@@ -46,9 +46,8 @@ final class UploadAuth {
         if (token.isEmpty()) {
             throw Refusal.uploadsDisabled();
         }
-        if (!token.get().matches(authorization.flatMap(UploadAuth::presentedToken))) {
-            throw Refusal.unauthorized();
-        }
+        token.get().require(authorization.flatMap(UploadAuth::presentedToken), "upload",
+                "Authorization: Bearer TOKEN, or Basic with the token as password, as Nix sends from a netrc file");
     }
 
     /** The token in an Authorization header value: a Bearer token, or the password of Basic credentials. */

@@ -389,7 +389,7 @@ class BuildsRoutesTest {
         assertThat(api("GET", "/v1/builds", "").statusCode()).isEqualTo(401);
         HttpResponse<byte[]> wrong = api("GET", "/v1/projects", "", "Authorization", "Bearer wrong-token-0123456789");
         assertThat(wrong.statusCode()).isEqualTo(401);
-        assertThat(Http.text(wrong)).startsWith("the bearer token is not the admin token");
+        assertThat(Http.text(wrong)).startsWith("the token presented is not the admin token");
         assertThat(Http.text(api("GET", "/v1/builds", ""))).startsWith("the admin token is required");
         assertThat(api("GET", "/v1/projects", "", "Authorization", "Basic " + ADMIN).statusCode()).isEqualTo(401);
         assertThat(admin("GET", "/v1/projects", "").statusCode()).isEqualTo(200);

@@ -47,6 +47,13 @@ class UploadAuthTest {
             assertThatThrownBy(() -> auth.check(wrong)).isInstanceOfSatisfying(Refusal.class,
                     r -> assertThat(r.reason()).isEqualTo(Refusal.Reason.UNAUTHORIZED));
         }
+        // A wrong token is told from a missing one (and neither message holds either token).
+        assertThatThrownBy(() -> auth.check(Optional.of("Bearer wrong-token-0123456789")))
+                .hasMessage("the token presented is not the upload token");
+        assertThatThrownBy(() -> auth.check(Optional.of(basic("nix:wrong-token-0123456789"))))
+                .hasMessage("the token presented is not the upload token");
+        assertThatThrownBy(() -> auth.check(Optional.empty())).hasMessage("the upload token is required "
+                + "(Authorization: Bearer TOKEN, or Basic with the token as password, as Nix sends from a netrc file)");
     }
 
     @Test
