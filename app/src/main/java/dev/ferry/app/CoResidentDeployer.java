@@ -59,6 +59,7 @@ public final class CoResidentDeployer {
             systemd.close();
         };
         return new Started("ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
-                + "*, Caddy " + settings.caddyAdminUrl() + ")", stop);
+                + "*, routes on Caddy's " + settings.caddyListen() + ", admin API " + settings.caddyAdminUrl() + ")",
+                stop);
     }
 }
