@@ -331,8 +331,14 @@ public final class BuildQueue implements AutoCloseable {
                 if (record.action() == BuildRecord.Action.TEARDOWN) {
                     // The deployment's row holds what a teardown needs: the project need not be configured any more.
                     context.enter(Phase.RELEASE);
-                    generation = pipeline.teardown(new TeardownRequest(record.project(), record.ref(),
-                            projects.apply(record.project()), teardownCheck(record)));
+                    TeardownRequest teardown = new TeardownRequest(record.project(), record.ref(),
+                            projects.apply(record.project()), teardownCheck(record));
+                    generation = pipeline.teardown(teardown);
+                    line(log, generation.isPresent()
+                            ? "ferry: removed deployment " + teardown.deployment() + ": generation "
+                            + generation.getAsLong() + " no longer runs it"
+                            : "ferry: nothing to remove: no deployment " + teardown.deployment() + " of "
+                            + record.ref().describe() + " is in the manifest; no generation written");
                 } else {
                     Project project = projects.apply(record.project()).orElseThrow(() -> new BuildFailedException(
                             "project " + record.project() + " is not configured any more"));

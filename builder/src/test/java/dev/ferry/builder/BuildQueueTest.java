@@ -512,7 +512,21 @@ class BuildQueueTest {
         assertThat(pipeline.tornDown).containsExactly("gone-pr-3");
         assertThat(Files.readString(queue.logFile(teardown.id())))
                 .startsWith("ferry: teardown " + teardown.id() + " of gone pull request #3 (branch topic)\n")
+                .contains("ferry: removed deployment gone-pr-3: generation 1 no longer runs it\n")
                 .endsWith("ferry: succeeded\n");
+    }
+
+    @Test
+    void aTeardownThatFindsNothingDeployedSaysSoInItsLog() throws Exception {
+        FakePipeline pipeline = new FakePipeline(0, 0);
+        pipeline.nothingDeployed = true;
+        start(pipeline, 1);
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", new BuildRef.Branch("old"),
+                BuildRecord.Trigger.API));
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(get(teardown.id()).generation()).isEmpty();
+        assertThat(Files.readString(queue.logFile(teardown.id()))).contains("ferry: nothing to remove: no deployment "
+                + "shop-old of branch old is in the manifest; no generation written\n");
     }
 
     @Test

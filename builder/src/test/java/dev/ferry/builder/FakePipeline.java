@@ -72,12 +72,18 @@ class FakePipeline implements BuildPipeline {
                 OptionalLong.of(generation.incrementAndGet()));
     }
 
+    /** Teardowns find no deployment of their ref: nothing is written. */
+    volatile boolean nothingDeployed;
+
     @Override
     public OptionalLong teardown(TeardownRequest request) {
         if (!stillAt.isEmpty()) {
             throw new StaleRequestException("not torn down: the branch still exists at " + stillAt, stillAt);
         }
         teardowns.add(request);
+        if (nothingDeployed) {
+            return OptionalLong.empty();
+        }
         tornDown.add(request.deployment());
         return OptionalLong.of(generation.incrementAndGet());
     }
