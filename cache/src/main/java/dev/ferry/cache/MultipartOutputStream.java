@@ -267,7 +267,7 @@ final class MultipartOutputStream extends OutputStream {
             uploadId = client.createMultipartUpload(CreateMultipartUploadRequest.builder()
                     .bucket(bucket).key(key).checksumAlgorithm(ChecksumAlgorithm.CRC32).build()).uploadId();
         } catch (SdkException e) {
-            throw new CacheException("S3 CreateMultipartUpload of " + location + " failed: " + e.getMessage(), e);
+            throw new CacheException("S3 CreateMultipartUpload of " + location + " failed: " + S3Storage.reason(e), e);
         }
     }
 
@@ -281,7 +281,7 @@ final class MultipartOutputStream extends OutputStream {
                     .checksumCRC32(response.checksumCRC32()).build();
         } catch (SdkException e) {
             throw new CacheException("S3 UploadPart " + partNumber + " of " + location + " (upload " + uploadId
-                    + ") failed: " + e.getMessage(), e);
+                    + ") failed: " + S3Storage.reason(e), e);
         }
     }
 
@@ -292,7 +292,7 @@ final class MultipartOutputStream extends OutputStream {
                     .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build());
         } catch (SdkException e) {
             throw new CacheException("S3 CompleteMultipartUpload of " + location + " (upload " + uploadId
-                    + ", " + parts.size() + " parts) failed: " + e.getMessage(), e);
+                    + ", " + parts.size() + " parts) failed: " + S3Storage.reason(e), e);
         }
     }
 
@@ -301,7 +301,7 @@ final class MultipartOutputStream extends OutputStream {
             client.putObject(PutObjectRequest.builder().bucket(bucket).key(key).contentLength((long) length).build(),
                     body(buffer, length));
         } catch (SdkException e) {
-            throw new CacheException("S3 PutObject of " + location + " failed: " + e.getMessage(), e);
+            throw new CacheException("S3 PutObject of " + location + " failed: " + S3Storage.reason(e), e);
         }
     }
 

@@ -14,6 +14,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -297,7 +298,7 @@ final class S3Storage implements Storage {
             }
         } catch (SdkException e) {
             throw new CacheException("S3 ListObjectsV2 of s3://" + bucket + "/" + prefix + "* failed: "
-                    + e.getMessage(), e);
+                    + reason(e), e);
         }
         objects.sort(Comparator.comparing(ObjectInfo::key));
         return objects;
@@ -333,7 +334,7 @@ final class S3Storage implements Storage {
                 }
             }
         } catch (SdkException e) {
-            throw new CacheException("S3 ListMultipartUploads of s3://" + bucket + " failed: " + e.getMessage(), e);
+            throw new CacheException("S3 ListMultipartUploads of s3://" + bucket + " failed: " + reason(e), e);
         }
         uploads.sort(Comparator.comparing(ObjectInfo::key));
         return uploads;
@@ -378,8 +379,21 @@ final class S3Storage implements Storage {
         return "s3://" + bucket + "/" + key;
     }
 
+    /**
+     * The SDK's message, except when no credentials were found: the SDK then lists every provider of its chain (about
+     * 1.5 KB); this names what to set instead.
+     */
+    static String reason(SdkException e) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof SdkClientException && message.startsWith("Unable to load credentials")) {
+            return "no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or "
+                    + "profile=NAME in the cache URI (the AWS SDK's default chain found none; docs/storage.md)";
+        }
+        return message;
+    }
+
     private CacheException failure(String operation, String key, SdkException e) {
-        return new CacheException("S3 " + operation + " of " + location(key) + " failed: " + e.getMessage(), e);
+        return new CacheException("S3 " + operation + " of " + location(key) + " failed: " + reason(e), e);
     }
 
     private void pause(Duration duration, String key, S3Exception cause) {

@@ -57,4 +57,16 @@ class S3StorageTest {
                     .hasMessageContaining("ferry-cache");
         }
     }
+
+    @Test
+    void noCredentialsIsOneLineNamingWhatToSetNotTheSdksChain() {
+        // What the SDK's default chain says when it finds nothing (trimmed: it lists every provider it tried).
+        var none = software.amazon.awssdk.core.exception.SdkClientException.create("Unable to load credentials from "
+                + "any of the providers in the chain AwsCredentialsProviderChain(credentialsProviders=[...]) : [...]");
+        assertThat(S3Storage.reason(none)).isEqualTo("no S3 credentials found: set AWS_ACCESS_KEY_ID and "
+                + "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or profile=NAME in the cache URI (the AWS SDK's default chain "
+                + "found none; docs/storage.md)");
+        var other = software.amazon.awssdk.core.exception.SdkClientException.create("Unable to execute HTTP request");
+        assertThat(S3Storage.reason(other)).isEqualTo("Unable to execute HTTP request");
+    }
 }
