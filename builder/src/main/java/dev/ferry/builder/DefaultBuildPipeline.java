@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 /** The build pipeline: fetch, eval, build, publish, release (see {@code docs/project-config.md}). */
 final class DefaultBuildPipeline implements BuildPipeline {
@@ -233,8 +234,17 @@ final class DefaultBuildPipeline implements BuildPipeline {
                     }
                 }
             }
+            UnaryOperator<Manifest> change = release.change(owned);
             ManifestStore.Update update = manifests.update(key, trusted, "build " + request.buildId() + ": "
-                    + release.deployment() + " at " + request.commit(), release.change(owned));
+                    + release.deployment() + " at " + request.commit(), base -> {
+                        release.clash(base, owned).ifPresent(c -> {
+                            throw new BuildFailedException("the route " + c.route() + " of " + c.entry()
+                                    + " is already served by " + c.holder() + holderOf(c.holder()) + ": a domain "
+                                    + "and path route to one service (check customDomain in the Ferry config); "
+                                    + "nothing was released");
+                        });
+                        return change.apply(base);
+                    });
             long generation = update.written() ? update.generation().generation()
                     : previous.map(Deployment::generation).orElse(update.generation().generation());
             List<String> services = release.services().stream().map(s -> s.name()).toList();
@@ -246,6 +256,13 @@ final class DefaultBuildPipeline implements BuildPipeline {
         } finally {
             releases.unlock();
         }
+    }
+
+    /** " (deployment D: project P, branch B)", or how an entry no build made got there. */
+    private String holderOf(String entry) {
+        return deployments.all().stream().filter(d -> owned(d).contains(entry)).findFirst()
+                .map(d -> ", of deployment " + d.name() + " (project " + d.project() + ", " + d.ref().describe() + ")")
+                .orElse(", which no build of this server deployed (written with ferry manifest set-service?)");
     }
 
     /** Every program a service runs exists in its package's output and is executable. */

@@ -120,6 +120,38 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
      * The change: removes {@code previous} (the names the deployment owned, as recorded; an entry already gone is
      * skipped) and puts this release's entries in. Pure, as {@code ManifestStore.update} requires.
      */
+    /** A route ({@code domain + path}) of entry {@code entry} of this release that {@code holder} already serves. */
+    record Clash(String route, String entry, String holder) {
+    }
+
+    /**
+     * The first route of this release that an entry of {@code base} it does not replace ({@code previous} are its
+     * own) already serves: the manifest would refuse it, in its own terms ({@code services[2].http: ...}).
+     */
+    Optional<Clash> clash(Manifest base, Set<String> previous) {
+        Map<String, String> taken = new java.util.HashMap<>();
+        for (Manifest.Service s : base.services()) {
+            if (!previous.contains(s.name())) {
+                s.http().ifPresent(h -> h.domains().forEach(d -> taken.putIfAbsent(d + h.path(), s.name())));
+            }
+        }
+        for (Manifest.Site s : base.sites()) {
+            if (!previous.contains(s.name())) {
+                s.http().domains().forEach(d -> taken.putIfAbsent(d + s.http().path(), s.name()));
+            }
+        }
+        List<Clash> clashes = new ArrayList<>();
+        for (Manifest.Service s : services) {
+            s.http().ifPresent(h -> h.domains().stream().filter(d -> taken.containsKey(d + h.path()))
+                    .forEach(d -> clashes.add(new Clash(d + h.path(), s.name(), taken.get(d + h.path())))));
+        }
+        for (Manifest.Site s : sites) {
+            s.http().domains().stream().filter(d -> taken.containsKey(d + s.http().path()))
+                    .forEach(d -> clashes.add(new Clash(d + s.http().path(), s.name(), taken.get(d + s.http().path()))));
+        }
+        return clashes.stream().findFirst();
+    }
+
     UnaryOperator<Manifest> change(Set<String> previous) {
         return base -> {
             Manifest m = remove(base, previous);

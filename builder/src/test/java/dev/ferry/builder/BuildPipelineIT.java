@@ -390,6 +390,24 @@ class BuildPipelineIT {
     }
 
     @Test
+    void aCustomDomainAnotherProjectServesIsRefusedNamingThatDeploymentAndNothingIsWritten() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        // Another project of the same flake: its production branch asks for the same custom domains.
+        Project copy = new Project("hello-copy", repo.url(), "main");
+
+        assertThatThrownBy(() -> pipeline.build(new BuildRequest(++buildIds, copy, new BuildRef.Branch("main"), main,
+                BuildRequest.CommitCheck.AS_GIVEN), new RecordingContext()))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("the route hello.example.org/ of hello-copy-main-web is already served by hello-main-web, "
+                        + "of deployment hello-main (project hello, branch main): a domain and path route to one "
+                        + "service (check customDomain in the Ferry config); nothing was released");
+        assertThat(manifests.top()).isEqualTo(1);
+        assertThat(deployments.all()).extracting(Deployment::name).containsExactly("hello-main");
+    }
+
+    @Test
     void aBranchWhoseNameMakesProductionsDeploymentNameNeitherReplacesNorTearsItDown() {
         String main = repo.writeExample().commit("hello 1.0.0");
         repo.push("refs/heads/main");

@@ -53,6 +53,23 @@ class ReleaseTest {
     }
 
     @Test
+    void aRouteAnotherEntryServesIsAClashNamingBothButItsOwnPreviousEntriesAreNot() {
+        Release release = plan(new BuildRef.Branch("main"), WEB_AND_DOCS);
+        Release other = Release.plan(new Project("shop", "https://forge.example/shop.git", "main"),
+                new BuildRef.Branch("main"), COMMIT, config("""
+                        {'sites': {'docs': {'package': 'docs', 'customDomain': 'docs.example.org'}}}
+                        """), Map.of("docs", DOCS), "ferry.example.org");
+        Manifest base = other.change(Set.of()).apply(Manifest.empty());
+
+        assertThat(release.clash(base, Set.of())).contains(new Release.Clash("docs.example.org/", "app-main-docs",
+                "shop-main-docs"));
+        // The release's own earlier entries are replaced, not clashed with.
+        assertThat(release.clash(release.change(Set.of()).apply(Manifest.empty()), Set.copyOf(release.names())))
+                .isEmpty();
+        assertThat(other.clash(base, Set.of("shop-main-docs"))).isEmpty();
+    }
+
+    @Test
     void customDomainsAreForTheProductionBranchOnly() {
         Release feature = plan(new BuildRef.Branch("feature/x"), WEB_AND_DOCS);
         assertThat(feature.domains()).containsExactly("app-feature-x-web.ferry.example.org",
