@@ -3,7 +3,9 @@ package dev.ferry.server;
 /**
  * A request the server refuses: a reason (mapped to a status by {@link ErrorResponses}) and a short message written
  * for the client. The message is built by the server from request data it has validated, never from an internal
- * exception, so it cannot leak paths or secrets.
+ * exception, so it cannot leak paths or secrets. One exception, on the admin API only: a refused rollback carries the
+ * manifest store's own message, written for users (generation numbers, key names, store paths and the cache's URI,
+ * which never holds credentials).
  */
 final class Refusal extends RuntimeException {
     enum Reason { BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, TOO_LARGE, UNPROCESSABLE }

@@ -101,7 +101,8 @@ final class ReleaseEndpoints {
             update = builds.manifests.rollback(builds.signingKey, builds.verifier(), to);
         } catch (ManifestException e) {
             // Not trusted, abandoned, or its closures collected since: the store's message names which.
-            throw Refusal.conflict("cannot roll back to generation " + to + ": " + e.getMessage());
+            throw Refusal.conflict(e.getMessage().startsWith("cannot roll back") ? e.getMessage()
+                    : "cannot roll back to generation " + to + ": " + e.getMessage());
         }
         if (update.written()) {
             builds.notifier.written(update.generation().generation());

@@ -109,6 +109,25 @@ class KeyRotationTest {
     }
 
     @Test
+    void aRollbackToAnAbandonedGenerationSaysSoOnce() throws Exception {
+        Path admin = Files.writeString(temp.resolve("admin"), ADMIN);
+        ServerConfig config = rotated(List.of());
+        // The tombstone a writer leaves for a generation whose claimer never committed it (ManifestStore).
+        Files.writeString(config.dataDir().resolve("cache/manifests/manifest-2.json"),
+                "{\n  \"abandoned\": true,\n  \"generation\": 2\n}\n");
+        BuilderSettings settings = new BuilderSettings(List.of(), Optional.empty(), 4096, Optional.of(admin), false, 1,
+                false);
+        try (FerryServer server = FerryServer.start(config, Optional.of(settings), resources -> new NoPipeline())) {
+            HttpResponse<byte[]> refused = Http.send("POST", java.net.URI.create(server.url() + "/v1/rollback"),
+                    "{\"generation\": 2}".getBytes(StandardCharsets.UTF_8), "Authorization", "Bearer " + ADMIN,
+                    "Content-Type", "application/json");
+            assertThat(refused.statusCode()).as(Http.text(refused)).isEqualTo(409);
+            assertThat(Http.text(refused)).startsWith("cannot roll back to generation 2: it was abandoned by a writer "
+                    + "that did not finish").doesNotContain("generation 2: cannot");
+        }
+    }
+
+    @Test
     void trustedKeysAreReadAsAListOrOneStringAndABadOneIsNamed() throws Exception {
         String a = SecretKey.generate("ops-1").publicKey().render();
         String b = SecretKey.generate("ops-2").publicKey().render();
