@@ -237,13 +237,14 @@ final class DefaultBuildPipeline implements BuildPipeline {
             UnaryOperator<Manifest> change = release.change(owned);
             ManifestStore.Update update = manifests.update(key, trusted, "build " + request.buildId() + ": "
                     + release.deployment() + " at " + request.commit(), base -> {
-                        release.clash(base, owned).ifPresent(c -> {
+                        Manifest after = change.apply(base);
+                        release.clash(after).ifPresent(c -> {
                             throw new BuildFailedException("the route " + c.route() + " of " + c.entry()
                                     + " is already served by " + c.holder() + holderOf(c.holder()) + ": a domain "
                                     + "and path route to one service (check customDomain in the Ferry config); "
                                     + "nothing was released");
                         });
-                        return change.apply(base);
+                        return after;
                     });
             long generation = update.written() ? update.generation().generation()
                     : previous.map(Deployment::generation).orElse(update.generation().generation());
@@ -258,7 +259,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
         }
     }
 
-    /** " (deployment D: project P, branch B)", or how an entry no build made got there. */
+    /** ", of deployment D (project P, branch B)", or how an entry no build made got there. */
     private String holderOf(String entry) {
         return deployments.all().stream().filter(d -> owned(d).contains(entry)).findFirst()
                 .map(d -> ", of deployment " + d.name() + " (project " + d.project() + ", " + d.ref().describe() + ")")

@@ -116,27 +116,28 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
         return names;
     }
 
-    /**
-     * The change: removes {@code previous} (the names the deployment owned, as recorded; an entry already gone is
-     * skipped) and puts this release's entries in. Pure, as {@code ManifestStore.update} requires.
-     */
     /** A route ({@code domain + path}) of entry {@code entry} of this release that {@code holder} already serves. */
     record Clash(String route, String entry, String holder) {
     }
 
     /**
-     * The first route of this release that an entry of {@code base} it does not replace ({@code previous} are its
-     * own) already serves: the manifest would refuse it, in its own terms ({@code services[2].http: ...}).
+     * The first route of this release that another entry of {@code after} (the manifest {@link #change} made) serves
+     * too: the manifest's own rule would refuse it, in its terms ({@code services[2].http: ...}). Checked on the
+     * result, so entries the change replaced (its own, and any of the same name) never clash.
      */
-    Optional<Clash> clash(Manifest base, Set<String> previous) {
+    Optional<Clash> clash(Manifest after) {
+        Set<String> ourServices = new java.util.HashSet<>();
+        services.forEach(s -> ourServices.add(s.name()));
+        Set<String> ourSites = new java.util.HashSet<>();
+        sites.forEach(s -> ourSites.add(s.name()));
         Map<String, String> taken = new java.util.HashMap<>();
-        for (Manifest.Service s : base.services()) {
-            if (!previous.contains(s.name())) {
+        for (Manifest.Service s : after.services()) {
+            if (!ourServices.contains(s.name())) {
                 s.http().ifPresent(h -> h.domains().forEach(d -> taken.putIfAbsent(d + h.path(), s.name())));
             }
         }
-        for (Manifest.Site s : base.sites()) {
-            if (!previous.contains(s.name())) {
+        for (Manifest.Site s : after.sites()) {
+            if (!ourSites.contains(s.name())) {
                 s.http().domains().forEach(d -> taken.putIfAbsent(d + s.http().path(), s.name()));
             }
         }
@@ -152,6 +153,10 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
         return clashes.stream().findFirst();
     }
 
+    /**
+     * The change: removes {@code previous} (the names the deployment owned, as recorded; an entry already gone is
+     * skipped) and puts this release's entries in. Pure, as {@code ManifestStore.update} requires.
+     */
     UnaryOperator<Manifest> change(Set<String> previous) {
         return base -> {
             Manifest m = remove(base, previous);
