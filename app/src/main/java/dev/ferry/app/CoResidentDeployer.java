@@ -59,7 +59,8 @@ public final class CoResidentDeployer {
             systemd.close();
         };
         return new Started("ferry: deployer enabled for host " + settings.host() + " (units " + settings.unitPrefix()
-                + "*, routes on Caddy's " + settings.caddyListen() + ", admin API " + settings.caddyAdminUrl() + ")",
+                + "*, routes in Caddy's server 'ferry', created on " + settings.caddyListen() + " if missing, admin API "
+                + settings.caddyAdminUrl() + ")",
                 stop);
     }
 }

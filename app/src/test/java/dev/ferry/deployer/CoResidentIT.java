@@ -50,7 +50,8 @@ class CoResidentIT {
             DeployerConfig deployer = DeployerConfig.load(Optional.empty(), environment, config.dataDir());
             try (FerryServer server = FerryServer.start(config)) {
                 assertThat(CoResidentDeployer.start(server, config, deployer)).contains("deployer enabled for host",
-                        "routes on Caddy's " + s.caddyListen() + ", admin API " + s.caddyAdminUrl());
+                        "routes in Caddy's server 'ferry', created on " + s.caddyListen() + " if missing, admin API "
+                        + s.caddyAdminUrl());
                 Thread.sleep(500); // the first pass (nothing to do) and the watcher's first look
                 long written = System.nanoTime();
                 h.write("v1", m -> m.withService(Harness.service("web", v1, "web.test")));

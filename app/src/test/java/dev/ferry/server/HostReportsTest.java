@@ -86,7 +86,11 @@ class HostReportsTest {
     void withoutOrWithAWrongTokenTheReportIsRefusedAndNothingIsListed() throws Exception {
         server.deployer().acceptReports(HostReports.token(TOKEN, clock));
         assertThat(post("edge-1", REPORT).statusCode()).isEqualTo(401);
+        assertThat(Http.text(post("edge-1", REPORT))).startsWith("the report token is required (Authorization: "
+                + "Bearer TOKEN)");
         assertThat(post("edge-1", REPORT, Http.bearer(TOKEN + "x")).statusCode()).isEqualTo(401);
+        assertThat(Http.text(post("edge-1", REPORT, Http.bearer(TOKEN + "x"))))
+                .startsWith("the token presented is not the report token");
         assertThat(post("edge-1", REPORT, Http.basic("agent", TOKEN)).statusCode()).isEqualTo(401);
         assertThat(hosts().path("hosts")).isEmpty();
     }

@@ -337,8 +337,10 @@ public final class BuildQueue implements AutoCloseable {
                     line(log, generation.isPresent()
                             ? "ferry: removed deployment " + teardown.deployment() + ": generation "
                             + generation.getAsLong() + " no longer runs it"
-                            : "ferry: nothing to remove: no deployment " + teardown.deployment() + " of "
-                            + record.ref().describe() + " is in the manifest; no generation written");
+                            : "ferry: nothing removed: no deployment " + teardown.deployment() + " of "
+                            + record.ref().describe() + " runs in the manifest (none is recorded, another ref owns "
+                            + "that name, or its entries were already gone; see the server log); no generation "
+                            + "written");
                 } else {
                     Project project = projects.apply(record.project()).orElseThrow(() -> new BuildFailedException(
                             "project " + record.project() + " is not configured any more"));
