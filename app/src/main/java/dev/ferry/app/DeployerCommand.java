@@ -47,16 +47,19 @@ final class DeployerCommand implements Callable<Integer> {
     @Option(names = "--once", description = "Converge once and exit: 0 if everything converged, 1 if anything failed.")
     boolean once;
 
-    /** The deployer's settings, after the whole configuration passed the check of {@code ferry check-config}. */
-    static DeployerConfig load(Optional<Path> config) {
-        ConfigCheck.Loaded loaded = ConfigCheck.check(config, ServerConfig.Environment.current()).orThrow();
+    /**
+     * The deployer's settings, after the whole configuration passed the check of {@code ferry check-config}: as an
+     * agent's to run one, as either kind for {@code status} and {@code rollback} (a co-resident deployer's too).
+     */
+    static DeployerConfig load(Optional<Path> config, ConfigCheck.Use use) {
+        ConfigCheck.Loaded loaded = ConfigCheck.check(config, ServerConfig.Environment.current(), use).orThrow();
         Logs.configure(loaded.log());
         return loaded.deployer();
     }
 
     @Override
     public Integer call() {
-        DeployerConfig dc = load(config);
+        DeployerConfig dc = load(config, ConfigCheck.Use.AGENT);
         DeployerSettings settings = dc.agentSettings();
         String uri = settings.manifestUri();
         boolean overHttp = DeployerConfig.overHttp(uri);
@@ -114,7 +117,7 @@ final class DeployerCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            DeployerConfig dc = load(config);
+            DeployerConfig dc = load(config, ConfigCheck.Use.EITHER);
             DeployerState state = DeployerState.read(dc.stateDir());
             PrintWriter out = spec.commandLine().getOut();
             out.println("generation " + state.lastApplied() + " (state in " + dc.stateDir() + ")");
@@ -150,7 +153,7 @@ final class DeployerCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            DeployerConfig dc = load(config);
+            DeployerConfig dc = load(config, ConfigCheck.Use.EITHER);
             LocalPins.Pin pin = LocalPins.rollback(dc.stateDir(), NixStore.cli(ProcessRunner.local(), dc.profilesDir()),
                     service);
             spec.commandLine().getOut().println("ferry: " + service + " rolled back to " + pin.path()

@@ -35,7 +35,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ConfigCheck.Result checked = ConfigCheck.check(config, ServerConfig.Environment.current());
+        ConfigCheck.Result checked = ConfigCheck.check(config, ServerConfig.Environment.current(),
+                ConfigCheck.Use.SERVER);
         var out = spec.commandLine().getOut();
         if (checkConfig || !checked.problems().isEmpty()) {
             // The same report as ferry check-config: a server with a bad setting does not start.

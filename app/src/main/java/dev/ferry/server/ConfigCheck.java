@@ -40,12 +40,22 @@ public final class ConfigCheck {
         }
     }
 
-    /** Every section, loaded. */
+    /** Whom the configuration is for: it decides how the deployer's settings are cross-checked. */
+    public enum Use {
+        /** {@code ferry serve}: the co-resident deployer's defaults stand in (the server's key, its cache). */
+        SERVER,
+        /** {@code ferry deployer}: a manifest URI and trusted keys of its own are needed. */
+        AGENT,
+        /** {@code ferry check-config}: an agent's if {@link DeployerConfig#agent()}, else a server's. */
+        EITHER
+    }
+
+    /** Every section, loaded; {@code agent} when it was checked as an agent's. */
     public record Loaded(ServerConfig server, BuilderSettings builder, PipelineSettings pipeline,
-                         DeployerConfig deployer, LogSettings log) {
+                         DeployerConfig deployer, LogSettings log, boolean agent) {
         /** The one line {@code check-config} prints for a valid configuration. */
         public String summary() {
-            if (deployer.agent()) {
+            if (agent) {
                 DeployerSettings agent = deployer.agentSettings();
                 return "ferry: configuration is valid for the agent (host " + agent.host() + ", manifests from "
                         + agent.manifestUri() + ", " + agent.trustedKeys().size() + " trusted key(s), state in "
@@ -80,7 +90,12 @@ public final class ConfigCheck {
     private ConfigCheck() {
     }
 
+    /** As {@code ferry check-config} checks: {@link Use#EITHER}. */
     public static Result check(Optional<Path> file, ServerConfig.Environment environment) {
+        return check(file, environment, Use.EITHER);
+    }
+
+    public static Result check(Optional<Path> file, ServerConfig.Environment environment, Use use) {
         List<Problem> problems = new ArrayList<>();
         Config merged;
         try {
@@ -107,11 +122,14 @@ public final class ConfigCheck {
                     .disableEnvironmentVariablesSource().disableSystemPropertiesSource().disableKeyResolving()
                     .disableValueResolving().disableFilterServices().build();
             try {
-                Loaded loaded = load(config, environment);
+                Loaded loaded = load(config, environment, use);
                 return new Result(problems.isEmpty() ? Optional.of(loaded) : Optional.empty(), problems);
             } catch (InvalidConfigException e) {
                 Problem problem = new Problem(e.key(), e.reason());
-                problems.add(problem);
+                // What leaving a bad value out leads to (the key now missing, say) adds nothing to its first problem.
+                if (problems.stream().noneMatch(p -> p.key().equals(problem.key()))) {
+                    problems.add(problem);
+                }
                 if (!leaveOut(values, problem.key())) {
                     break; // nothing to leave out (a missing key, a default that cannot be made): stop here
                 }
@@ -144,7 +162,7 @@ public final class ConfigCheck {
                 : " (known in " + section + ": " + String.join(", ", near) + ")"));
     }
 
-    private static Loaded load(Config config, ServerConfig.Environment environment) {
+    private static Loaded load(Config config, ServerConfig.Environment environment, Use use) {
         ServerConfig server = ServerConfig.from(config, environment);
         BuilderSettings builder = BuilderSettings.from(config, environment);
         PipelineSettings pipeline;
@@ -157,13 +175,14 @@ public final class ConfigCheck {
         DeployerConfig deployer = DeployerConfig.from(config, environment, server.dataDir());
         // The cross-checks of the deployer's own settings: an agent's as `ferry deployer` makes them, else with the
         // co-resident defaults standing in.
-        if (deployer.agent()) {
+        boolean agent = use == Use.AGENT || (use == Use.EITHER && deployer.agent());
+        if (agent) {
             deployer.agentSettings();
         } else {
             deployer.settings(server.cacheUri().toString(), List.of(SecretKey.generate("check").publicKey()),
                     List.of("http://" + server.host() + ":" + server.port() + "/cache"));
         }
-        return new Loaded(server, builder, pipeline, deployer, LogSettings.from(config));
+        return new Loaded(server, builder, pipeline, deployer, LogSettings.from(config), agent);
     }
 
 

@@ -62,17 +62,29 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
     }
 
     /**
-     * Whether this is an agent's configuration ({@code ferry deployer}): a {@code manifest-uri} and no co-resident
-     * deployer. {@code ferry check-config} then checks it as the agent will use it.
+     * Whether this looks like an agent's configuration ({@code ferry deployer}): a {@code manifest-uri} and no
+     * co-resident deployer. {@code ferry check-config} then checks it as the agent will use it.
      */
     public boolean agent() {
         return manifestUri.isPresent() && !enabled;
     }
 
-    /** The agent's settings: no default trusted key; over HTTP, the server's cache is the default substituter. */
+    /**
+     * The agent's settings: no default trusted key; over HTTP, the server's cache is the default substituter. The
+     * manifest URI is checked as the agent will open it (nothing is contacted).
+     */
     public DeployerSettings agentSettings() {
         String uri = manifestUri.orElseThrow(() -> new InvalidConfigException(PREFIX + "manifest-uri",
                 "is required for the agent (file://, s3:// or http(s)://HOST/cache)"));
+        try {
+            if (overHttp(uri)) {
+                dev.ferry.deployer.HttpStorage.parse(uri);
+            } else {
+                dev.ferry.cache.CacheUri.parse(uri);
+            }
+        } catch (DeployerException | dev.ferry.cache.CacheException e) {
+            throw new InvalidConfigException(PREFIX + "manifest-uri", e.getMessage(), e);
+        }
         return settings(uri, List.of(), overHttp(uri) ? List.of(uri) : List.of());
     }
 

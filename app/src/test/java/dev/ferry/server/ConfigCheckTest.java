@@ -183,6 +183,40 @@ class ConfigCheckTest {
                 """)).isEmpty();
     }
 
+    @Test
+    void ferryServeChecksAServersConfigurationAndFerryDeployerAnAgentsWhateverTheyLookLike() throws IOException {
+        String leftover = """
+                ferry:
+                  deployer: {enabled: false, manifest-uri: "http://ferry.example.org:8080/cache"}
+                """;
+        Map<String, String> home = Map.of("HOME", "/home/ann");
+        assertThat(checkAs(leftover, home, ConfigCheck.Use.SERVER).problems()).isEmpty();
+        assertThat(checkAs(leftover, home, ConfigCheck.Use.SERVER).orThrow().summary())
+                .startsWith("ferry: configuration is valid (cache ");
+        assertThat(checkAs(leftover, home, ConfigCheck.Use.EITHER).problems()).map(Object::toString)
+                .containsExactly("ferry.deployer.trusted-keys: at least one key is needed (name:base64); without one "
+                        + "no manifest can be trusted");
+        assertThat(checkAs("ferry: {log: {format: json}}\n", home, ConfigCheck.Use.AGENT).problems())
+                .map(Object::toString).containsExactly("ferry.deployer.manifest-uri: is required for the agent "
+                        + "(file://, s3:// or http(s)://HOST/cache)");
+        // The manifest URI is checked as the agent opens it.
+        for (String bad : List.of("http://ferry.example.org/cache?x=1", "ftp://ferry.example.org/cache", "s3://a")) {
+            assertThat(checkAs("""
+                    ferry:
+                      deployer: {manifest-uri: "%s", trusted-keys: ["%s"]}
+                    """.formatted(bad, KEY), home, ConfigCheck.Use.AGENT).problems()).as(bad).singleElement()
+                    .satisfies(p -> assertThat(p.toString()).startsWith("ferry.deployer.manifest-uri: ")
+                            .contains(bad));
+        }
+    }
+
+    private ConfigCheck.Result checkAs(String yaml, Map<String, String> variables, ConfigCheck.Use use)
+            throws IOException {
+        Path file = temp.resolve("ferry.yaml");
+        Files.writeString(file, yaml);
+        return ConfigCheck.check(Optional.of(file), new ServerConfig.Environment(variables, false, temp), use);
+    }
+
     private static String problemOf(Runnable action) {
         try {
             action.run();

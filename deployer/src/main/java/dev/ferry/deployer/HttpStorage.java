@@ -30,16 +30,28 @@ public final class HttpStorage implements Storage {
 
     /** {@code http(s)://HOST[:PORT]/cache}; a trailing slash is optional. */
     public static HttpStorage of(String uri) {
-        String text = uri.endsWith("/") ? uri : uri + "/";
-        URI parsed = URI.create(text);
+        return new HttpStorage(parse(uri));
+    }
+
+    /** The base URL {@link #of} would read, checked (no client is made): a {@link DeployerException} names the fault. */
+    public static URI parse(String uri) {
+        URI parsed;
+        try {
+            parsed = new URI(uri.endsWith("/") ? uri : uri + "/");
+        } catch (java.net.URISyntaxException e) {
+            throw new DeployerException("'" + uri + "' is not a URL: " + e.getReason());
+        }
         if (!"http".equals(parsed.getScheme()) && !"https".equals(parsed.getScheme())) {
             throw new DeployerException("'" + uri + "' is not an http(s):// URL");
+        }
+        if (parsed.getHost() == null) {
+            throw new DeployerException("'" + uri + "' names no host");
         }
         if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
             throw new DeployerException("'" + uri + "' has a query or fragment; a Ferry server's cache is read from "
                     + "http(s)://HOST[:PORT]/cache");
         }
-        return new HttpStorage(parsed);
+        return parsed;
     }
 
     /** The server's base URL ({@code http://HOST:PORT}), for the long-poll endpoint. */
