@@ -22,6 +22,8 @@ import java.util.function.LongConsumer;
  */
 public final class BinaryCache {
     public static final String CACHE_INFO_KEY = "nix-cache-info";
+    /** Where NARs are stored: {@code nar/<narHash>.nar[.zst|.xz]}. */
+    public static final String NAR_PREFIX = "nar/";
     public static final int DEFAULT_PRIORITY = 40;
 
     private final Storage storage;
@@ -40,7 +42,7 @@ public final class BinaryCache {
 
     /** {@code nar/<narHash nix32>.nar.zst}: NARs are named by content, so the name is known before the upload. */
     public static String narKey(Hash narHash, Compression compression) {
-        return "nar/" + narHash.nix32Digits() + compression.extension();
+        return NAR_PREFIX + narHash.nix32Digits() + compression.extension();
     }
 
     /** Writes {@code nix-cache-info} if it is missing. */

@@ -305,7 +305,7 @@ final class S3Storage implements Storage {
     }
 
     /**
-     * The multipart uploads never completed nor aborted (a publisher killed mid-NAR: it cannot abort, and S3 keeps
+     * The NARs' multipart uploads never completed nor aborted (a publisher killed mid-NAR: it cannot abort, and S3 keeps
      * their parts, and bills them, until a lifecycle rule or this removes them), named {@code <key>?uploadId=<id>},
      * with the size of their parts and the time they were started.
      */
@@ -313,11 +313,13 @@ final class S3Storage implements Storage {
     public List<ObjectInfo> leftovers() {
         List<ObjectInfo> uploads = new ArrayList<>();
         try {
+            // Only NARs are big enough for multipart: another tool's upload elsewhere in the bucket is not Ferry's.
             for (ListMultipartUploadsResponse page : client.listMultipartUploadsPaginator(
-                    ListMultipartUploadsRequest.builder().bucket(bucket).maxUploads(pageSize).build())) {
+                    ListMultipartUploadsRequest.builder().bucket(bucket).prefix(BinaryCache.NAR_PREFIX)
+                            .maxUploads(pageSize).build())) {
                 for (MultipartUpload upload : page.uploads()) {
                     if (!ObjectKeys.isValid(upload.key())) {
-                        continue; // another tool's upload: not Ferry's to end
+                        continue;
                     }
                     long size = 0;
                     try {

@@ -81,8 +81,9 @@ class S3StorageIT extends StorageContract {
                 .uploadId();
         client.uploadPart(b -> b.bucket(storage.bucket()).key("nar/killed.nar.zst").uploadId(upload).partNumber(1),
                 software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[12345]));
-        // Another tool's upload under a key Ferry never writes is not Ferry's to end.
+        // Another tool's uploads elsewhere in the bucket are not Ferry's to end, valid keys or not.
         client.createMultipartUpload(b -> b.bucket(storage.bucket()).key("their uploads/x y"));
+        client.createMultipartUpload(b -> b.bucket(storage.bucket()).key("backups/db.tar"));
 
         List<ObjectInfo> leftovers = storage.leftovers();
 
@@ -95,7 +96,8 @@ class S3StorageIT extends StorageContract {
         assertThat(storage.listInfo("")).as("invisible to readers").isEmpty();
         storage.deleteLeftover(leftovers.getFirst().key());
         assertThat(storage.leftovers()).isEmpty();
-        assertThat(incompleteUploads(storage)).extracting(MultipartUpload::key).containsExactly("their uploads/x y");
+        assertThat(incompleteUploads(storage)).extracting(MultipartUpload::key)
+                .containsExactlyInAnyOrder("their uploads/x y", "backups/db.tar");
         storage.deleteLeftover(leftovers.getFirst().key()); // already ended: not an error
         assertThatThrownBy(() -> storage.deleteLeftover("nar/killed.nar.zst"))
                 .isInstanceOf(InvalidKeyException.class).hasMessageContaining("not an incomplete multipart upload");
