@@ -270,7 +270,7 @@ final class DefaultBuildPipeline implements BuildPipeline {
     private static void checkPrograms(ProjectConfig config, Map<String, StorePath> outputs) {
         for (ProjectConfig.ServiceConfig s : config.services().values()) {
             Path program = Path.of(Manifest.Exec.program(s.exec(), outputs.get(s.packageName())));
-            if (!java.nio.file.Files.isRegularFile(program) || !java.nio.file.Files.isExecutable(program)) {
+            if (!dev.ferry.process.Programs.isExecutableFile(program)) {
                 throw new ProjectConfigException("services." + s.name() + ".exec: " + program
                         + " is not an executable file in the output of package '" + s.packageName() + "'");
             }

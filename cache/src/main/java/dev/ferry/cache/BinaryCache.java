@@ -76,13 +76,9 @@ public final class BinaryCache {
     /**
      * Streams the NAR of {@code localPath} into the cache in one pass: NAR writer, SHA-256 of the NAR, compression,
      * SHA-256 of the compressed file, storage. Nothing is buffered whole. If the NAR's hash or size differs from
-     * {@code expected} (what the local store recorded), the upload is abandoned and nothing is stored.
+     * {@code expected} (what the local store recorded), the upload is abandoned and nothing is stored. The NAR's bytes
+     * are told to {@code streamed} as they are written (progress).
      */
-    public UploadedNar uploadNar(Path localPath, NarDigest expected, Compression compression) {
-        return uploadNar(localPath, expected, compression, n -> { });
-    }
-
-    /** As {@link #uploadNar(Path, NarDigest, Compression)}, telling {@code streamed} of the NAR bytes as they go. */
     public UploadedNar uploadNar(Path localPath, NarDigest expected, Compression compression, LongConsumer streamed) {
         String key = narKey(expected.narHash(), compression);
         NarDigest[] actual = new NarDigest[1];

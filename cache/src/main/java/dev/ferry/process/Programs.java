@@ -12,11 +12,15 @@ public final class Programs {
     /** True when a regular, executable file {@code program} is in a directory of {@code PATH}. */
     public static boolean onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, program);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+            if (isExecutableFile(Path.of(dir.isEmpty() ? "." : dir, program))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** True when {@code file} is a regular file (links followed) that this process may execute. */
+    public static boolean isExecutableFile(Path file) {
+        return Files.isRegularFile(file) && Files.isExecutable(file);
     }
 }

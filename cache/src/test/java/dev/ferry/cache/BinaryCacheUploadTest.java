@@ -74,7 +74,8 @@ class BinaryCacheUploadTest {
         NarDigest digest = NarWriter.hash(tree);
         for (long size : new long[] {digest.narSize() - 1, digest.narSize() + 1, 0}) {
             NarDigest recorded = new NarDigest(digest.narHash(), size);
-            assertThatThrownBy(() -> cache.uploadNar(tree, recorded, compression)).as("recorded size %d", size)
+            assertThatThrownBy(() -> cache.uploadNar(tree, recorded, compression, n -> { }))
+                    .as("recorded size %d", size)
                     .isInstanceOf(CacheException.class)
                     .hasMessageContaining("the NAR of " + tree)
                     .hasMessageContaining(size + " bytes")
@@ -94,7 +95,7 @@ class BinaryCacheUploadTest {
     void aRecordedHashThatIsWrongStoresNothing(Compression compression) throws IOException {
         NarDigest digest = NarWriter.hash(tree);
         Hash other = Hash.sha256(new byte[32]);
-        assertThatThrownBy(() -> cache.uploadNar(tree, new NarDigest(other, digest.narSize()), compression))
+        assertThatThrownBy(() -> cache.uploadNar(tree, new NarDigest(other, digest.narSize()), compression, n -> { }))
                 .isInstanceOf(CacheException.class)
                 .hasMessageContaining(digest.narHash().toString())
                 .hasMessageContaining("is the store corrupt?");

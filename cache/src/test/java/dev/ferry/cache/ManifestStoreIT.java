@@ -57,7 +57,7 @@ class ManifestStoreIT {
         TreeSet<StorePath> references = new TreeSet<>();
         info.get("references").forEach(r -> references.add(StorePath.parse(r.textValue())));
         BinaryCache.UploadedNar nar = cache.uploadNar(Path.of(path.absolute()), new NarDigest(narHash, narSize),
-                Compression.ZSTD);
+                Compression.ZSTD, n -> { });
         NarInfo narInfo = new NarInfo(path, nar.url(), nar.compression().nixName(), Optional.of(nar.fileHash()),
                 OptionalLong.of(nar.fileSize()), narHash, narSize, references, Optional.empty(), Optional.empty(),
                 new TreeSet<>(), Optional.empty());

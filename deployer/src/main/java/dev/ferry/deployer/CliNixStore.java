@@ -81,9 +81,8 @@ final class CliNixStore implements NixStore {
     }
 
     @Override
-    public boolean isExecutable(StorePath path, String program) {
-        Path file = Path.of(program);
-        return Files.isRegularFile(file) && Files.isExecutable(file);
+    public boolean isExecutable(String program) {
+        return dev.ferry.process.Programs.isExecutableFile(Path.of(program));
     }
 
     @Override

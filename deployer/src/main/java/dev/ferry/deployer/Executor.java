@@ -174,7 +174,7 @@ final class Executor {
         StorePath path = service.artifact().storePath();
         nix.realise(path, settings.substituters(), settings.trustedKeys());
         String program = service.exec().program(path);
-        if (program.startsWith(path.absolute() + "/") && !nix.isExecutable(path, program)) {
+        if (program.startsWith(path.absolute() + "/") && !nix.isExecutable(program)) {
             failed.put(service.name(), a.spec()); // a store path never changes: the next pass would fail the same way
             throw new DeployerException("exec.command '" + service.exec().command() + "' of service "
                     + service.name() + " is not in its closure: " + program + " does not exist or is not executable");

@@ -18,10 +18,10 @@ public interface NixStore {
     void realise(StorePath path, List<String> substituters, List<PublicKey> trustedKeys);
 
     /**
-     * Whether {@code program}, a file inside the realised {@code path}, is there and executable: a manifest can name
-     * a command its closure does not have, which systemd would report only as exit status 203/EXEC.
+     * Whether {@code program}, a file inside a realised store path, is there and executable: a manifest can name a
+     * command its closure does not have, which systemd would report only as exit status 203/EXEC.
      */
-    boolean isExecutable(StorePath path, String program);
+    boolean isExecutable(String program);
 
     /** Points the service's profile at {@code path} (a new profile generation if it changed); keeps {@code keep}. */
     void pin(String service, StorePath path, int keep);

@@ -124,7 +124,7 @@ final class Fakes {
         }
 
         @Override
-        public boolean isExecutable(StorePath path, String program) {
+        public boolean isExecutable(String program) {
             return !missingPrograms.contains(program);
         }
 
