@@ -51,7 +51,7 @@ final class AccessToken {
     }
 
     /** Whether {@code presented} is this token. */
-    boolean matches(Optional<String> presented) {
+    private boolean matches(Optional<String> presented) {
         return presented.isPresent() && MessageDigest.isEqual(digest, digest(presented.get()));
     }
 
