@@ -39,11 +39,7 @@ class AgentOverHttpIT {
     @Test
     void anAgentOverHttpPicksUpANewGenerationAtOnceAndSubstitutesFromTheServer() throws Exception {
         try (Harness h = new Harness(dir)) {
-            Path keyFile = Files.writeString(dir.resolve("cache.sec"), h.key.render());
-            ServerConfig config = ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
-                    "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
-                    "FERRY_CACHE_URI", "file://" + h.cacheDir, "FERRY_CACHE_SECRET_KEY_FILE", keyFile.toString()),
-                    false, dir));
+            ServerConfig config = serverOf(h);
             StorePath v1 = h.buildService("v1", true);
             StorePath v2 = h.buildService("v2", true);
             List.of(v1, v2).forEach(h::publish);
@@ -103,11 +99,7 @@ class AgentOverHttpIT {
     @Test
     void onceOverHttpReportsToTheServerAndAWrongUrlChangesNothing() throws Exception {
         try (Harness h = new Harness(dir)) {
-            Path keyFile = Files.writeString(dir.resolve("cache.sec"), h.key.render());
-            ServerConfig config = ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
-                    "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
-                    "FERRY_CACHE_URI", "file://" + h.cacheDir, "FERRY_CACHE_SECRET_KEY_FILE", keyFile.toString()),
-                    false, dir));
+            ServerConfig config = serverOf(h);
             StorePath v1 = h.buildService("v1", true);
             h.publish(v1);
             Path tokenFile = Files.writeString(dir.resolve("report.token"), "agent-report-token-0123456789\n");
@@ -149,6 +141,15 @@ class AgentOverHttpIT {
                 assertThat(h.units()).hasSize(1);
             }
         }
+    }
+
+    /** A server of {@code h}'s cache, signing with its key, on a free port. */
+    private ServerConfig serverOf(Harness h) throws java.io.IOException {
+        Path keyFile = Files.writeString(dir.resolve("cache.sec"), h.key.render());
+        return ServerConfig.load(Optional.empty(), new ServerConfig.Environment(Map.of(
+                "FERRY_DATA_DIR", dir.resolve("data").toString(), "FERRY_SERVER_PORT", "0",
+                "FERRY_CACHE_URI", "file://" + h.cacheDir, "FERRY_CACHE_SECRET_KEY_FILE", keyFile.toString()),
+                false, dir));
     }
 
     private record Run(int exit, String out, String err) {
