@@ -83,6 +83,35 @@ class HostReportsTest {
     }
 
     @Test
+    void aHostTheNewestManifestNamesThatNoDeployerServesIsListedAsUnreported() throws Exception {
+        var key = dev.ferry.nix.SecretKey.generate("hosts-test-1");
+        var path = dev.ferry.nix.StorePath.parse("/nix/store/" + "a".repeat(32) + "-web");
+        server.storage().put(path.hashPart() + ".narinfo", ("StorePath: " + path + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+        java.util.function.BiFunction<String, java.util.List<String>, dev.ferry.cache.Manifest.Service> service =
+                (name, hosts) -> new dev.ferry.cache.Manifest.Service(name,
+                        dev.ferry.cache.Manifest.Artifact.nixClosure(path), hosts, new dev.ferry.cache.Manifest.Exec(
+                        "web", java.util.List.of(), Optional.empty(), Optional.empty()), Map.of(), Optional.empty(),
+                        Optional.empty(), Optional.empty(), dev.ferry.cache.Manifest.Systemd.DEFAULT,
+                        dev.ferry.cache.Manifest.Hardening.DEFAULT, Optional.empty());
+        dev.ferry.cache.ManifestStore.create(server.storage()).update(key,
+                dev.ferry.cache.ManifestVerifier.trusting(java.util.List.of(key.publicKey())), "hosts", m -> m
+                        .withService(service.apply("web", java.util.List.of("edge-1", "edge-9")))
+                        .withService(service.apply("api", java.util.List.of("edge-9")))
+                        .withService(service.apply("everywhere", java.util.List.of())));
+        server.deployer().acceptReports(HostReports.token(TOKEN, clock));
+        assertThat(post("edge-1", REPORT, Http.bearer(TOKEN)).statusCode()).isEqualTo(204);
+
+        JsonNode hosts = hosts().path("hosts");
+
+        assertThat(hosts).hasSize(2);
+        assertThat(hosts.get(0).path("mode").asText()).isEqualTo("reporting");
+        assertThat(hosts.get(1).path("host").asText()).isEqualTo("edge-9");
+        assertThat(hosts.get(1).path("mode").asText()).isEqualTo("unreported");
+        assertThat(hosts.get(1).path("expected")).extracting(JsonNode::asText).containsExactly("api", "web");
+    }
+
+    @Test
     void withoutOrWithAWrongTokenTheReportIsRefusedAndNothingIsListed() throws Exception {
         server.deployer().acceptReports(HostReports.token(TOKEN, clock));
         assertThat(post("edge-1", REPORT).statusCode()).isEqualTo(401);
