@@ -49,13 +49,14 @@ final class WebhookEndpoint implements Handler {
         if (request.headers().contentLength().orElse(0) > limit) {
             throw tooLarge(limit);
         }
+        // The headers first: a request that is no delivery is refused before its body is read.
+        Delivery delivery = Delivery.fromHeaders(name -> request.headers().first(HeaderNames.create(name)));
         byte[] body;
         try (InputStream in = request.content().inputStream()) {
             body = Bodies.read(in, limit);
         } catch (IOException | UncheckedIOException e) {
             throw Refusal.badRequest("the request body ended early"); // the client's doing, as for uploads
         }
-        Delivery delivery = Delivery.fromHeaders(name -> request.headers().first(HeaderNames.create(name)));
         List<byte[]> secrets = builds.secrets.all();
         if (secrets.isEmpty()) {
             throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,

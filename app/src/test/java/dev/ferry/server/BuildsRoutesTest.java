@@ -201,6 +201,15 @@ class BuildsRoutesTest {
     }
 
     @Test
+    void aDeliveryWithoutItsIdIsRefusedBeforeItsBodyIsRead() {
+        HttpResponse<byte[]> response = deliver("push", push("main", commit(1)) + " ".repeat(2_000), "-");
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(Http.text(response)).startsWith("X-Gitea-Delivery is missing");
+        assertThat(response.headers().firstValue("connection")).as("the body was left unread").hasValue("close");
+        assertThat(pipeline.built).isEmpty();
+    }
+
+    @Test
     void aSignedPushIsAnsweredAtOnceAndBuilds() throws Exception {
         HttpResponse<byte[]> response = deliver("push", push("main", commit(1)), "d-1");
         assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
