@@ -27,6 +27,7 @@ public final class Metrics {
     private final Map<String, LongAdder> activations = new ConcurrentHashMap<>();
     private final Sum reconciles = new Sum();
     private final AtomicReference<Optional<Instant>> lastGoodReconcile = new AtomicReference<>(Optional.empty());
+    private final AtomicReference<Optional<Instant>> deployerStarted = new AtomicReference<>(Optional.empty());
 
     /** A count and a total in seconds (a Prometheus summary without quantiles). */
     private static final class Sum {
@@ -92,6 +93,11 @@ public final class Metrics {
         }
     }
 
+    /** A co-resident deployer runs from now on: until its first good pass, the gauge counts from here. */
+    public void deployerStarted() {
+        deployerStarted.compareAndSet(Optional.empty(), Optional.of(clock.instant()));
+    }
+
     /** When the deployer last completed a pass without errors. */
     public Optional<Instant> lastGoodReconcile() {
         return lastGoodReconcile.get();
@@ -122,9 +128,11 @@ public final class Metrics {
         head(out, "ferry_deployer_reconcile_seconds", "summary", "Time deployer passes took.");
         sample(out, "ferry_deployer_reconcile_seconds_count", reconciles.count.sum());
         seconds(out, "ferry_deployer_reconcile_seconds_sum", reconciles.nanos.sum());
-        lastGoodReconcile.get().ifPresent(last -> {
+        // Before a first good pass, counted from the deployer's start: an alert on it also fires for a deployer that
+        // never converged (a refused manifest after a restart, say).
+        lastGoodReconcile.get().or(deployerStarted::get).ifPresent(last -> {
             head(out, "ferry_deployer_seconds_since_last_good_reconcile", "gauge",
-                    "Seconds since the deployer last completed a pass without errors.");
+                    "Seconds since the deployer last completed a pass without errors (or started, before one).");
             seconds(out, "ferry_deployer_seconds_since_last_good_reconcile",
                     Duration.between(last, clock.instant()).toNanos());
         });
