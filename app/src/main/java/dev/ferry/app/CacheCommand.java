@@ -3,9 +3,11 @@ package dev.ferry.app;
 import dev.ferry.cache.CacheException;
 import dev.ferry.cache.CacheGc;
 import dev.ferry.cache.CachePins;
+import dev.ferry.cache.CacheSigner;
 import dev.ferry.cache.ObjectInfo;
 import dev.ferry.cache.Storage;
 import dev.ferry.nix.NixFormatException;
+import dev.ferry.nix.SecretKey;
 import dev.ferry.nix.StorePath;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -23,9 +25,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry cache ...}: garbage collection and pins of a binary cache (see docs/operations.md). */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = {"Maintain a binary cache: garbage collection and pinned paths.", "See docs/operations.md."},
+        description = {"Maintain a binary cache: garbage collection, pinned paths, signing with a new key.",
+                "See docs/operations.md."},
         subcommands = {CacheCommand.Gc.class, CacheCommand.Pin.class, CacheCommand.Unpin.class,
-                CacheCommand.Pins.class})
+                CacheCommand.Pins.class, CacheCommand.Sign.class})
 final class CacheCommand {
 
     @Command(name = "gc", mixinStandardHelpOptions = true,
@@ -132,6 +135,49 @@ final class CacheCommand {
                 return which + (kept == 1 ? " (the newest)" : " (the newest " + kept + ")");
             }
             return which + (kept == 1 ? " (the only one)" : " (all " + kept + ")");
+        }
+    }
+
+    @Command(name = "sign", mixinStandardHelpOptions = true,
+            description = {"Add the signature of --secret-key to every narinfo that a --trusted-key validly signed "
+                    + "(after a key rotation: paths that did not change keep the narinfo first published, signed by "
+                    + "the old key only). Other signatures are kept; a narinfo no trusted key signed is reported, not "
+                    + "signed. Exit 1 if any was skipped. Safe to run again."})
+    static final class Sign implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ManifestCommand.CacheOption cache;
+        @Option(names = "--secret-key", paramLabel = "FILE", required = true,
+                description = "The new key's secret key file (as ferry keygen writes it).")
+        Path secretKeyFile;
+        @Mixin
+        ManifestCommand.TrustOption trust;
+        @Option(names = "--jobs", paramLabel = "N", defaultValue = "8",
+                description = "Narinfos signed at once (default: ${DEFAULT-VALUE}).")
+        int jobs;
+
+        @Override
+        public Integer call() {
+            if (!trust.given()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--trusted-key is required: only "
+                        + "narinfos a trusted key (the old one) signed are signed with the new key");
+            }
+            SecretKey key = PublishCommand.readKey(secretKeyFile);
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try (Storage storage = cache.open()) {
+                CacheSigner.Result result = CacheSigner.create(storage, jobs).sign(key, trust.keys());
+                result.skipped().forEach(s -> err.println("ferry: skipped " + s.key() + ": " + s.reason()));
+                out.println("signed " + count(result.signed(), "narinfo") + " with key '" + key.name() + "' in "
+                        + storage.uri() + "; " + result.alreadySigned() + " already carried its signature; "
+                        + result.skipped().size() + " skipped");
+                return result.ok() ? 0 : 1;
+            }
+        }
+
+        private static String count(long n, String noun) {
+            return n + " " + noun + (n == 1 ? "" : "s");
         }
     }
 

@@ -155,6 +155,33 @@ class CacheCommandTest {
     }
 
     @Test
+    void signAddsTheNewKeysSignatureToWhatTheTrustedKeySigned() throws Exception {
+        StorePath lib = publish("lib");
+        NarInfo unsigned = new BinaryCache(storage).narInfo(lib).orElseThrow();
+        NarInfo signed = unsigned.withSignature(key.sign(unsigned.fingerprint()));
+        storage.put(BinaryCache.narInfoKey(lib), signed.render().getBytes(StandardCharsets.UTF_8));
+        publish("nobody-signed-this");
+        SecretKey next = SecretKey.generate("cache-2");
+        Path secret = java.nio.file.Files.writeString(dir.resolve("cache-2.sec"), next.render());
+
+        InProcessCli.Result result = cache("sign", "--secret-key", secret.toString(), "--trusted-key",
+                key.publicKey().render());
+
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.out()).contains("signed 1 narinfo with key 'cache-2' in " + storage.uri()
+                + "; 0 already carried its signature; 1 skipped");
+        assertThat(result.err()).contains("ferry: skipped " + BinaryCache.narInfoKey(storePath("nobody-signed-this"))
+                + ": no valid signature by a trusted key");
+        NarInfo now = new BinaryCache(storage).narInfo(lib).orElseThrow();
+        assertThat(now.signatures()).anyMatch(s -> next.publicKey().verify(now.fingerprint(), s))
+                .anyMatch(s -> key.publicKey().verify(now.fingerprint(), s));
+
+        InProcessCli.Result untrusting = cache("sign", "--secret-key", secret.toString());
+        assertThat(untrusting.exit()).isEqualTo(2);
+        assertThat(untrusting.err()).contains("--trusted-key is required");
+    }
+
+    @Test
     void badOptionsAreClearErrors() {
         InProcessCli.Result zero = cache("gc", "--keep-generations", "0");
         assertThat(zero.exit()).isEqualTo(1);

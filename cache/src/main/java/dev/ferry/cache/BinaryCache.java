@@ -69,6 +69,35 @@ public final class BinaryCache {
         });
     }
 
+    /** Largest narinfo read when listing a cache (a real one is well under 10 kB). */
+    static final int MAX_NARINFO_BYTES = 1024 * 1024;
+
+    /** A narinfo object as read by key: parsed, or what is wrong with it (too large, malformed, another path's). */
+    record NarInfoRead(Optional<NarInfo> info, String problem) {
+    }
+
+    /** Reads the narinfo object {@code key} (a {@code <hash>.narinfo}); empty if it is gone. */
+    static Optional<NarInfoRead> read(Storage storage, String key) {
+        return storage.open(key).map(stored -> {
+            try (stored) {
+                byte[] bytes = stored.body().readNBytes(MAX_NARINFO_BYTES + 1);
+                if (bytes.length > MAX_NARINFO_BYTES) {
+                    return new NarInfoRead(Optional.empty(), "larger than " + MAX_NARINFO_BYTES + " bytes");
+                }
+                NarInfo info = NarInfo.parse(new String(bytes, StandardCharsets.UTF_8));
+                if (!key.equals(narInfoKey(info.storePath()))) {
+                    return new NarInfoRead(Optional.empty(), "it describes " + info.storePath());
+                }
+                return new NarInfoRead(Optional.of(info), "");
+            } catch (NixFormatException e) {
+                return new NarInfoRead(Optional.empty(), e.getMessage());
+            } catch (IOException e) {
+                throw new CacheException("reading " + key + " from " + storage.uri() + " failed: " + e.getMessage(),
+                        e);
+            }
+        });
+    }
+
     /** Where and how a NAR was stored. */
     public record UploadedNar(String url, Compression compression, Hash fileHash, long fileSize, NarDigest nar) {
     }

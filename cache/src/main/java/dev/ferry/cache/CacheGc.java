@@ -1,10 +1,7 @@
 package dev.ferry.cache;
 
 import dev.ferry.nix.NarInfo;
-import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.StorePath;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,7 +46,6 @@ public final class CacheGc {
     public static final int DEFAULT_KEEP_GENERATIONS = 10;
     public static final Duration DEFAULT_GRACE = Duration.ofHours(24);
     static final int DEFAULT_PARALLELISM = 8;
-    private static final int MAX_NARINFO_BYTES = 1024 * 1024;
 
     private final Storage storage;
     private final Clock clock;
@@ -358,24 +354,7 @@ public final class CacheGc {
     }
 
     private Optional<Read> read(ObjectInfo object) {
-        return storage.open(object.key()).map(stored -> {
-            try (stored) {
-                byte[] bytes = stored.body().readNBytes(MAX_NARINFO_BYTES + 1);
-                if (bytes.length > MAX_NARINFO_BYTES) {
-                    return new Read(object, Optional.empty(), "larger than " + MAX_NARINFO_BYTES + " bytes");
-                }
-                NarInfo info = NarInfo.parse(new String(bytes, StandardCharsets.UTF_8));
-                if (!info.storePath().hashPart().equals(hashOf(object.key()))) {
-                    return new Read(object, Optional.empty(), "it describes " + info.storePath());
-                }
-                return new Read(object, Optional.of(info), "");
-            } catch (NixFormatException e) {
-                return new Read(object, Optional.empty(), e.getMessage());
-            } catch (IOException e) {
-                throw new CacheException("reading " + object.key() + " from " + storage.uri() + " failed: "
-                        + e.getMessage(), e);
-            }
-        });
+        return BinaryCache.read(storage, object.key()).map(r -> new Read(object, r.info(), r.problem()));
     }
 
     /**
