@@ -66,6 +66,10 @@ final class CacheCommand {
                 print(plan, storage.uri(), out);
                 plan.warnings().forEach(w -> err.println("warning: " + w));
                 if (dryRun) {
+                    if (plan.generations().isEmpty() && !withoutManifests && !plan.isEmpty()) {
+                        err.println("warning: the cache has no manifest generation: without --without-manifests "
+                                + "the collection itself is refused");
+                    }
                     out.println("dry run: nothing deleted");
                     return 0;
                 }

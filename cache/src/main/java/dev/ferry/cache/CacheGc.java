@@ -260,7 +260,8 @@ public final class CacheGc {
         if (plan.generations().isEmpty() && !plan.options().withoutGenerations() && !plan.isEmpty()) {
             throw new CacheException(storage.uri() + " has no manifest generation, so a collection would delete every "
                     + "path published before " + plan.cutoff() + " that is not pinned (" + plan.narInfos().size()
-                    + " now). Pin what must stay, or collect without generations on purpose");
+                    + " now). Pin what must stay, or collect without generations on purpose (ferry cache gc "
+                    + "--without-manifests)");
         }
         Plan fresh = plan(plan.options());
         Set<String> plannedNarInfos = keys(plan.narInfos().stream().map(Removal::object).toList());
