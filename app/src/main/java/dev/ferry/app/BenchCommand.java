@@ -78,8 +78,9 @@ final class BenchCommand {
     }
 
     @picocli.CommandLine.Command(name = "publish", mixinStandardHelpOptions = true,
-            description = {"Publishing closures to a fresh directory cache: `ferry publish` (a new JVM each time, start-up",
-                    "included) against `nix copy --to file://DIR?compression=zstd&secret-key=KEY`, alternating."})
+            description = {"Publishing closures to a fresh directory cache: `ferry publish` (a new JVM each time, "
+                    + "start-up included) against `nix copy --to file://DIR?compression=zstd&secret-key=KEY`, "
+                    + "alternating."})
     static final class Publish implements Callable<Integer> {
         @Parameters(paramLabel = "PATH", arity = "1..*", description = "Store paths whose closures to publish.")
         List<String> paths;

@@ -50,11 +50,11 @@ final class BenchServeCommand {
     }
 
     @picocli.CommandLine.Command(name = "substitute", mixinStandardHelpOptions = true,
-            description = {"Substituting from `ferry serve` against Caddy's file_server over the same directory cache:",
-                    "`nix copy --from http://127.0.0.1:PORT/cache --to local?root=FRESH PATH...`, alternating, each nix",
-                    "call with a fresh store and a fresh XDG_CACHE_HOME. Also times `curl` fetching the closure's NAR",
-                    "files alone, to separate the servers' share from Nix's unpacking. Publish first:",
-                    "`ferry publish --to file://DIR --secret-key KEY PATH`."})
+            description = {"Substituting from `ferry serve` against Caddy's file_server over the same directory "
+                    + "cache: `nix copy --from http://127.0.0.1:PORT/cache --to local?root=FRESH PATH...`, "
+                    + "alternating, each nix call with a fresh store and a fresh XDG_CACHE_HOME.",
+                    "Also times `curl` fetching the closure's NAR files alone, to separate the servers' share from "
+                            + "Nix's unpacking. Publish first: `ferry publish --to file://DIR --secret-key KEY PATH`."})
     static final class Substitute implements Callable<Integer> {
         @Parameters(paramLabel = "PATH", arity = "1..*", description = "Store paths whose closures DIR holds.")
         List<String> paths;
@@ -178,9 +178,10 @@ final class BenchServeCommand {
     }
 
     @picocli.CommandLine.Command(name = "narinfo-load", mixinStandardHelpOptions = true,
-            description = {"narinfo lookups under load, `ferry serve` against Caddy's file_server over the same directory",
-                    "cache: wrk (a separate C process) sends GETs for a shuffled mix of the cache's narinfos and missing",
-                    "hashes, for a fixed time, with each connection count; requests/s and p50/p99 latency, alternating."})
+            description = {"narinfo lookups under load, `ferry serve` against Caddy's file_server over the same "
+                    + "directory cache: wrk (a separate C process) sends GETs for a shuffled mix of the cache's "
+                    + "narinfos and missing hashes, for a fixed time, with each connection count; requests/s and "
+                    + "p50/p99 latency, alternating."})
     static final class NarinfoLoad implements Callable<Integer> {
         @Option(names = "--cache", paramLabel = "DIR", required = true,
                 description = "The directory cache (as made by ferry publish --to file://DIR).")

@@ -105,7 +105,8 @@ final class BenchWebhookCommand implements Callable<Integer> {
             String secret = Files.readString(secretFile.get()).strip();
             int failures = measure(server.getHost(), server.getPort() < 0 ? 80 : server.getPort(),
                     cloneUrlOption.get(), secret);
-            System.out.println("builds: see GET " + server + "/v1/builds (the server's own pipeline runs them)");
+            System.out.println("builds: the server's own pipeline runs them; see GET " + server + "/v1/builds (with "
+                    + "its admin token)");
             return failures == 0 ? 0 : 1;
         }
         Path dir = Files.createTempDirectory("ferry-bench-webhook");
@@ -194,10 +195,9 @@ final class BenchWebhookCommand implements Callable<Integer> {
             Collections.sort(warmupMillis);
             Collections.sort(millis);
             System.out.printf(Locale.ROOT, "ferry bench webhook: %d deliveries (%d + %d rounds of %d concurrent, %d "
-                            + "branches, builds %d ms), %d not answered 202 (statuses: %s)%n",
+                            + "branches%s), %d not answered 202 (statuses: %s)%n",
                     firstMillis.size() + warmupMillis.size() + millis.size(), warmup, rounds, concurrency, branches,
-                    buildMillis, failures,
-                    statuses);
+                    url.isPresent() ? "" : ", stand-in builds of " + buildMillis + " ms", failures, statuses);
             System.out.printf(Locale.ROOT, "first round        ms: p50 %6.2f  max %6.2f  (the first requests since %s)%n",
                     percentile(firstMillis, 50), firstMillis.getLast(), url.isPresent() ? "this benchmark started"
                             : "the server started");
