@@ -34,7 +34,7 @@ final class MeteredPipeline implements BuildPipeline {
     @Override
     public BuildResult build(BuildRequest request, BuildContext context) {
         LOG.log(System.Logger.Level.INFO, "build " + request.buildId() + " (" + request.project().name() + " "
-                + request.commit() + "): started");
+                + request.ref().describe() + " " + request.commit() + "): started");
         Timed timed = new Timed(context);
         try {
             return pipeline.build(request, timed);

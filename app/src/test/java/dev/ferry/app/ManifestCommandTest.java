@@ -222,6 +222,7 @@ class ManifestCommandTest {
 
         InProcessCli.Result ok = manifest("verify", "--trusted-key", publicKey.toString());
         assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.err()).as("the answer is said once, on stdout").isEmpty();
         assertThat(ok.out()).isEqualTo("generation 2: ok, signed by cache-1\n");
         assertThat(manifest("verify", "--all", "--trusted-key", key.publicKey().render()).out())
                 .isEqualTo("generation 1: ok, signed by cache-1\ngeneration 2: ok, signed by cache-1\n");
