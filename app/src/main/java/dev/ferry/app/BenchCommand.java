@@ -143,7 +143,8 @@ final class BenchCommand {
                 }
                 double ferry = median(ferryNanos) / 1e9;
                 double nix = median(nixNanos) / 1e9;
-                System.out.printf(Locale.ROOT, "publish %s, %s, %d rounds alternating, medians%n", paths, compression, rounds);
+                System.out.printf(Locale.ROOT, "publish %s, %s, %d round%s alternating, medians%n", paths, compression,
+                        rounds, rounds == 1 ? "" : "s");
                 System.out.printf(Locale.ROOT, "ferry publish%s %7.2f s  NARs %.1f MB%n",
                         inProcess ? " (in-process, warm):" : launcher.isPresent() ? " (launcher):" : ":   ", ferry,
                         sizes[0] / 1e6);

@@ -666,6 +666,9 @@ final class BenchServeCommand {
         }
         String first = text.lines().findFirst().orElse(program).strip();
         boolean bareVersion = first.matches("v?[0-9].*"); // caddy version prints "2.6.2" or "v2.7.6 h1:..."
+        // wrk -v: "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer": the copyright is no version.
+        int copyright = first.indexOf(" Copyright");
+        first = copyright > 0 ? first.substring(0, copyright) : first;
         return bareVersion ? program.substring(program.lastIndexOf('/') + 1) + " " + first.split(" ")[0] : first;
     }
 
