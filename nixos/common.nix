@@ -7,13 +7,14 @@ rec {
   # The settings rendered to Ferry's YAML, then checked at build time by Ferry itself: a typo in a key or a bad value
   # fails nixos-rebuild instead of the service. Secrets are not in the file (see credentials below), so the check
   # never needs them.
-  checkedConfig = name: package: settings:
+  # `as`: "server" or "agent", whom the file is for (ferry check-config --as).
+  checkedConfig = name: as: package: settings:
     let
       file = format.generate "${name}.yaml" settings;
     in
     pkgs.runCommand "${name}-checked.yaml" { nativeBuildInputs = [ package ]; } ''
       export HOME=$TMPDIR FERRY_CDS=0 # a class archive would be written for this one run and thrown away
-      ferry check-config --config ${file}
+      ferry check-config --as ${as} --config ${file}
       ln -s ${file} $out
     '';
 

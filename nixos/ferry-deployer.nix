@@ -16,7 +16,7 @@ let
   };
 
   configFile = if cfg.checkConfig
-    then common.checkedConfig "ferry-deployer" cfg.package cfg.settings
+    then common.checkedConfig "ferry-deployer" "agent" cfg.package cfg.settings
     else common.format.generate "ferry-deployer.yaml" cfg.settings;
 
   section = options: types.submodule { freeformType = common.format.type; inherit options; };

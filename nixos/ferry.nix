@@ -20,7 +20,7 @@ let
   };
 
   configFile = if cfg.checkConfig
-    then common.checkedConfig "ferry" cfg.package cfg.settings
+    then common.checkedConfig "ferry" "server" cfg.package cfg.settings
     else common.format.generate "ferry.yaml" cfg.settings;
 
   # A settings section that keeps the keys it does not declare (any key Ferry knows can be set).

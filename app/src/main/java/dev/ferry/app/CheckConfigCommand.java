@@ -27,9 +27,19 @@ final class CheckConfigCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (keys under ferry:).")
     Optional<Path> config;
 
+    /** Whose configuration it is: {@code server} checks as {@code ferry serve} does, {@code agent} as the agent. */
+    enum As { server, agent }
+
+    @Option(names = "--as", paramLabel = "server|agent", description = {"Check it as ferry serve (server) or "
+            + "ferry deployer (agent) will use it. Without it: an agent's if it sets ferry.deployer.manifest-uri "
+            + "without ferry.deployer.enabled: true, else a server's."})
+    Optional<As> as;
+
     @Override
     public Integer call() {
-        return report(ConfigCheck.check(config, ServerConfig.Environment.current()), spec.commandLine().getOut(),
+        ConfigCheck.Use use = as.map(a -> a == As.server ? ConfigCheck.Use.SERVER : ConfigCheck.Use.AGENT)
+                .orElse(ConfigCheck.Use.EITHER);
+        return report(ConfigCheck.check(config, ServerConfig.Environment.current(), use), spec.commandLine().getOut(),
                 spec.commandLine().getErr());
     }
 

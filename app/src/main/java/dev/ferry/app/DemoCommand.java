@@ -265,7 +265,8 @@ final class DemoCommand implements Callable<Integer> {
         ServerConfig.Environment environment = new ServerConfig.Environment(
                 Map.of("HOME", current.variables().getOrDefault("HOME", "/root")), current.root(), s.dir);
         // The one code path of ferry serve and check-config: every section, unknown keys refused.
-        ConfigCheck.Loaded loaded = ConfigCheck.check(Optional.of(config), environment).orThrow();
+        ConfigCheck.Loaded loaded = ConfigCheck.check(Optional.of(config), environment, ConfigCheck.Use.SERVER)
+                .orThrow();
         ServerConfig settings = loaded.server();
         FerryServer server = FerryServer.start(settings, Optional.of(loaded.builder()),
                 PipelineFactory.nix(loaded.pipeline()));

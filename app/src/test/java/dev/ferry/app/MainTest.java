@@ -54,4 +54,26 @@ class MainTest {
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err().strip()).isEqualTo("ferry: " + missing + ": no such file or directory");
     }
+
+    @Test
+    void checkConfigChecksAsTheServerOrTheAgentWhenToldElseGuesses(@org.junit.jupiter.api.io.TempDir
+                                                                     java.nio.file.Path dir) throws Exception {
+        // A server's file with a leftover manifest-uri: ferry serve takes it; as an agent's it lacks trusted keys.
+        java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("ferry.yaml"), """
+                ferry:
+                  data-dir: %s
+                  deployer: {enabled: false, manifest-uri: "http://ferry.example.org:8080/cache"}
+                """.formatted(dir.resolve("data")));
+        InProcessCli.Result server = InProcessCli.run("check-config", "--as", "server", "--config", file.toString());
+        assertThat(server.exit()).as(server.err()).isZero();
+        assertThat(server.out()).startsWith("ferry: configuration is valid (cache ");
+        for (List<String> args : List.of(List.of("--as", "agent"), List.<String>of())) {
+            List<String> all = new java.util.ArrayList<>(List.of("check-config", "--config", file.toString()));
+            all.addAll(args);
+            InProcessCli.Result agent = InProcessCli.run(all.toArray(String[]::new));
+            assertThat(agent.exit()).as("%s", args).isEqualTo(1);
+            assertThat(agent.err()).contains("ferry.deployer.trusted-keys: at least one key is needed");
+        }
+        assertThat(InProcessCli.run("check-config", "--as", "both", "--config", file.toString()).exit()).isEqualTo(2);
+    }
 }

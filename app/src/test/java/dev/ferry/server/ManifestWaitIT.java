@@ -40,8 +40,9 @@ class ManifestWaitIT {
             assertThat(now.statusCode()).isEqualTo(200);
             assertThat(new String(now.body(), StandardCharsets.UTF_8)).contains("\"generation\": 1");
             assertThat(Http.get(URI.create(base + "/v1/manifest/wait?after=x")).statusCode()).isEqualTo(400);
+            // No deployer runs or reports here: the host the manifest names is listed as such.
             assertThat(new String(Http.get(URI.create(base + "/v1/hosts")).body(), StandardCharsets.UTF_8))
-                    .contains("\"hosts\" : [ ]");
+                    .contains("\"host\" : \"h\"", "\"mode\" : \"unreported\"", "\"expected\" : [ \"svc\" ]");
 
             // Written by another process (no notifier): the storage re-check finds it.
             for (boolean notify : List.of(false, true)) {
