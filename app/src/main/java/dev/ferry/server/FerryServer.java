@@ -183,7 +183,6 @@ public final class FerryServer implements AutoCloseable {
     /** From now on {@code /v1/healthz} checks that a deployer passes without errors every {@code interval}. */
     public void watchDeployer(java.time.Duration interval) {
         health.watchDeployer(interval);
-        metrics().deployerStarted();
     }
 
     public PublicKey publicKey() {

@@ -52,6 +52,7 @@ final class Health implements Handler {
     /** From now on the deployer's freshness is checked: it must pass without errors every {@code interval}. */
     void watchDeployer(Duration interval) {
         deployer.set(Optional.of(new Deployer(clock.instant(), interval)));
+        metrics.deployerStarted(); // its gauge counts from here too, until a first good pass
     }
 
     /**
@@ -60,7 +61,7 @@ final class Health implements Handler {
      */
     Optional<String> deployerProblem() {
         return deployer.get().flatMap(d -> {
-            Instant last = metrics.lastGoodReconcile().orElse(d.since());
+            Instant last = metrics.sinceGoodReconcile().orElse(d.since());
             Duration age = Duration.between(last, clock.instant());
             return age.compareTo(d.interval().multipliedBy(3)) < 0 ? Optional.empty()
                     : Optional.of("no good reconcile pass for " + age.toSeconds() + "s (interval "

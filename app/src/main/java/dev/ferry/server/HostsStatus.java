@@ -90,7 +90,10 @@ final class HostsStatus {
                         k -> new ArrayList<>()).add(s.name())));
             });
         } catch (RuntimeException e) {
-            return known; // the storage did not answer: the list without them, as before
+            // The storage did not answer: what was known, and not asked again for a while (the endpoint is open).
+            Targets kept = new Targets(changes, now, known.byHost());
+            targets.set(kept);
+            return kept;
         }
         Targets fresh = new Targets(changes, now, Collections.unmodifiableMap(byHost));
         targets.set(fresh);

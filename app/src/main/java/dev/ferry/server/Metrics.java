@@ -98,6 +98,11 @@ public final class Metrics {
         deployerStarted.compareAndSet(Optional.empty(), Optional.of(clock.instant()));
     }
 
+    /** When the deployer last completed a pass without errors, or started, before its first; empty without one. */
+    Optional<Instant> sinceGoodReconcile() {
+        return lastGoodReconcile.get().or(deployerStarted::get);
+    }
+
     /** When the deployer last completed a pass without errors. */
     public Optional<Instant> lastGoodReconcile() {
         return lastGoodReconcile.get();
@@ -130,7 +135,7 @@ public final class Metrics {
         seconds(out, "ferry_deployer_reconcile_seconds_sum", reconciles.nanos.sum());
         // Before a first good pass, counted from the deployer's start: an alert on it also fires for a deployer that
         // never converged (a refused manifest after a restart, say).
-        lastGoodReconcile.get().or(deployerStarted::get).ifPresent(last -> {
+        sinceGoodReconcile().ifPresent(last -> {
             head(out, "ferry_deployer_seconds_since_last_good_reconcile", "gauge",
                     "Seconds since the deployer last completed a pass without errors (or started, before one).");
             seconds(out, "ferry_deployer_seconds_since_last_good_reconcile",

@@ -150,6 +150,8 @@ final class DefaultBuildPipeline implements BuildPipeline {
         try {
             Optional<Deployment> existing = deployments.find(deployment);
             if (existing.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "teardown of {0} of project {1}: no deployment {2} is recorded; "
+                        + "nothing to remove", ref.describe(), request.project(), deployment);
                 return OptionalLong.empty();
             }
             if (!existing.get().belongsTo(request.project(), ref)) {
@@ -162,6 +164,11 @@ final class DefaultBuildPipeline implements BuildPipeline {
             ManifestStore.Update update = manifests.update(key, trusted, "teardown " + deployment,
                     base -> Release.remove(base, owned));
             deployments.delete(deployment);
+            if (!update.written()) {
+                LOG.log(System.Logger.Level.INFO, "teardown of {0} of project {1}: the manifest had none of "
+                        + "deployment {2}''s entries any more; its record is removed", ref.describe(),
+                        request.project(), deployment);
+            }
             return update.written() ? OptionalLong.of(update.generation().generation()) : OptionalLong.empty();
         } finally {
             releases.unlock();

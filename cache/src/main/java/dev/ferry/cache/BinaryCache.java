@@ -58,15 +58,8 @@ public final class BinaryCache {
     /** The narinfo of {@code path}, if the cache has it. A malformed one is an error naming its key. */
     public Optional<NarInfo> narInfo(StorePath path) {
         String key = narInfoKey(path);
-        return storage.open(key).map(object -> {
-            try (object) {
-                return NarInfo.parse(new String(object.body().readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new CacheException("reading " + key + " failed: " + e.getMessage(), e);
-            } catch (NixFormatException e) {
-                throw new CacheException(key + " in " + storage.uri() + " is corrupt: " + e.getMessage(), e);
-            }
-        });
+        return read(storage, key).map(read -> read.info().orElseThrow(() -> new CacheException(key + " in "
+                + storage.uri() + " is corrupt: " + read.problem())));
     }
 
     /** Largest narinfo read when listing a cache (a real one is well under 10 kB). */

@@ -20,8 +20,10 @@ import java.util.concurrent.Future;
  * Adds a key's signature to every narinfo of a cache that a trusted key already signed: the step of a key rotation
  * that lets hosts trust only the new key, since a path that did not change between builds keeps the narinfo (and the
  * signature) it was first published with. A narinfo without a valid signature by a trusted key is not signed (the
- * new key must not vouch for what nobody vouched for) and is reported. Each narinfo is replaced whole (storage's
- * atomic put) with its other signatures kept; running it again signs what is left.
+ * new key must not vouch for what nobody vouched for) and is reported, as is one whose NAR is missing. Each narinfo is
+ * replaced whole (storage's atomic put) with its other signatures kept; running it again signs what is left. Not to
+ * be run beside {@code ferry cache gc}: a narinfo it deletes between the read and the put would come back (the NAR
+ * check above narrows that to the last moment), and every narinfo signed is new again for gc's grace period.
  */
 public final class CacheSigner {
     private final Storage storage;
@@ -99,6 +101,11 @@ public final class CacheSigner {
         }
         if (info.signatures().stream().noneMatch(s -> trusted.stream().anyMatch(t -> t.verify(fingerprint, s)))) {
             skipped.add(new Skipped(narInfoKey, "no valid signature by a trusted key"));
+            return Outcome.SKIPPED;
+        }
+        // A narinfo collected (with its NAR) since it was read must not come back without its NAR.
+        if (!storage.exists(info.url())) {
+            skipped.add(new Skipped(narInfoKey, "its NAR " + info.url() + " is not in the cache (collected?)"));
             return Outcome.SKIPPED;
         }
         storage.put(narInfoKey, info.withSignature(key.sign(fingerprint)).render().getBytes(StandardCharsets.UTF_8));

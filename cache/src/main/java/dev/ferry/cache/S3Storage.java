@@ -351,6 +351,9 @@ final class S3Storage implements Storage {
         }
         String key = name.substring(0, at);
         ObjectKeys.check(key);
+        if (!key.startsWith(BinaryCache.NAR_PREFIX)) {
+            throw new InvalidKeyException("'" + name + "' is not an upload of a NAR: not Ferry's to abort");
+        }
         try {
             client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
                     .uploadId(name.substring(at + UPLOAD_ID.length())).build());

@@ -36,7 +36,11 @@ class CacheSignerTest {
         return info;
     }
 
-    private void put(Storage storage, NarInfo info) {
+    /** The narinfo, and its NAR (a stand-in) unless {@code withNar} is false. */
+    private void put(Storage storage, NarInfo info, boolean withNar) {
+        if (withNar) {
+            storage.put(info.url(), new byte[] {1});
+        }
         storage.put(BinaryCache.narInfoKey(info.storePath()), info.render().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -56,8 +60,10 @@ class CacheSignerTest {
                 forged.fileSize(), forged.narHash(), forged.narSize() + 1, forged.references(), forged.deriver(),
                 forged.system(), forged.signatures(), forged.ca());
         for (NarInfo info : List.of(byOld, both, byStranger, forged)) {
-            put(storage, info);
+            put(storage, info, true);
         }
+        NarInfo collected = narInfo('f', old); // its NAR gone, as gc would leave it a moment before the narinfo
+        put(storage, collected, false);
         storage.put("0".repeat(32) + ".narinfo", "not a narinfo".getBytes(StandardCharsets.UTF_8));
 
         CacheSigner.Result result = CacheSigner.create(storage, 3).sign(fresh, List.of(old.publicKey()));
@@ -72,7 +78,9 @@ class CacheSignerTest {
                         org.assertj.core.groups.Tuple.tuple("c".repeat(32) + ".narinfo",
                                 "no valid signature by a trusted key"),
                         org.assertj.core.groups.Tuple.tuple("d".repeat(32) + ".narinfo",
-                                "no valid signature by a trusted key"));
+                                "no valid signature by a trusted key"),
+                        org.assertj.core.groups.Tuple.tuple("f".repeat(32) + ".narinfo",
+                                "its NAR nar/f.nar is not in the cache (collected?)"));
         NarInfo signed = get(storage, byOld);
         assertThat(signed.signatures()).hasSize(2)
                 .anyMatch(s -> old.publicKey().verify(signed.fingerprint(), s))
@@ -84,7 +92,8 @@ class CacheSignerTest {
         CacheSigner.Result again = CacheSigner.create(storage, 3).sign(fresh, List.of(old.publicKey()));
         assertThat(again.signed()).isZero();
         assertThat(again.alreadySigned()).isEqualTo(2);
-        assertThat(again.skipped()).hasSize(3);
+        assertThat(again.skipped()).hasSize(4);
+        assertThat(get(storage, collected)).isEqualTo(collected);
     }
 
     @Test
