@@ -32,10 +32,39 @@ final class ReleaseEndpoints {
         this.builds = builds;
     }
 
+    /**
+     * The deployments as their last releases recorded them, each with whether the newest generation still names all
+     * its entries ({@code inNewestGeneration}: false after a manifest-wide rollback to before it, or entries removed
+     * by hand).
+     */
     void deployments(ServerRequest request, ServerResponse response) {
         builds.auth.checkRead(request);
-        Json.send(response, Status.OK_200, Map.of("deployments", builds.deployments.all().stream()
-                .map(Json::deployment).toList()));
+        Optional<ManifestGeneration> newest;
+        boolean known = true;
+        try {
+            newest = builds.manifests.newest();
+        } catch (ManifestException e) {
+            newest = Optional.empty(); // unreadable: the rows as recorded, without the comparison
+            known = false;
+        }
+        java.util.Set<String> services = new java.util.HashSet<>();
+        java.util.Set<String> sites = new java.util.HashSet<>();
+        newest.ifPresent(g -> {
+            g.manifest().services().forEach(sv -> services.add(sv.name()));
+            g.manifest().sites().forEach(st -> sites.add(st.name()));
+        });
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Deployment d : builds.deployments.all()) {
+            Map<String, Object> entry = Json.deployment(d);
+            if (known) {
+                entry.put("inNewestGeneration", services.containsAll(d.services()) && sites.containsAll(d.sites()));
+            }
+            list.add(entry);
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("newestGeneration", newest.map(g -> (Object) g.generation()).orElse(null));
+        answer.put("deployments", list);
+        Json.send(response, Status.OK_200, answer);
     }
 
     /**

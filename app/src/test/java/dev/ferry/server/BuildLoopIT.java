@@ -149,6 +149,17 @@ class BuildLoopIT {
         JsonNode preview = ferry.deployment("shop-pr-2").orElseThrow();
         assertThat(preview.get("commit").asText()).isEqualTo(pr);
         assertThat(preview.get("domains").toString()).contains("shop-pr-2." + BuildLoopHarness.DOMAIN);
+        assertThat(preview.get("inNewestGeneration").asBoolean()).isTrue();
+        // A rollback of the whole manifest to before pr-2: its row stays, and says the newest generation lacks it.
+        long withPreview = ferry.get("/v1/deployments").get("newestGeneration").asLong();
+        for (long to : List.of(withPreview - 1, withPreview)) {
+            assertThat(Http.send("POST", ferry.uri("/v1/rollback"), ("{\"generation\": " + to + "}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8), "Authorization", "Bearer "
+                    + BuildLoopHarness.ADMIN, "Content-Type", "application/json").statusCode()).isEqualTo(201);
+            assertThat(ferry.deployment("shop-pr-2").orElseThrow().get("inNewestGeneration").asBoolean())
+                    .as("rolled back to %d", to).isEqualTo(to == withPreview);
+            assertThat(ferry.deployment("shop-main").orElseThrow().get("inNewestGeneration").asBoolean()).isTrue();
+        }
         ObjectNode closed = BuildLoopHarness.payload("gitea-pull-request-closed.json", ferry.repo.url());
         closed.put("number", 2);
         ((ObjectNode) closed.get("pull_request")).put("number", 2);
