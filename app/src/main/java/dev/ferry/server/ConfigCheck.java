@@ -202,13 +202,9 @@ public final class ConfigCheck {
             };
             return !standIn.equals(values.put(dotted, standIn));
         }
-        while (dotted.contains(".")) {
-            String prefix = dotted;
-            if (values.keySet().removeIf(k -> k.equals(prefix) || k.startsWith(prefix + "."))) {
-                return true;
-            }
-            dotted = dotted.substring(0, dotted.lastIndexOf('.'));
-        }
-        return false;
+        // Only the key itself (or the section it names): a problem of a key that has no value (a required one left
+        // unset) is not mended by leaving out its siblings, which would only report them missing in turn.
+        String prefix = dotted;
+        return values.keySet().removeIf(k -> k.equals(prefix) || k.startsWith(prefix + "."));
     }
 }

@@ -196,6 +196,14 @@ class ConfigCheckTest {
         assertThat(checkAs(leftover, home, ConfigCheck.Use.EITHER).problems()).map(Object::toString)
                 .containsExactly("ferry.deployer.trusted-keys: at least one key is needed (name:base64); without one "
                         + "no manifest can be trusted");
+        // A problem of trusted-keys (unset, or a bad key) is that one problem: manifest-uri is set, and stays so.
+        for (String keys : List.of("", ", trusted-keys: [\"garbage\"]")) {
+            assertThat(checkAs("""
+                    ferry:
+                      deployer: {manifest-uri: "http://old.example:8080/cache"%s}
+                    """.formatted(keys), home, ConfigCheck.Use.AGENT).problems()).as(keys).singleElement()
+                    .satisfies(p -> assertThat(p.key()).isEqualTo("ferry.deployer.trusted-keys"));
+        }
         assertThat(checkAs("ferry: {log: {format: json}}\n", home, ConfigCheck.Use.AGENT).problems())
                 .map(Object::toString).containsExactly("ferry.deployer.manifest-uri: is required for the agent "
                         + "(file://, s3:// or http(s)://HOST/cache)");
