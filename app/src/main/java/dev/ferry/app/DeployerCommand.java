@@ -77,6 +77,12 @@ final class DeployerCommand implements Callable<Integer> {
                 Deployer.Report report = deployer.reconcile();
                 report.steps().forEach(s -> out.println("ferry: " + s));
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
+                // A spec that failed before is not tried again, so this pass has no error of its own for it.
+                report.services().stream().filter(ServiceStatus::failed)
+                        .filter(s -> report.errors().stream().noneMatch(e -> e.startsWith(s.name() + ": ")))
+                        .forEach(s -> spec.commandLine().getErr().println("ferry: " + s.name() + ": "
+                                + s.lastError().orElse("failed") + " (failed before; not tried again until the "
+                                + "manifest changes it)"));
                 reporter.flatMap(HostReporter::send)
                         .ifPresent(failure -> spec.commandLine().getErr().println("ferry: warning: " + failure));
                 out.println(report.generation() == 0 && report.ok()

@@ -43,12 +43,13 @@ final class Logs {
     }
 
     /**
-     * A command that prints what the deployer did itself ({@code ferry deployer --once}): the deployer's INFO lines
-     * (each step as it starts) would say it all twice. Warnings stay; {@code FERRY_DEBUG} keeps everything.
+     * A command that prints what the deployer did itself ({@code ferry deployer --once}): its steps on standard output
+     * and every error of the pass (the report's) on standard error. The deployer's own log lines, INFO for each step
+     * and WARNING for each failure, would say it all twice; only SEVERE stays. {@code FERRY_DEBUG} keeps everything.
      */
     static void quietDeployerSteps() {
         if (System.getenv("FERRY_DEBUG") == null) {
-            DEPLOYER.setLevel(java.util.logging.Level.WARNING);
+            DEPLOYER.setLevel(java.util.logging.Level.SEVERE);
         }
     }
 

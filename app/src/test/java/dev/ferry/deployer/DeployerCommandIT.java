@@ -32,6 +32,28 @@ class DeployerCommandIT {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** Ferry as a process of its own, as a user runs it: exit status, standard output and error. */
+    private static Run ferryProcess(String... args) throws Exception {
+        String javaCommand = ProcessHandle.current().info().command().orElse("java");
+        List<String> argv = new java.util.ArrayList<>(List.of(javaCommand, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "dev.ferry.app.Main"));
+        argv.addAll(List.of(args));
+        Process process = new ProcessBuilder(argv).start();
+        process.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<String> stderr = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return new String(process.getErrorStream().readAllBytes(),
+                                java.nio.charset.StandardCharsets.UTF_8);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        String stdout = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new Run(process.exitValue(), stdout, stderr.get());
+    }
+
     @Test
     void onceStatusAndLocalRollback() throws Exception {
         try (Harness h = new Harness(dir)) {
@@ -49,25 +71,10 @@ class DeployerCommandIT {
             h.write("v2", m -> m.withService(Harness.service("web", v2, "web.test")));
             // As a process of its own, as a user runs it: the steps are printed once, on stdout; neither they (the
             // deployer's log) nor dbus-java's connection line repeat on stderr.
-            String javaCommand = ProcessHandle.current().info().command().orElse("java");
-            Process process = new ProcessBuilder(javaCommand, "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), "dev.ferry.app.Main", "deployer", "--config", c, "--once")
-                    .start();
-            process.getOutputStream().close();
-            java.util.concurrent.CompletableFuture<String> stderr = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> {
-                        try {
-                            return new String(process.getErrorStream().readAllBytes(),
-                                    java.nio.charset.StandardCharsets.UTF_8);
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    });
-            String stdout = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).as(stderr.get()).isZero();
-            assertThat(stdout).contains("ferry: activate web (generation 2").contains("generation 2: converged");
-            assertThat(stderr.get()).doesNotContain("deployer: activate").doesNotContain("Using transport");
+            Run process = ferryProcess("deployer", "--config", c, "--once");
+            assertThat(process.exit()).as(process.err()).isZero();
+            assertThat(process.out()).contains("ferry: activate web (generation 2").contains("generation 2: converged");
+            assertThat(process.err()).doesNotContain("deployer: activate").doesNotContain("Using transport");
             assertThat(h.get("web.test", "/").body()).isEqualTo("v2");
 
             Run status = ferry("deployer", "status", "--config", c);
@@ -87,6 +94,11 @@ class DeployerCommandIT {
             Run failing = ferry("deployer", "--config", c, "--once");
             assertThat(failing.exit()).isEqualTo(1);
             assertThat(failing.err()).contains("never got ready");
+            // The next pass does not try that spec again, and still says why it fails.
+            Run again = ferry("deployer", "--config", c, "--once");
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).contains("ferry: web: ", "never got ready", "(failed before; not tried again "
+                    + "until the manifest changes it)");
             Run failedStatus = ferry("deployer", "status", "--config", c);
             assertThat(failedStatus.exit()).isEqualTo(1);
             assertThat(failedStatus.out()).contains("web: failed", "running  " + v1.absolute(), "never got ready");
@@ -105,6 +117,13 @@ class DeployerCommandIT {
             assertThat(ferry("deployer", "status", "--config", typoConfig.toString()).exit()).isEqualTo(1);
             assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
             assertThat(h.units()).hasSize(1);
+
+            // As a process: each failure once, as the command's own line, not again as the deployer's log warning.
+            h.write("no such command", m -> m.withService(Harness.worker("web", never))); // a new spec: tried
+            Run failingProcess = ferryProcess("deployer", "--config", c, "--once");
+            assertThat(failingProcess.exit()).isEqualTo(1);
+            assertThat(failingProcess.err()).contains("ferry: web: exec.command 'run' of service web is not in its "
+                    + "closure").doesNotContain("WARNING");
         }
     }
 }
