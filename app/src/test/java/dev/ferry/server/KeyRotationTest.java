@@ -104,8 +104,9 @@ class KeyRotationTest {
         HttpResponse<byte[]> refused = rollbackTo1(config, admin);
 
         assertThat(refused.statusCode()).as(Http.text(refused)).isEqualTo(409);
-        assertThat(Http.text(refused)).contains("cannot roll back to generation 1: refusing to write generation 3: a "
-                + "store path has no narinfo in ", web.absolute() + " (services[0] web)");
+        assertThat(Http.text(refused)).startsWith("cannot roll back to generation 1: a store path it runs is no "
+                + "longer in ").contains("(collected by ferry cache gc", web.absolute() + " (web)")
+                .doesNotContain("generation 3");
     }
 
     @Test

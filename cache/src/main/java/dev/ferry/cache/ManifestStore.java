@@ -297,6 +297,21 @@ public final class ManifestStore {
         Manifest target = read(to, trusted).orElseThrow(() -> new ManifestException("cannot roll back to generation "
                 + to + ": " + (isAbandoned(to) ? "it was abandoned by a writer that did not finish"
                         : "it does not exist in " + storage.uri()))).manifest();
+        // Checked again when the generation is written; here to say it in a rollback's terms.
+        List<String> missing = new ArrayList<>();
+        Set<StorePath> present = new HashSet<>();
+        for (Manifest.Service s : target.services()) {
+            checkInCache(s.artifact().storePath(), s.name(), present, missing);
+        }
+        for (Manifest.Site s : target.sites()) {
+            checkInCache(s.artifact().storePath(), s.name(), present, missing);
+        }
+        if (!missing.isEmpty()) {
+            throw new ManifestException("cannot roll back to generation " + to + ": " + (missing.size() == 1
+                    ? "a store path it runs is" : missing.size() + " store paths it runs are") + " no longer in "
+                    + storage.uri() + " (collected by ferry cache gc, which keeps the newest --keep-generations): "
+                    + String.join(", ", missing) + "; nothing was written");
+        }
         return update(key, trusted, "rollback to " + to, base -> new Manifest(base.version(), base.generation(),
                 base.createdAt(), base.reason(), target.services(), target.sites()));
     }
