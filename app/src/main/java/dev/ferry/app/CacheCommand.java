@@ -155,18 +155,18 @@ final class CacheCommand {
         @Option(names = "--secret-key", paramLabel = "FILE", required = true,
                 description = "The new key's secret key file (as ferry keygen writes it).")
         Path secretKeyFile;
-        @Mixin
-        ManifestCommand.TrustOption trust;
+        @Option(names = "--trusted-key", paramLabel = "KEY_OR_FILE", required = true,
+                description = {"The old key (name:base64) or a file of keys: only narinfos one of them validly signed "
+                        + "are signed. Repeatable."})
+        List<String> trustedKeys;
         @Option(names = "--jobs", paramLabel = "N", defaultValue = "8",
                 description = "Narinfos signed at once (default: ${DEFAULT-VALUE}).")
         int jobs;
 
         @Override
         public Integer call() {
-            if (!trust.given()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--trusted-key is required: only "
-                        + "narinfos a trusted key (the old one) signed are signed with the new key");
-            }
+            ManifestCommand.TrustOption trust = new ManifestCommand.TrustOption();
+            trust.values = trustedKeys;
             SecretKey key = PublishCommand.readKey(secretKeyFile);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();

@@ -39,8 +39,17 @@ final class CheckConfigCommand implements Callable<Integer> {
     public Integer call() {
         ConfigCheck.Use use = as.map(a -> a == As.server ? ConfigCheck.Use.SERVER : ConfigCheck.Use.AGENT)
                 .orElse(ConfigCheck.Use.EITHER);
-        return report(ConfigCheck.check(config, ServerConfig.Environment.current(), use), spec.commandLine().getOut(),
-                spec.commandLine().getErr());
+        ConfigCheck.Result result = ConfigCheck.check(config, ServerConfig.Environment.current(), use);
+        int exit = report(result, spec.commandLine().getOut(), spec.commandLine().getErr());
+        // Taken for an agent's by the guess, and fine as a server's: say so, not only what an agent lacks.
+        if (exit != 0 && as.isEmpty() && ConfigCheck.check(config, ServerConfig.Environment.current(),
+                ConfigCheck.Use.SERVER).problems().isEmpty()) {
+            spec.commandLine().getErr().println("ferry: it sets ferry.deployer.manifest-uri without "
+                    + "ferry.deployer.enabled: true, so it was checked as an agent's (ferry deployer); as a server's "
+                    + "(ferry serve) it is valid: say which with --as server or --as agent");
+            spec.commandLine().getErr().flush();
+        }
+        return exit;
     }
 
     /** Prints the result as check-config does; returns the exit code. Shared with {@code ferry serve --check-config}. */

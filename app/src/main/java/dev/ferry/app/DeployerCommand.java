@@ -1,6 +1,5 @@
 package dev.ferry.app;
 
-import dev.ferry.cache.CacheUri;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.Storage;
 import dev.ferry.deployer.Caddy;
@@ -63,7 +62,7 @@ final class DeployerCommand implements Callable<Integer> {
         DeployerSettings settings = dc.agentSettings();
         String uri = settings.manifestUri();
         boolean overHttp = DeployerConfig.overHttp(uri);
-        Storage storage = overHttp ? HttpStorage.of(uri) : CacheUri.parse(uri).open();
+        Storage storage = overHttp ? HttpStorage.of(uri) : ManifestCommand.openExisting(uri);
         Optional<String> reportToken = overHttp ? dc.reportTokenFile().map(HostReports::readToken) : Optional.empty();
         PrintWriter out = spec.commandLine().getOut();
         try (Systemd systemd = Systemd.connect(settings.systemdBus())) {

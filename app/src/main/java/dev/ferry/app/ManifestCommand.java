@@ -47,19 +47,26 @@ final class ManifestCommand {
     /** {@code --cache}: where the manifests are. */
     static final class CacheOption {
         @Option(names = "--cache", paramLabel = "CACHE_URI", required = true,
-                description = "The cache that holds the manifests: file:///abs/dir or s3://bucket?endpoint=...")
+                description = "The cache: file:///abs/dir or s3://bucket?endpoint=...")
         String uri;
 
         Storage open() {
-            CacheUri cache = CacheUri.parse(uri);
-            // A mistyped directory would read as a cache with no generation yet; every subcommand needs a cache.
-            if (cache.scheme().equals("file") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(
-                    cache.location()))) {
-                throw new dev.ferry.cache.CacheException("no cache at " + uri + ": the directory " + cache.location()
-                        + " does not exist");
-            }
-            return cache.open();
+            return openExisting(uri);
         }
+    }
+
+    /**
+     * Opens the cache {@code uri} names; a {@code file://} directory that does not exist is an error, not created: a
+     * mistyped one would read as a cache with no generation yet.
+     */
+    static Storage openExisting(String uri) {
+        CacheUri cache = CacheUri.parse(uri);
+        if (cache.scheme().equals("file") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(
+                cache.location()))) {
+            throw new dev.ferry.cache.CacheException("no cache at " + uri + ": the directory " + cache.location()
+                    + " does not exist");
+        }
+        return cache.open();
     }
 
     /** {@code --trusted-key}: public keys, given inline or as files. */

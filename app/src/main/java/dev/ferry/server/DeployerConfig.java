@@ -76,6 +76,10 @@ public record DeployerConfig(boolean enabled, Optional<String> manifestUri, Stri
     public DeployerSettings agentSettings() {
         String uri = manifestUri.orElseThrow(() -> new InvalidConfigException(PREFIX + "manifest-uri",
                 "is required for the agent (file://, s3:// or http(s)://HOST/cache)"));
+        if (!overHttp(uri) && !uri.startsWith("file://") && !uri.startsWith("s3://")) {
+            throw new InvalidConfigException(PREFIX + "manifest-uri", "'" + uri + "' is not a Ferry server's "
+                    + "http(s)://HOST[:PORT]/cache, nor a cache's file:// or s3:// URI");
+        }
         try {
             if (overHttp(uri)) {
                 dev.ferry.deployer.HttpStorage.parse(uri);

@@ -182,7 +182,7 @@ class CacheCommandTest {
 
         InProcessCli.Result untrusting = cache("sign", "--secret-key", secret.toString());
         assertThat(untrusting.exit()).isEqualTo(2);
-        assertThat(untrusting.err()).contains("--trusted-key is required");
+        assertThat(untrusting.err()).contains("Missing required option: '--trusted-key=KEY_OR_FILE'");
     }
 
     @Test

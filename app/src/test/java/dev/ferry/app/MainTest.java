@@ -73,6 +73,8 @@ class MainTest {
             InProcessCli.Result agent = InProcessCli.run(all.toArray(String[]::new));
             assertThat(agent.exit()).as("%s", args).isEqualTo(1);
             assertThat(agent.err()).contains("ferry.deployer.trusted-keys: at least one key is needed");
+            assertThat(agent.err().contains("as a server's (ferry serve) it is valid")).as("%s", args)
+                    .isEqualTo(args.isEmpty());
         }
         assertThat(InProcessCli.run("check-config", "--as", "both", "--config", file.toString()).exit()).isEqualTo(2);
     }

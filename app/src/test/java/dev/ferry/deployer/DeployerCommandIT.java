@@ -117,6 +117,16 @@ class DeployerCommandIT {
             assertThat(ferry("deployer", "status", "--config", typoConfig.toString()).exit()).isEqualTo(1);
             assertThat(h.get("web.test", "/").body()).isEqualTo("v1");
             assertThat(h.units()).hasSize(1);
+            // A file:// directory that does not exist is refused at start, and not made.
+            Path nowhere = dir.resolve("no-such-cache");
+            Path nowhereConfig = java.nio.file.Files.writeString(dir.resolve("nowhere.yaml"), java.nio.file.Files
+                    .readString(config).replace("manifest-uri: file://" + h.cacheDir, "manifest-uri: file://"
+                            + nowhere));
+            Run absent = ferry("deployer", "--config", nowhereConfig.toString(), "--once");
+            assertThat(absent.exit()).isEqualTo(1);
+            assertThat(absent.err()).contains("no cache at file://" + nowhere + ": the directory " + nowhere
+                    + " does not exist");
+            assertThat(nowhere).doesNotExist();
 
             // As a process: each failure once, as the command's own line, not again as the deployer's log warning.
             h.write("no such command", m -> m.withService(Harness.worker("web", never))); // a new spec: tried

@@ -208,7 +208,8 @@ class ConfigCheckTest {
                 .map(Object::toString).containsExactly("ferry.deployer.manifest-uri: is required for the agent "
                         + "(file://, s3:// or http(s)://HOST/cache)");
         // The manifest URI is checked as the agent opens it.
-        for (String bad : List.of("http://ferry.example.org/cache?x=1", "ftp://ferry.example.org/cache", "s3://a")) {
+        for (String bad : List.of("http://ferry.example.org/cache?x=1", "ftp://ferry.example.org/cache", "s3://a",
+                "ferry.example.org/cache")) {
             assertThat(checkAs("""
                     ferry:
                       deployer: {manifest-uri: "%s", trusted-keys: ["%s"]}
