@@ -65,8 +65,9 @@ class ManifestCommandTest {
         return new StorePath(hash.toString(), name);
     }
 
-    /** Puts a narinfo (and a stand-in NAR) for {@code path} in the cache, as publishing would. */
-    private void publish(StorePath path) throws Exception {
+    /** The store path {@code name}, with a narinfo (and a stand-in NAR) in the cache, as publishing would leave. */
+    private StorePath published(String name) throws Exception {
+        StorePath path = storePath(name);
         BinaryCache cache = new BinaryCache(storage);
         byte[] nar = ("nar of " + path).getBytes(StandardCharsets.UTF_8);
         Hash narHash = Hash.sha256(MessageDigest.getInstance("SHA-256").digest(nar));
@@ -75,6 +76,7 @@ class ManifestCommandTest {
         cache.putNarInfo(new NarInfo(path, url, "none", Optional.of(narHash), OptionalLong.of(nar.length), narHash,
                 nar.length, new TreeSet<>(List.of(path)), Optional.empty(), Optional.empty(), new TreeSet<>(),
                 Optional.empty()));
+        return path;
     }
 
     private Path serviceFile(String name, StorePath path, String extra) throws IOException {
@@ -95,10 +97,8 @@ class ManifestCommandTest {
 
     @Test
     void setServiceWritesGenerationsThatShowAndHistoryList() throws Exception {
-        StorePath web = storePath("web-1");
-        StorePath worker = storePath("worker-1");
-        publish(web);
-        publish(worker);
+        StorePath web = published("web-1");
+        StorePath worker = published("worker-1");
         InProcessCli.Result first = setService("web", web, ", \"http\": {\"domain\": \"example.org\", \"internalPort\": 8000}");
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.out()).isEqualTo("wrote generation 1: set service web\n");
@@ -124,12 +124,9 @@ class ManifestCommandTest {
 
     @Test
     void removeServiceDiffAndRollback() throws Exception {
-        StorePath web1 = storePath("web-1");
-        StorePath web2 = storePath("web-2");
-        StorePath worker = storePath("worker-1");
-        publish(web1);
-        publish(web2);
-        publish(worker);
+        StorePath web1 = published("web-1");
+        StorePath web2 = published("web-2");
+        StorePath worker = published("worker-1");
         setService("web", web1, "");
         setService("worker", worker, "");
         setService("web", web2, ", \"env\": {\"PORT\": \"8000\"}");
@@ -159,10 +156,8 @@ class ManifestCommandTest {
 
     @Test
     void removeServiceRemovesASiteOfThatNameToo() throws Exception {
-        StorePath web = storePath("web-1");
-        StorePath docs = storePath("docs-1");
-        publish(web);
-        publish(docs);
+        StorePath web = published("web-1");
+        StorePath docs = published("docs-1");
         setService("hello2-pr-3-web", web, "");
         ManifestStore.create(storage).update(key, ManifestVerifier.trusting(List.of(key.publicKey())),
                 "build 7: hello2-pr-3", m -> m.withSite(new Manifest.Site("hello2-pr-3-docs",
@@ -215,8 +210,7 @@ class ManifestCommandTest {
 
     @Test
     void verifyChecksSignaturesAndNamesWhatIsWrong() throws Exception {
-        StorePath web = storePath("web-1");
-        publish(web);
+        StorePath web = published("web-1");
         setService("web", web, "");
         setService("web", web, ", \"revision\": \"r2\"");
 
