@@ -208,9 +208,7 @@ class BuildPipelineIT {
 
     @Test
     void aFeatureBranchGetsItsOwnDeploymentAndTeardownRemovesIt() {
-        String main = repo.writeExample().commit("hello 1.0.0");
-        repo.push("refs/heads/main");
-        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        releaseMain();
         String feature = repo.branch("feature/Shiny").edit("web/server.py", "1.0.0", "2.0.0-shiny").commit("shiny");
         repo.push("refs/heads/feature/Shiny");
 
@@ -322,9 +320,7 @@ class BuildPipelineIT {
 
     @Test
     void aTeardownWhoseRemoteCannotBeReadTearsNothingDown() {
-        String main = repo.writeExample().commit("hello 1.0.0");
-        repo.push("refs/heads/main");
-        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        String main = releaseMain();
         Project moved = new Project("hello", dir.resolve("nowhere.git").toUri().toString(), "main");
 
         assertThatThrownBy(() -> webhookTeardown(moved, new BuildRef.Branch("main")))
@@ -338,9 +334,7 @@ class BuildPipelineIT {
 
     @Test
     void aTeardownAsAskedNeedsNeitherTheConfiguredProjectNorTheBranchToBeGone() {
-        String main = repo.writeExample().commit("hello 1.0.0");
-        repo.push("refs/heads/main");
-        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        releaseMain();
         String feature = repo.branch("feature").edit("web/server.py", "1.0.0", "2.0.0").commit("feature");
         repo.push("refs/heads/feature");
         build(new BuildRef.Branch("feature"), feature, new RecordingContext());
@@ -391,9 +385,7 @@ class BuildPipelineIT {
 
     @Test
     void aCustomDomainAnotherProjectServesIsRefusedNamingThatDeploymentAndNothingIsWritten() {
-        String main = repo.writeExample().commit("hello 1.0.0");
-        repo.push("refs/heads/main");
-        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        String main = releaseMain();
         // Another project of the same flake: its production branch asks for the same custom domains.
         Project copy = new Project("hello-copy", repo.url(), "main");
 
@@ -409,9 +401,7 @@ class BuildPipelineIT {
 
     @Test
     void aBranchWhoseNameMakesProductionsDeploymentNameNeitherReplacesNorTearsItDown() {
-        String main = repo.writeExample().commit("hello 1.0.0");
-        repo.push("refs/heads/main");
-        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        String main = releaseMain();
         Deployment production = deployments.find("hello-main").orElseThrow();
         Manifest released = manifests.newest().orElseThrow().manifest();
         // Branch Main's slug is main: its deployment name is production's.
@@ -648,6 +638,14 @@ class BuildPipelineIT {
         assertThat(Processes.in(dir.resolve("data/work"))).as("processes left in the checkout").isEmpty();
         assertThat(context.phases()).containsExactly(Phase.FETCH, Phase.EVAL, Phase.BUILD);
         assertNothingReleased();
+    }
+
+    /** The example committed and pushed to main, and built and released there (deployment hello-main). */
+    private String releaseMain() {
+        String main = repo.writeExample().commit("hello 1.0.0");
+        repo.push("refs/heads/main");
+        build(new BuildRef.Branch("main"), main, new RecordingContext());
+        return main;
     }
 
     private BuildResult build(BuildRef ref, String commit, RecordingContext context) {
