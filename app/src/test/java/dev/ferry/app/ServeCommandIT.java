@@ -49,18 +49,8 @@ class ServeCommandIT {
                 "serve").redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    // On the test class path (not in the packaged jar) logback prints its status first.
-                    String first = out.readLine();
-                    while (first != null && !first.startsWith("ferry:")) {
-                        first = out.readLine();
-                    }
-                    return first;
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).get(60, TimeUnit.SECONDS);
+            // On the test class path (not in the packaged jar) logback prints its status first.
+            String line = firstLineStarting(out, "ferry:");
             Matcher started = STARTED.matcher(line);
             assertThat(started.matches()).as(line).isTrue();
             assertThat(started.group(3)).isEqualTo("file://" + temp.resolve("data/cache"));
@@ -107,17 +97,7 @@ class ServeCommandIT {
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(first.getInputStream(),
                     StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    String next = out.readLine();
-                    while (next != null && !next.startsWith("ferry: serving")) {
-                        next = out.readLine();
-                    }
-                    return next;
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).get(60, TimeUnit.SECONDS);
+            String line = firstLineStarting(out, "ferry: serving");
             assertThat(line).startsWith("ferry: serving");
 
             Process second = ferry(env, "serve").start();
@@ -211,5 +191,20 @@ class ServeCommandIT {
         assertThat(process.exitValue()).isZero();
         assertThat(stdout).startsWith("ferry: configuration is valid");
         assertThat(temp.resolve("data")).doesNotExist();
+    }
+
+    /** The first line of {@code out} that starts with {@code prefix} (null at its end), waiting at most 60 s. */
+    private static String firstLineStarting(BufferedReader out, String prefix) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                String line = out.readLine();
+                while (line != null && !line.startsWith(prefix)) {
+                    line = out.readLine();
+                }
+                return line;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(60, TimeUnit.SECONDS);
     }
 }
