@@ -66,7 +66,7 @@ final class CacheCommand {
                 print(plan, storage.uri(), out);
                 plan.warnings().forEach(w -> err.println("warning: " + w));
                 if (dryRun) {
-                    if (plan.generations().isEmpty() && !withoutManifests && !plan.isEmpty()) {
+                    if (plan.refusedWithoutGenerations()) {
                         err.println("warning: the cache has no manifest generation: without --without-manifests "
                                 + "the collection itself is refused");
                     }
@@ -117,9 +117,6 @@ final class CacheCommand {
             }
         }
 
-        private static String count(long n, String noun) {
-            return n + " " + noun + (n == 1 ? "" : "s");
-        }
 
         static String size(long bytes) {
             return bytes < 100_000 ? count(bytes, "byte") : PublishCommand.megabytes(bytes);
@@ -180,9 +177,11 @@ final class CacheCommand {
             }
         }
 
-        private static String count(long n, String noun) {
-            return n + " " + noun + (n == 1 ? "" : "s");
-        }
+    }
+
+    /** "1 narinfo", "2 narinfos". */
+    static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     /** {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, {@code 0}, or ISO-8601 ({@code PT12H}). */

@@ -78,7 +78,7 @@ final class DeployerCommand implements Callable<Integer> {
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
                 // A spec that failed before is not tried again, so this pass has no error of its own for it.
                 report.services().stream().filter(ServiceStatus::failed)
-                        .filter(s -> report.errors().stream().noneMatch(e -> e.startsWith(s.name() + ": ")))
+                        .filter(s -> !report.failedNow().contains(s.name()))
                         .forEach(s -> spec.commandLine().getErr().println("ferry: " + s.name() + ": "
                                 + s.lastError().orElse("failed") + " (failed before; not tried again until the "
                                 + "manifest changes it)"));

@@ -138,11 +138,24 @@ final class ManifestCommand {
         }
     }
 
-    /** Reads a generation (or the newest), verifying it when trusted keys were given. */
+    /** Reads a generation (or the newest), verifying it when trusted keys were given, and notes which it did. */
     private static ManifestGeneration read(ManifestStore store, Optional<Long> generation, TrustOption trust,
                                            PrintWriter err) {
         Optional<ManifestVerifier> verifier = trust.given()
                 ? Optional.of(ManifestVerifier.trusting(trust.keys())) : Optional.empty();
+        ManifestGeneration read = find(store, generation, verifier);
+        if (verifier.isPresent()) {
+            err.println("generation " + read.generation() + ": signature by '" + verifier.get().verify(read).name()
+                    + "' verified");
+        } else {
+            err.println("generation " + read.generation() + ": signature not verified (give --trusted-key)");
+        }
+        return read;
+    }
+
+    /** Generation {@code generation} (or the newest), verified by {@code verifier} if given; an error if none. */
+    private static ManifestGeneration find(ManifestStore store, Optional<Long> generation,
+                                           Optional<ManifestVerifier> verifier) {
         ManifestGeneration read;
         if (generation.isPresent()) {
             long n = generation.get();
@@ -154,12 +167,6 @@ final class ManifestCommand {
             Optional<ManifestGeneration> found = verifier.isPresent() ? store.newest(verifier.get()) : store.newest();
             read = found.orElseThrow(() -> new ManifestException("no manifest generation in "
                     + store.storage().uri() + " yet"));
-        }
-        if (verifier.isPresent()) {
-            err.println("generation " + read.generation() + ": signature by '" + verifier.get().verify(read).name()
-                    + "' verified");
-        } else {
-            err.println("generation " + read.generation() + ": signature not verified (give --trusted-key)");
         }
         return read;
     }
@@ -391,9 +398,7 @@ final class ManifestCommand {
             try (Storage storage = cache.open()) {
                 ManifestStore store = ManifestStore.create(storage);
                 if (!all) {
-                    // The answer is the line below; read's "signature ... verified" note would say it twice.
-                    ManifestGeneration g = read(store, generation, trust,
-                            new PrintWriter(java.io.Writer.nullWriter()));
+                    ManifestGeneration g = find(store, generation, Optional.of(verifier));
                     out.println("generation " + g.generation() + ": ok, signed by " + verifier.verify(g).name());
                     return 0;
                 }

@@ -134,6 +134,11 @@ public final class CacheGc {
         public boolean isEmpty() {
             return narInfoWaves.isEmpty() && nars.isEmpty() && leftovers.isEmpty();
         }
+
+        /** Whether {@link #execute} refuses it: something to delete in a cache with no generation, not allowed. */
+        public boolean refusedWithoutGenerations() {
+            return generations.isEmpty() && !options.withoutGenerations() && !isEmpty();
+        }
     }
 
     /** What a collection deleted; {@code spared} counts objects planned for deletion that had become live. */
@@ -257,7 +262,7 @@ public final class CacheGc {
      * manifest generations is refused unless the options say {@code withoutGenerations}.
      */
     public Result execute(Plan plan) {
-        if (plan.generations().isEmpty() && !plan.options().withoutGenerations() && !plan.isEmpty()) {
+        if (plan.refusedWithoutGenerations()) {
             throw new CacheException(storage.uri() + " has no manifest generation, so a collection would delete every "
                     + "path published before " + plan.cutoff() + " that is not pinned (" + plan.narInfos().size()
                     + " now). Pin what must stay, or collect without generations on purpose (ferry cache gc "

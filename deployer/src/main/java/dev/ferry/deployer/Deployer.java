@@ -63,8 +63,12 @@ public final class Deployer {
         return new Deployer(settings, manifests, systemd, caddy, nix, ready, drain, afterUnitStarted);
     }
 
-    /** What one pass did. {@code ok()} when nothing failed and the generation was trusted. */
-    public record Report(long generation, List<String> steps, List<String> errors, List<ServiceStatus> services) {
+    /**
+     * What one pass did. {@code ok()} when nothing failed and the generation was trusted. {@code failedNow}: what
+     * failed in this pass (services, sites, routes, units by name), each also in {@code errors}.
+     */
+    public record Report(long generation, List<String> steps, List<String> errors, List<ServiceStatus> services,
+                         java.util.Set<String> failedNow) {
         public boolean ok() {
             return errors.isEmpty() && services.stream().noneMatch(ServiceStatus::failed);
         }
@@ -80,7 +84,7 @@ public final class Deployer {
             if (manifest.isEmpty()) {
                 DeployerState next = new DeployerState(state.lastApplied(), state.failed(), state.services(), errors);
                 next.write(settings.stateDir());
-                return new Report(state.lastApplied(), List.of(), errors, state.services());
+                return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
             Desired desired = LocalPins.apply(Desired.of(manifest.get(), settings.host()),
                     LocalPins.read(settings.stateDir()));
@@ -97,7 +101,7 @@ public final class Deployer {
                 errors.add("cannot observe this host: " + e.getMessage());
                 new DeployerState(state.lastApplied(), state.failed(), state.services(), errors)
                         .write(settings.stateDir());
-                return new Report(state.lastApplied(), List.of(), errors, state.services());
+                return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
             Plan plan = planner.plan(desired, actual, failed);
             Map<String, String> stepErrors = executor.execute(plan, failed);
@@ -116,7 +120,7 @@ public final class Deployer {
             List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
             new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
-                    statuses);
+                    statuses, java.util.Set.copyOf(stepErrors.keySet()));
         }
     }
 
