@@ -38,8 +38,8 @@ final class Health implements Handler {
     private final Clock clock;
     private final AtomicReference<Optional<Deployer>> deployer = new AtomicReference<>(Optional.empty());
 
-    /** A deployer watched since {@code since}, expected to pass every {@code interval}. */
-    private record Deployer(Instant since, Duration interval) {
+    /** A watched deployer, expected to pass every {@code interval}. */
+    private record Deployer(Duration interval) {
     }
 
     Health(Storage storage, Optional<Database> database, Metrics metrics, Clock clock) {
@@ -51,8 +51,8 @@ final class Health implements Handler {
 
     /** From now on the deployer's freshness is checked: it must pass without errors every {@code interval}. */
     void watchDeployer(Duration interval) {
-        deployer.set(Optional.of(new Deployer(clock.instant(), interval)));
-        metrics.deployerStarted(); // its gauge counts from here too, until a first good pass
+        deployer.set(Optional.of(new Deployer(interval)));
+        metrics.deployerStarted(); // the last good pass, or this start before one, is the metrics'; the gauge's too
     }
 
     /**
@@ -61,7 +61,7 @@ final class Health implements Handler {
      */
     Optional<String> deployerProblem() {
         return deployer.get().flatMap(d -> {
-            Instant last = metrics.sinceGoodReconcile().orElse(d.since());
+            Instant last = metrics.sinceGoodReconcile().orElseThrow(); // set when watching began
             Duration age = Duration.between(last, clock.instant());
             return age.compareTo(d.interval().multipliedBy(3)) < 0 ? Optional.empty()
                     : Optional.of("no good reconcile pass for " + age.toSeconds() + "s (interval "

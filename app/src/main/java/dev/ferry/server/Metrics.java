@@ -94,7 +94,7 @@ public final class Metrics {
     }
 
     /** A co-resident deployer runs from now on: until its first good pass, the gauge counts from here. */
-    public void deployerStarted() {
+    void deployerStarted() {
         deployerStarted.compareAndSet(Optional.empty(), Optional.of(clock.instant()));
     }
 
@@ -103,10 +103,7 @@ public final class Metrics {
         return lastGoodReconcile.get().or(deployerStarted::get);
     }
 
-    /** When the deployer last completed a pass without errors. */
-    public Optional<Instant> lastGoodReconcile() {
-        return lastGoodReconcile.get();
-    }
+
 
     /** The exposition: {@code # HELP}, {@code # TYPE}, then the samples, for each metric. */
     String render() {

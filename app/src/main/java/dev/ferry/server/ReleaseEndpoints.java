@@ -43,8 +43,9 @@ final class ReleaseEndpoints {
         boolean known = true;
         try {
             newest = builds.manifests.newest();
-        } catch (ManifestException e) {
-            newest = Optional.empty(); // unreadable: the rows as recorded, without the comparison
+        } catch (RuntimeException e) {
+            // Unreadable, or the storage did not answer: the rows as recorded, without the comparison.
+            newest = Optional.empty();
             known = false;
         }
         java.util.Set<String> services = new java.util.HashSet<>();

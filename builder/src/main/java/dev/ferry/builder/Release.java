@@ -126,18 +126,15 @@ record Release(String deployment, List<Manifest.Service> services, List<Manifest
      * result, so entries the change replaced (its own, and any of the same name) never clash.
      */
     Optional<Clash> clash(Manifest after) {
-        Set<String> ourServices = new java.util.HashSet<>();
-        services.forEach(s -> ourServices.add(s.name()));
-        Set<String> ourSites = new java.util.HashSet<>();
-        sites.forEach(s -> ourSites.add(s.name()));
+        Set<String> ours = Set.copyOf(names()); // services and sites share one name space
         Map<String, String> taken = new java.util.HashMap<>();
         for (Manifest.Service s : after.services()) {
-            if (!ourServices.contains(s.name())) {
+            if (!ours.contains(s.name())) {
                 s.http().ifPresent(h -> h.domains().forEach(d -> taken.putIfAbsent(d + h.path(), s.name())));
             }
         }
         for (Manifest.Site s : after.sites()) {
-            if (!ourSites.contains(s.name())) {
+            if (!ours.contains(s.name())) {
                 s.http().domains().forEach(d -> taken.putIfAbsent(d + s.http().path(), s.name()));
             }
         }
