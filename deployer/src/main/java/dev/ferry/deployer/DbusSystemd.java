@@ -88,9 +88,9 @@ final class DbusSystemd implements Systemd {
                 throw new DeployerException("unit " + unit.name() + " failed to start (gone)" + journal);
             }
             // Not inactive: a unit ordered after one that is still starting is inactive until its job runs.
-            if (state.get().failed() || "auto-restart".equals(state.get().subState())) {
+            if (state.get().failed() || state.get().restarting()) {
                 throw new DeployerException("unit " + unit.name() + " failed to start: "
-                        + UnitExit.describe(this, unit.name()) + journal);
+                        + UnitExit.read(this, unit.name()).describe() + journal);
             }
             sleep(20);
         }

@@ -237,7 +237,7 @@ final class Executor {
         String request = "GET http://127.0.0.1:" + port + path;
         String after = "; see " + UnitExit.journal(settings.userManager(), unit);
         if (gone.get()) {
-            throw new DeployerException(unit + " (generation " + generation + ") " + UnitExit.describe(systemd, unit)
+            throw new DeployerException(unit + " (generation " + generation + ") " + UnitExit.read(systemd, unit).describe()
                     + " before it answered " + request + after);
         }
         throw new DeployerException(unit + " (generation " + generation + ") never got ready: " + request
@@ -265,8 +265,8 @@ final class Executor {
 
     private boolean restartingOfItsOwn(String unit) {
         try {
-            return systemd.unit(unit).map(u -> "auto-restart".equals(u.subState())).orElse(false)
-                    && !UnitExit.setUpFailed(systemd, unit);
+            return systemd.unit(unit).map(Systemd.Unit::restarting).orElse(false)
+                    && !UnitExit.read(systemd, unit).setUpFailed();
         } catch (DeployerException e) {
             return false; // the bus did not answer: as before, the spec is not tried again
         }

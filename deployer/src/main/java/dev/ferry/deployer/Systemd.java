@@ -41,7 +41,12 @@ public interface Systemd extends AutoCloseable {
          * puts a unit whose program exited in {@code activating/auto-restart} for {@code RestartSec=}).
          */
         public boolean exited() {
-            return failed() || "inactive".equals(activeState) || "auto-restart".equals(subState);
+            return failed() || "inactive".equals(activeState) || restarting();
+        }
+
+        /** Its program exited and systemd waits {@code RestartSec=} to start it again ({@code auto-restart}). */
+        public boolean restarting() {
+            return "auto-restart".equals(subState);
         }
     }
 

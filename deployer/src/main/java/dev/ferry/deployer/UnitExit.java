@@ -15,44 +15,51 @@ final class UnitExit {
     private static final Map<Integer, String> SYSTEMD_STATUSES = Map.of(203, "EXEC", 217, "USER", 226, "NAMESPACE",
             243, "CREDENTIALS");
 
+    /** The three properties that say how the unit's program ended, read once. */
+    record Exit(Optional<String> result, Optional<Integer> code, Optional<Integer> status) {
+        /**
+         * {@code exited (status 2)}, {@code was killed by signal 9}, or systemd's {@code Result} when no program ran
+         * (for {@code resources}: something systemd sets up before the program runs, such as its EnvironmentFile, is
+         * missing); just {@code exited} when systemd no longer knows the unit.
+         */
+        String describe() {
+            if (resources()) {
+                return "systemd reports result 'resources' (something it sets up before the program runs is missing, "
+                        + "such as the EnvironmentFile)";
+            }
+            String how = switch (code.orElse(0)) {
+                case CLD_EXITED -> "exited (status " + status.map(UnitExit::status).orElse("?") + ")";
+                case CLD_KILLED -> "was killed by signal " + status.map(String::valueOf).orElse("?");
+                case CLD_DUMPED -> "dumped core on signal " + status.map(String::valueOf).orElse("?");
+                default -> "exited";
+            };
+            boolean plain = result.isEmpty()
+                    || List.of("success", "exit-code", "signal", "core-dump").contains(result.get());
+            return plain ? how : how + " (systemd reports result '" + result.get() + "')";
+        }
+
+        /**
+         * Whether what ended the unit was systemd setting it up (result {@code resources}, or one of systemd's own
+         * exit statuses, 200 to 243: a missing EnvironmentFile, credential, user or program), not its program.
+         */
+        boolean setUpFailed() {
+            return resources() || (code.filter(c -> c == CLD_EXITED).isPresent()
+                    && status.filter(st -> st >= 200 && st <= 243).isPresent());
+        }
+
+        private boolean resources() {
+            return result.filter("resources"::equals).isPresent();
+        }
+    }
+
     private UnitExit() {
     }
 
-    /**
-     * {@code exited (status 2)}, {@code was killed by signal 9}, or systemd's {@code Result} when no program ran
-     * (for {@code resources}: something systemd sets up before the program runs, such as its EnvironmentFile, is
-     * missing); just {@code exited} when systemd no longer knows the unit.
-     */
-    static String describe(Systemd systemd, String unit) {
-        Optional<String> result = systemd.property(unit, SERVICE, "Result").map(String::valueOf);
-        Optional<Integer> code = number(systemd.property(unit, SERVICE, "ExecMainCode"));
-        Optional<Integer> status = number(systemd.property(unit, SERVICE, "ExecMainStatus"));
-        if (result.isPresent() && result.get().equals("resources")) {
-            return "systemd reports result 'resources' (something it sets up before the program runs is missing, such"
-                    + " as the EnvironmentFile)";
-        }
-        String how = switch (code.orElse(0)) {
-            case CLD_EXITED -> "exited (status " + status.map(UnitExit::status).orElse("?") + ")";
-            case CLD_KILLED -> "was killed by signal " + status.map(String::valueOf).orElse("?");
-            case CLD_DUMPED -> "dumped core on signal " + status.map(String::valueOf).orElse("?");
-            default -> "exited";
-        };
-        boolean plain = result.isEmpty()
-                || List.of("success", "exit-code", "signal", "core-dump").contains(result.get());
-        return plain ? how : how + " (systemd reports result '" + result.get() + "')";
-    }
-
-    /**
-     * Whether what ended the unit was systemd setting it up (result {@code resources}, or one of systemd's own exit
-     * statuses, 200 to 243: a missing EnvironmentFile, credential, user or program), not its program.
-     */
-    static boolean setUpFailed(Systemd systemd, String unit) {
-        if (systemd.property(unit, SERVICE, "Result").map(String::valueOf).filter("resources"::equals).isPresent()) {
-            return true;
-        }
-        return number(systemd.property(unit, SERVICE, "ExecMainCode")).filter(c -> c == CLD_EXITED).isPresent()
-                && number(systemd.property(unit, SERVICE, "ExecMainStatus")).filter(st -> st >= 200 && st <= 243)
-                .isPresent();
+    /** Reads how {@code unit}'s program ended (each property empty when systemd no longer knows the unit). */
+    static Exit read(Systemd systemd, String unit) {
+        return new Exit(systemd.property(unit, SERVICE, "Result").map(String::valueOf),
+                number(systemd.property(unit, SERVICE, "ExecMainCode")),
+                number(systemd.property(unit, SERVICE, "ExecMainStatus")));
     }
 
     /** The command that shows the unit's output: {@code journalctl --user -u UNIT} under a user manager. */
