@@ -83,6 +83,49 @@ class CacheRoutesTest {
         assertThat(get.body()).isEqualTo(big);
     }
 
+    /** What curl does to resume a NAR download that broke off (Nix does so only where Accept-Ranges says bytes). */
+    @Test
+    void narsAreServedInPartOtherObjectsWhole() {
+        byte[] big = new byte[3 << 20];
+        new Random(8).nextBytes(big);
+        String nar = "/cache/nar/" + "2".repeat(52) + ".nar.zst";
+        server.storage.put(nar.substring("/cache/".length()), big);
+        server.storage.put("manifest.json", "{\"generation\": 1}".getBytes(StandardCharsets.UTF_8));
+
+        HttpResponse<byte[]> head = Http.head(server.uri(nar));
+        assertThat(head.headers().firstValue("accept-ranges")).hasValue("bytes");
+        HttpResponse<byte[]> rest = Http.send("GET", server.uri(nar), new byte[0], "Range", "bytes=1000000-");
+        assertThat(rest.statusCode()).isEqualTo(206);
+        assertThat(rest.headers().firstValue("content-range")).hasValue("bytes 1000000-" + (big.length - 1) + "/"
+                + big.length);
+        assertThat(rest.headers().firstValueAsLong("content-length")).hasValue(big.length - 1000000);
+        assertThat(rest.headers().firstValue("content-type")).hasValue("application/x-nix-nar");
+        assertThat(rest.body()).isEqualTo(java.util.Arrays.copyOfRange(big, 1000000, big.length));
+        HttpResponse<byte[]> middle = Http.send("GET", server.uri(nar), new byte[0], "Range", "bytes=10-19");
+        assertThat(middle.statusCode()).isEqualTo(206);
+        assertThat(middle.body()).isEqualTo(java.util.Arrays.copyOfRange(big, 10, 20));
+
+        HttpResponse<byte[]> past = Http.send("GET", server.uri(nar), new byte[0], "Range", "bytes=" + big.length + "-");
+        assertThat(past.statusCode()).isEqualTo(416);
+        assertThat(past.headers().firstValue("content-range")).hasValue("bytes */" + big.length);
+        // Validators this server never sent cannot match: the whole NAR, as for ranges it does not serve.
+        for (String[] headers : List.of(new String[] {"Range", "bytes=10-19", "If-Range", "\"x\""},
+                new String[] {"Range", "bytes=0-9,20-29"}, new String[] {"Range", "lines=1-2"})) {
+            HttpResponse<byte[]> whole = Http.send("GET", server.uri(nar), new byte[0], headers);
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.body()).isEqualTo(big);
+        }
+        assertThat(Http.send("GET", server.uri("/cache/nar/" + "3".repeat(52) + ".nar.zst"), new byte[0],
+                "Range", "bytes=0-").statusCode()).isEqualTo(404);
+
+        // manifest.json changes under its name: never in part.
+        HttpResponse<byte[]> manifest = Http.send("GET", server.uri("/cache/manifest.json"), new byte[0],
+                "Range", "bytes=2-");
+        assertThat(manifest.statusCode()).isEqualTo(200);
+        assertThat(manifest.headers().firstValue("accept-ranges")).isEmpty();
+        assertThat(Http.text(manifest)).isEqualTo("{\"generation\": 1}");
+    }
+
     @Test
     void headOverARawSocketSendsNoBody() {
         Http.RawResponse head = Http.raw(server.port(), "HEAD /cache/nix-cache-info HTTP/1.1");

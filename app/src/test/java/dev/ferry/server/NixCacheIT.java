@@ -119,6 +119,39 @@ class NixCacheIT {
         }
     }
 
+    /**
+     * A connection that drops part-way through a NAR: Nix asks for the rest ({@code Range: bytes=N-}) and finishes
+     * the copy, since Ferry says it serves NARs in part. Without that, Nix fails the download.
+     */
+    @Test
+    void aNarDownloadThatBreaksOffResumesWhereItStopped() throws IOException {
+        Path file = temp.resolve("noise");
+        byte[] noise = new byte[2 << 20]; // incompressible: the NAR stays 2 MiB
+        new java.util.Random().nextBytes(noise);
+        Files.write(file, noise);
+        StorePath path = StorePath.parse(RUNNER.run(Command.of("nix-store", "--add", file.toString())
+                .environment(nixEnvironment(temp))).stdout().strip());
+        SecretKey key = SecretKey.generate("ferry-it-1");
+        Storage cache = CacheUri.parse("file://" + temp.resolve("cache")).open();
+        assertThat(new Publisher(new BinaryCache(cache), new LocalNixStore(RUNNER), Compression.ZSTD, 1)
+                .publish(List.of(path), key, Publisher.Listener.none()).published()).isEqualTo(1);
+
+        try (TestServer server = TestServer.start(cache, key, Optional.empty(), 1 << 30);
+             CuttingProxy proxy = new CuttingProxy(server.port(), "GET /cache/nar/", 512 * 1024)) {
+            Path root = temp.resolve("store");
+            nix("copy", "--from", proxy.cacheUrl(), "--to", "local?root=" + root, path.absolute(),
+                    "--option", "trusted-public-keys", key.publicKey().render());
+            nix("store", "verify", "--store", "local?root=" + root, "--sigs-needed", "1",
+                    "--option", "trusted-public-keys", key.publicKey().render(), path.absolute());
+
+            assertThat(proxy.cuts()).isEqualTo(1);
+            List<String> nars = proxy.requests().stream().filter(r -> r.startsWith("GET /cache/nar/")).toList();
+            assertThat(nars).hasSize(2);
+            assertThat(nars.get(0)).doesNotContainIgnoringCase("range:");
+            assertThat(nars.get(1)).containsPattern("(?i)range: bytes=[1-9][0-9]*-");
+        }
+    }
+
     /** {@code ferry publish} to S3 (s3proxy, a real S3 server in this JVM), then {@code ferry serve} over that bucket. */
     @Test
     void aClosurePublishedToS3SubstitutesThroughTheServer() throws Exception {

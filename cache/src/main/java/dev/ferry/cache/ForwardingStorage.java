@@ -35,6 +35,11 @@ public class ForwardingStorage implements Storage {
     }
 
     @Override
+    public Optional<StoredObject> open(String key, long first, long length) {
+        return delegate.open(key, first, length);
+    }
+
+    @Override
     public long write(String key, long sizeHint, ContentWriter writer) {
         return delegate.write(key, sizeHint, writer);
     }

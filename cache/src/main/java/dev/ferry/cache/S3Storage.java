@@ -201,6 +201,21 @@ final class S3Storage implements Storage {
         }
     }
 
+    /** One {@code GetObject} with a {@code Range}: S3 sends only the part. */
+    @Override
+    public Optional<StoredObject> open(String key, long first, long length) {
+        ObjectKeys.check(key);
+        try {
+            ResponseInputStream<GetObjectResponse> in = client.getObject(GetObjectRequest.builder().bucket(bucket)
+                    .key(key).range("bytes=" + first + "-" + (first + length - 1)).build());
+            return Optional.of(new StoredObject(in.response().contentLength(), in));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (SdkException e) {
+            throw failure("GetObject", key, e);
+        }
+    }
+
     @Override
     public long write(String key, long sizeHint, ContentWriter writer) {
         ObjectKeys.check(key);

@@ -34,6 +34,26 @@ public interface Storage extends AutoCloseable {
     Optional<StoredObject> open(String key);
 
     /**
+     * Opens part of an object for reading, if it exists: {@code length} bytes from offset {@code first}, which the
+     * caller has checked lie inside the object (read its size first). Only for objects that never change under their
+     * key ({@code nar/}: named by their content), since the size and the part are two reads. The result's size is
+     * {@code length}, and its body holds that many bytes. This default skips the bytes before {@code first}
+     * (a seek for a local file).
+     */
+    default Optional<StoredObject> open(String key, long first, long length) {
+        Optional<StoredObject> whole = open(key);
+        if (whole.isPresent()) {
+            try {
+                whole.get().body().skipNBytes(first);
+            } catch (java.io.IOException | RuntimeException e) {
+                whole.get().close();
+                throw new CacheException("reading " + key + " from byte " + first + " failed: " + e.getMessage(), e);
+            }
+        }
+        return whole.map(object -> new StoredObject(length, new LimitedInputStream(object.body(), length)));
+    }
+
+    /**
      * Stores an object by streaming it: {@code writer} writes the content, which is never held whole in memory. The
      * object appears (replacing any earlier one) only when {@code writer} returns; if it throws, nothing is left.
      *

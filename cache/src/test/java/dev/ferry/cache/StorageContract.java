@@ -55,6 +55,25 @@ abstract class StorageContract {
         }
     }
 
+    /** A part of an object: what the server sends for a {@code Range} (a NAR download that resumes). */
+    @Test
+    void openReadsExactlyThePartAsked() throws IOException {
+        Storage storage = storage();
+        byte[] content = new byte[MIB + 17];
+        new java.util.Random(3).nextBytes(content);
+        storage.put("nar/part.nar", content);
+
+        for (long[] part : new long[][] {{0, content.length}, {1000, content.length - 1000}, {5, 10},
+                {content.length - 1, 1}}) {
+            try (StoredObject object = storage.open("nar/part.nar", part[0], part[1]).orElseThrow()) {
+                assertThat(object.size()).isEqualTo(part[1]);
+                assertThat(object.body().readAllBytes()).as("bytes %d+%d", part[0], part[1])
+                        .isEqualTo(java.util.Arrays.copyOfRange(content, (int) part[0], (int) (part[0] + part[1])));
+            }
+        }
+        assertThat(storage.open("nar/missing.nar", 0, 1)).isEmpty();
+    }
+
     @Test
     void putReplacesAnExistingObject() throws IOException {
         Storage storage = storage();
