@@ -73,7 +73,8 @@ final class DeployerCommand implements Callable<Integer> {
                     ((HttpStorage) storage).server(), settings.host(), token, deployer));
             if (once) {
                 Logs.quietDeployerSteps();
-                Deployer.Report report = deployer.reconcile();
+                // Asked for by a person (or a timer): what waits for its next try after failures is tried now.
+                Deployer.Report report = deployer.reconcileNow();
                 report.steps().forEach(s -> out.println("ferry: " + s));
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
                 // A spec that failed before is not tried again, so this pass has no error of its own for it.

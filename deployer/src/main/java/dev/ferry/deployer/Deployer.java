@@ -6,7 +6,9 @@ import dev.ferry.cache.ManifestException;
 import dev.ferry.cache.ManifestGeneration;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.ManifestVerifier;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,6 +40,7 @@ public final class Deployer {
     private final Condition woken = wakeLock.newCondition();
     private boolean wakeRequested;
     private volatile boolean stopped;
+    private Clock clock = Clock.systemUTC();
 
     private Deployer(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy, NixStore nix,
                      ReadyCheck ready, Duration drain, Consumer<String> afterUnitStarted) {
@@ -74,15 +77,33 @@ public final class Deployer {
         }
     }
 
-    /** One pass: newest trusted generation, observe, plan, execute, record. */
-    @SuppressWarnings("try") // the lock is held for the body, never referenced in it
+    /** For tests: the clock {@link Backoff} reads. */
+    void clock(Clock clock) {
+        this.clock = clock;
+    }
+
+    /**
+     * One pass: newest trusted generation, observe, plan, execute, record. A service whose last activations failed
+     * for a reason that may mend itself is tried again only once its {@link Backoff} has passed.
+     */
     public Report reconcile() {
+        return reconcile(false);
+    }
+
+    /** As {@link #reconcile()}, trying now what is held back after failures: a pass a person asked for. */
+    public Report reconcileNow() {
+        return reconcile(true);
+    }
+
+    @SuppressWarnings("try") // the lock is held for the body, never referenced in it
+    private Report reconcile(boolean now) {
         try (PassLock held = PassLock.acquire(settings.stateDir())) {
             DeployerState state = DeployerState.read(settings.stateDir());
             List<String> errors = new ArrayList<>();
             Optional<Manifest> manifest = trustedManifest(state, errors);
             if (manifest.isEmpty()) {
-                DeployerState next = new DeployerState(state.lastApplied(), state.failed(), state.services(), errors);
+                DeployerState next = new DeployerState(state.lastApplied(), state.failed(), state.backoff(),
+                        state.services(), errors);
                 next.write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
@@ -92,6 +113,17 @@ public final class Deployer {
             // A spec that failed is retried only when the manifest changes the service.
             failed.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
                     s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue())));
+            Map<String, Backoff> backoff = new HashMap<>(state.backoff());
+            backoff.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
+                    s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue().spec())));
+            // Not activated in this pass: what failed for good, and (unless asked now) what waits for its next try.
+            Map<String, String> notNow = new HashMap<>(failed);
+            Instant start = clock.instant();
+            backoff.forEach((name, b) -> {
+                if (!now && start.isBefore(b.next())) {
+                    notNow.put(name, b.spec());
+                }
+            });
             Actual actual;
             try {
                 actual = Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
@@ -99,12 +131,23 @@ public final class Deployer {
             } catch (DeployerException | java.io.UncheckedIOException e) {
                 // Without the whole picture nothing is changed; the next pass tries again.
                 errors.add("cannot observe this host: " + e.getMessage());
-                new DeployerState(state.lastApplied(), state.failed(), state.services(), errors)
+                new DeployerState(state.lastApplied(), state.failed(), state.backoff(), state.services(), errors)
                         .write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
-            Plan plan = planner.plan(desired, actual, failed);
-            Map<String, String> stepErrors = executor.execute(plan, failed);
+            Plan plan = planner.plan(desired, actual, notNow);
+            Map<String, String> stepErrors = new HashMap<>(executor.execute(plan, failed));
+            Instant end = clock.instant();
+            for (Manifest.Service service : desired.services()) {
+                String name = service.name();
+                if (failed.containsKey(name)) {
+                    backoff.remove(name); // failed for good: not tried again until the manifest changes it
+                } else if (stepErrors.containsKey(name)) {
+                    Backoff next = Backoff.after(Optional.ofNullable(backoff.get(name)), Desired.spec(service), end);
+                    backoff.put(name, next);
+                    stepErrors.put(name, stepErrors.get(name) + "; " + next.describe(end));
+                }
+            }
             stepErrors.forEach((owner, message) -> errors.add(owner + ": " + message));
             // ensureServer, not routes: a changed route may now cover one after it, which this puts right.
             Actual after = actual;
@@ -117,8 +160,12 @@ public final class Deployer {
                     errors.add("cannot observe this host after the pass: " + e.getMessage());
                 }
             }
-            List<ServiceStatus> statuses = statuses(desired, after, failed, stepErrors, state);
-            new DeployerState(desired.generation(), failed, statuses, errors).write(settings.stateDir());
+            notNow.putAll(failed);
+            List<ServiceStatus> statuses = statuses(desired, after, notNow, stepErrors, state);
+            // Running as desired: a later failure of the same spec starts its back-off afresh.
+            statuses.stream().filter(s -> s.state().equals("serving") || s.state().equals("active"))
+                    .forEach(s -> backoff.remove(s.name()));
+            new DeployerState(desired.generation(), failed, backoff, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
                     statuses, java.util.Set.copyOf(stepErrors.keySet()));
         }

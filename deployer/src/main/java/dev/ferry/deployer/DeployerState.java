@@ -19,22 +19,24 @@ import java.util.TreeMap;
 
 /**
  * The deployer's local bookkeeping in {@code <state-dir>/state.json}: the last generation applied, the specs that
- * failed (not retried until the manifest changes them), the status of each service and the last pass's errors.
+ * failed (not retried until the manifest changes them), when those that failed for a reason that may mend itself are
+ * tried again ({@link Backoff}), the status of each service and the last pass's errors.
  * Everything else is observed afresh. Written to a temporary file and moved into place.
  */
-public record DeployerState(long lastApplied, Map<String, String> failed, List<ServiceStatus> services,
-                            List<String> errors) {
+public record DeployerState(long lastApplied, Map<String, String> failed, Map<String, Backoff> backoff,
+                            List<ServiceStatus> services, List<String> errors) {
     static final String FILE = "state.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public DeployerState {
         failed = Map.copyOf(failed);
+        backoff = Map.copyOf(backoff);
         services = List.copyOf(services);
         errors = List.copyOf(errors);
     }
 
     static DeployerState empty() {
-        return new DeployerState(0, Map.of(), List.of(), List.of());
+        return new DeployerState(0, Map.of(), Map.of(), List.of(), List.of());
     }
 
     /** Reads the state file; a missing one is the empty state. */
@@ -47,6 +49,10 @@ public record DeployerState(long lastApplied, Map<String, String> failed, List<S
             JsonNode root = JSON.readTree(file.toFile());
             Map<String, String> failed = new TreeMap<>();
             root.path("failed").properties().forEach(e -> failed.put(e.getKey(), e.getValue().asText()));
+            Map<String, Backoff> backoff = new TreeMap<>();
+            root.path("backoff").properties().forEach(e -> backoff.put(e.getKey(), new Backoff(
+                    e.getValue().path("spec").asText(), e.getValue().path("failures").asInt(),
+                    java.time.Instant.parse(e.getValue().path("next").asText()))));
             List<ServiceStatus> services = new ArrayList<>();
             for (JsonNode s : root.path("services")) {
                 services.add(new ServiceStatus(s.path("name").asText(), s.path("state").asText(),
@@ -57,8 +63,8 @@ public record DeployerState(long lastApplied, Map<String, String> failed, List<S
             }
             List<String> errors = new ArrayList<>();
             root.path("errors").forEach(e -> errors.add(e.asText()));
-            return new DeployerState(root.path("lastApplied").asLong(), failed, services, errors);
-        } catch (IOException e) {
+            return new DeployerState(root.path("lastApplied").asLong(), failed, backoff, services, errors);
+        } catch (IOException | java.time.format.DateTimeParseException e) {
             throw new DeployerException("cannot read the deployer state " + file + ": " + e.getMessage(), e);
         }
     }
@@ -72,6 +78,9 @@ public record DeployerState(long lastApplied, Map<String, String> failed, List<S
         root.put("lastApplied", lastApplied);
         ObjectNode f = root.putObject("failed");
         new TreeMap<>(failed).forEach(f::put);
+        ObjectNode b = root.putObject("backoff");
+        new TreeMap<>(backoff).forEach((name, retry) -> b.putObject(name).put("spec", retry.spec())
+                .put("failures", retry.failures()).put("next", retry.next().toString()));
         ArrayNode list = root.putArray("services");
         for (ServiceStatus s : services) {
             s.writeTo(list.addObject());

@@ -248,7 +248,7 @@ final class Executor {
      * Stops the unit of an activation that failed, and the error to report. The spec is recorded as failed (not
      * tried again until the manifest changes it), except when the program exited and systemd was about to start it
      * again ({@code Restart=}, {@code auto-restart}) for a reason of the program's own: it may wait for something
-     * that is not up yet, so the next pass tries again. systemd's own set-up failures (a missing EnvironmentFile or
+     * that is not up yet, so it is tried again after a {@link Backoff}. systemd's own set-up failures (a missing EnvironmentFile or
      * credential, exit statuses 200 to 243) do not mend themselves.
      */
     private DeployerException failedActivation(DeployerException e, String unit, Manifest.Service service,
@@ -258,8 +258,8 @@ final class Executor {
         if (!again) {
             failed.put(service.name(), spec);
         }
-        String message = e.getMessage() + (again ? "; tried again on the next pass" : "")
-                + (serving(beside) ? PREVIOUS_SERVES : "");
+        // When it is tried again (again: after a back-off) the pass adds to the message.
+        String message = e.getMessage() + (serving(beside) ? PREVIOUS_SERVES : "");
         return message.equals(e.getMessage()) ? e : new DeployerException(message, e);
     }
 

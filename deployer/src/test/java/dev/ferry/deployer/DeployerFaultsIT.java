@@ -225,20 +225,31 @@ class DeployerFaultsIT {
             String error = failingPass(h, deployer, "exits after a second");
             assertThat(error).startsWith(h.prefix + "web-g2-").contains(".service (generation 2) exited (status 2) "
                     + "before it answered GET http://127.0.0.1:").contains("/healthz; see journalctl --user -u "
-                    + h.prefix + "web-g2-").endsWith(".service; tried again on the next pass; the previous version "
-                    + "keeps serving");
+                    + h.prefix + "web-g2-").containsPattern("\\.service; the previous version keeps serving; tried "
+                    + "again at \\d\\d:\\d\\d:\\d\\d UTC \\(in 30 s\\)$");
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
 
             h.write("exits at once", m -> m.withService(readyWithin30s(Harness.service("web", atOnce, DOMAIN))));
             String first = failingPass(h, deployer, "exits at once");
-            assertThat(first).contains(h.prefix + "web-g3-", "exited (status 2)", "tried again on the next pass",
+            assertThat(first).contains(h.prefix + "web-g3-", "exited (status 2)", "tried again at ", "(in 30 s)",
                     "the previous version keeps serving", "journalctl --user -u " + h.prefix + "web-g3-");
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v1");
-            // systemd would have restarted it (Restart=on-failure): the same generation is tried again, in a new unit.
+            // systemd would have restarted it (Restart=on-failure), so it may wait for something not up yet: it is
+            // tried again, in a new unit, but not before its back-off has passed. Until then a pass leaves it be.
+            int started = h.units().size();
+            Deployer.Report waiting = deployer.reconcile();
+            assertThat(waiting.steps()).isEmpty();
+            assertThat(waiting.errors()).isEmpty();
+            assertThat(waiting.services()).singleElement().satisfies(s -> {
+                assertThat(s.failed()).isTrue();
+                assertThat(s.lastError()).hasValue(first);
+            });
+            assertThat(h.units()).hasSize(started);
+            deployer.clock(java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(31)));
             String again = failingPass(h, deployer, "exits at once, tried again");
-            assertThat(again).contains(h.prefix + "web-g3-", "exited (status 2)");
+            assertThat(again).contains(h.prefix + "web-g3-", "exited (status 2)", "(in 1 min; failure 2 in a row)");
             assertThat(unitOf(again)).isNotEqualTo(unitOf(first));
             assertThat(h.units()).extracting(Systemd.Unit::name).containsExactly(serving);
         }
@@ -288,12 +299,15 @@ class DeployerFaultsIT {
             h.write("worker with an envFile that is not there",
                     m -> m.withService(Harness.withEnvFile(Harness.worker("jobs", w1), envFile)));
             Deployer.Report missing = deployer.reconcile();
-            assertThat(missing.services().getFirst().lastError()).contains("envFile " + envFile
-                    + " of service jobs does not exist");
+            assertThat(missing.services().getFirst().lastError()).hasValue("envFile " + envFile
+                    + " of service jobs does not exist; " + missing.errors().getFirst().replaceFirst(".*; ", ""));
+            assertThat(missing.errors().getFirst()).endsWith("(in 30 s)");
             assertThat(h.units()).as("the running worker was not stopped for a version that cannot start")
                     .extracting(Systemd.Unit::name).containsExactly(running);
 
             Files.writeString(envFile, "MODE=batch\n");
+            // Tried again once its back-off has passed (the loop's next pass, 30 s on).
+            deployer.clock(java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(31)));
             assertThat(deployer.reconcile().errors()).isEmpty();
             assertThat(h.units()).singleElement().matches(u -> !u.name().equals(running) && u.active());
 

@@ -119,6 +119,68 @@ class DeployerPassTest {
         assertThat(systemd.stopped).isEmpty();
     }
 
+    /**
+     * A service whose program exits while systemd would restart it is tried again, in a new unit, after 30 s, 1 min,
+     * 2 min...: not on every pass. A pass asked for (--once), or a generation that changes the service, tries it at
+     * once; one that gets it running clears the count.
+     */
+    @Test
+    void aServiceThatKeepsExitingIsTriedAgainAfterABackOffNotOnEveryPass() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.service("web", WORKER, "web.test"));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        systemd.exitStatus = java.util.OptionalInt.of(2); // exits at once; systemd would restart it
+        boolean[] ready = {false};
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(),
+                (port, path, timeout, running) -> ready[0] && running.getAsBoolean(), Duration.ZERO, unit -> { });
+        java.time.Instant t0 = java.time.Instant.parse("2026-11-24T04:00:00Z");
+        deployer.clock(java.time.Clock.fixed(t0, java.time.ZoneOffset.UTC));
+
+        Deployer.Report first = deployer.reconcile();
+        assertThat(first.errors()).singleElement().asString().startsWith("web: ferry-pass-web-g1-")
+                .endsWith("; tried again at 04:00:30 UTC (in 30 s)");
+        assertThat(systemd.started).hasSize(1);
+
+        deployer.clock(java.time.Clock.fixed(t0.plusSeconds(29), java.time.ZoneOffset.UTC));
+        Deployer.Report waiting = deployer.reconcile();
+        assertThat(waiting.steps()).isEmpty();
+        assertThat(waiting.errors()).isEmpty();
+        assertThat(waiting.services()).singleElement().satisfies(s -> {
+            assertThat(s.failed()).isTrue();
+            assertThat(s.lastError()).hasValueSatisfying(e -> assertThat(e).endsWith("(in 30 s)"));
+        });
+        assertThat(waiting.ok()).isFalse();
+        assertThat(systemd.started).hasSize(1);
+
+        deployer.clock(java.time.Clock.fixed(t0.plusSeconds(30), java.time.ZoneOffset.UTC));
+        assertThat(deployer.reconcile().errors()).singleElement().asString()
+                .endsWith("; tried again at 04:01:30 UTC (in 1 min; failure 2 in a row)");
+        assertThat(systemd.started).hasSize(2);
+        assertThat(deployer.reconcile().steps()).isEmpty();
+        // Asked for: tried now, and the count goes on.
+        assertThat(deployer.reconcileNow().errors()).singleElement().asString()
+                .endsWith("(in 2 min; failure 3 in a row)");
+        assertThat(systemd.started).hasSize(3);
+        for (int failure = 4; failure <= 6; failure++) {
+            assertThat(deployer.reconcileNow().errors()).singleElement().asString()
+                    .endsWith("(in " + (failure == 4 ? 4 : 5) + " min; failure " + failure + " in a row)");
+        }
+        assertThat(deployer.state().backoff()).containsOnlyKeys("web");
+
+        // A generation that changes the service: tried at once, counted afresh.
+        add(manifests, Harness.service("web", WORKER_2, "web.test"));
+        assertThat(deployer.reconcile().errors()).singleElement().asString().contains("web-g2-")
+                .endsWith("(in 30 s)");
+
+        // It gets ready: nothing is held any more.
+        systemd.exitStatus = java.util.OptionalInt.empty();
+        ready[0] = true;
+        deployer.clock(java.time.Clock.fixed(t0.plusSeconds(60), java.time.ZoneOffset.UTC));
+        Deployer.Report serving = deployer.reconcile();
+        assertThat(serving.errors()).isEmpty();
+        assertThat(serving.services()).singleElement().extracting(ServiceStatus::state).isEqualTo("serving");
+        assertThat(deployer.state().backoff()).isEmpty();
+    }
+
     /** A directory cache holding generation 1 with {@code service}, its narinfo standing in for its closure. */
     private ManifestStore cacheWith(Manifest.Service service) throws IOException {
         Path cache = Files.createDirectories(dir.resolve("cache"));

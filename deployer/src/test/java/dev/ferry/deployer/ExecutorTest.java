@@ -102,7 +102,7 @@ class ExecutorTest {
             String unit = systemd.started.getFirst().name();
             assertThat(error).as(bus).isEqualTo(unit + " (generation 3) exited (status 2) before it answered GET "
                     + "http://127.0.0.1:" + portOf(systemd, "web") + "/healthz; see journalctl "
-                    + (bus.equals("user") ? "--user " : "") + "-u " + unit + "; tried again on the next pass");
+                    + (bus.equals("user") ? "--user " : "") + "-u " + unit);
             assertThat(systemd.stopped).containsExactly(unit);
             // systemd was about to restart it (Restart=on-failure): it may wait for something not up yet.
             assertThat(failed).isEmpty();
@@ -135,7 +135,7 @@ class ExecutorTest {
                 .containsExactly(Map.entry("jobs", "envFile " + envFile + " of service jobs does not exist"));
         assertThat(systemd.started).isEmpty();
         assertThat(systemd.stopped).as("the running version is not stopped for one that cannot start").isEmpty();
-        assertThat(failed).as("tried again on the next pass: creating the file fixes it").isEmpty();
+        assertThat(failed).as("tried again (after a back-off): creating the file fixes it").isEmpty();
 
         Files.createDirectory(envFile);
         assertThat(executor.execute(plan, failed)).containsExactly(Map.entry("jobs", "envFile " + envFile
