@@ -86,10 +86,10 @@ final class CliNixStore implements NixStore {
     }
 
     @Override
-    public void pin(String service, StorePath path, int keep) {
+    public boolean pin(String service, StorePath path) {
         Path profile = profile(service);
         if (pinned(service).filter(path::equals).isPresent()) {
-            return;
+            return false;
         }
         try {
             Files.createDirectories(profilesDir);
@@ -97,10 +97,29 @@ final class CliNixStore implements NixStore {
             throw new UncheckedIOException("creating " + profilesDir + " failed", e);
         }
         runner.run(Command.of("nix-env", "--profile", profile.toString(), "--set", path.absolute()).timeout(SHORT));
+        return true;
+    }
+
+    @Override
+    public void unpin(String service) {
+        List<Long> all = generations(service);
+        if (all.size() < 2) {
+            remove(service);
+            return;
+        }
+        Path profile = profile(service);
+        runner.run(Command.of("nix-env", "--profile", profile.toString(), "--switch-generation",
+                Long.toString(all.get(all.size() - 2))).timeout(SHORT));
+        runner.run(Command.of("nix-env", "--profile", profile.toString(), "--delete-generations",
+                Long.toString(all.getLast())).timeout(SHORT));
+    }
+
+    @Override
+    public void prune(String service, int keep) {
         List<Long> all = generations(service);
         List<Long> old = all.subList(0, Math.max(0, all.size() - keep));
         if (!old.isEmpty()) {
-            List<String> argv = new ArrayList<>(List.of("nix-env", "--profile", profile.toString(),
+            List<String> argv = new ArrayList<>(List.of("nix-env", "--profile", profile(service).toString(),
                     "--delete-generations"));
             old.forEach(g -> argv.add(Long.toString(g)));
             runner.run(Command.of(argv).timeout(SHORT));

@@ -85,7 +85,7 @@ final class DbusSystemd implements Systemd {
                 return;
             }
             if (state.isEmpty()) {
-                throw new DeployerException("unit " + unit.name() + " failed to start (gone)" + journal);
+                throw new DeployerException("unit " + unit.name() + " ended as it started: " + UnitExit.GONE + journal);
             }
             // Not inactive: a unit ordered after one that is still starting is inactive until its job runs.
             if (state.get().failed() || state.get().restarting()) {

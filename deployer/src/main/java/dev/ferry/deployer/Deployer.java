@@ -77,6 +77,11 @@ public final class Deployer {
         }
     }
 
+    /** For tests on fakes: how long a service without HTTP must stay up after its start ({@link Executor#SETTLE}). */
+    void settle(Duration settle) {
+        executor.settle(settle);
+    }
+
     /** For tests: the clock {@link Backoff} reads. */
     void clock(Clock clock) {
         this.clock = clock;
@@ -226,12 +231,19 @@ public final class Deployer {
                                     .mapToObj(p -> "127.0.0.1:" + p).findFirst()))
                     .reduce((a, b) -> b);
             boolean current = serving.map(u -> u.label().orElseThrow().spec().equals(spec)).orElse(false);
+            // The desired version's program keeps exiting and systemd keeps starting it again (Restart=): it does not
+            // run, whatever its unit's active state says.
+            Optional<String> crashing = serving.filter(u -> current && u.restarting()).map(u -> "unit " + u.name()
+                    + " does not stay up: its program " + exit(u.name())
+                    + " and systemd starts it again (Restart=" + service.systemd().restart() + ", after "
+                    + service.systemd().restartSec() + " s); see " + UnitExit.journal(settings.userManager(), u.name()));
             // Failed: known not to get ready, or this pass's step for it failed (for example an untrusted closure;
-            // such a step is retried on the next pass, since a substituter may come back).
-            String state = current ? (service.http().isPresent() ? "serving" : "active")
+            // such a step is retried after a back-off, since a substituter may come back).
+            String state = crashing.isPresent() ? "failed"
+                    : current ? (service.http().isPresent() ? "serving" : "active")
                     : spec.equals(failed.get(service.name())) || stepErrors.containsKey(service.name()) ? "failed"
                     : "pending";
-            Optional<String> error = Optional.ofNullable(stepErrors.get(service.name())).or(() ->
+            Optional<String> error = Optional.ofNullable(stepErrors.get(service.name())).or(() -> crashing).or(() ->
                     state.equals("failed") ? previous.services().stream().filter(s -> s.name().equals(service.name()))
                             .findFirst().flatMap(ServiceStatus::lastError) : Optional.empty());
             list.add(new ServiceStatus(service.name(), state, desired.generation(),
@@ -252,6 +264,15 @@ public final class Deployer {
                     Optional.ofNullable(stepErrors.get(site.name()))));
         }
         return list;
+    }
+
+    /** How {@code unit}'s program last ended, in words; just "exited" if the bus does not answer. */
+    private String exit(String unit) {
+        try {
+            return UnitExit.read(systemd, unit).describe();
+        } catch (DeployerException e) {
+            return "exited";
+        }
     }
 
     /** The status recorded by the last pass. */

@@ -31,6 +31,8 @@ final class Executor {
     /** Activations, switches and sites in flight at once. */
     static final int PARALLEL = 4;
     private static final String PREVIOUS_SERVES = "; the previous version keeps serving";
+    /** How long a service without HTTP (nothing to ask whether it is ready) must stay up after its start. */
+    static final Duration SETTLE = Duration.ofSeconds(1);
 
     private final DeployerSettings settings;
     private final Systemd systemd;
@@ -41,6 +43,7 @@ final class Executor {
     private final Planner planner;
     private final Duration drain;
     private final Consumer<String> afterUnitStarted;
+    private Duration settle = SETTLE;
     /** Ports given to activations of the pass running now: taken before their units show them. */
     private final Set<Integer> handedOut = new HashSet<>();
     /** Caddy's routes are read, then changed: one change at a time. */
@@ -161,8 +164,9 @@ final class Executor {
             case Plan.Site s -> {
                 StorePath path = s.site().artifact().storePath();
                 nix.realise(path, settings.substituters(), settings.trustedKeys());
-                nix.pin(Planner.siteProfile(s.site()), path, settings.keepGenerations());
+                nix.pin(Planner.siteProfile(s.site()), path);
                 putRoute(s.route());
+                nix.prune(Planner.siteProfile(s.site()), settings.keepGenerations());
             }
         }
     }
@@ -179,37 +183,124 @@ final class Executor {
             throw new DeployerException("exec.command '" + service.exec().command() + "' of service "
                     + service.name() + " is not in its closure: " + program + " does not exist or is not executable");
         }
-        nix.pin(service.name(), path, settings.keepGenerations());
+        if (service.http().isPresent() && service.http().get().internalPort().isPresent()) {
+            requireFixedPortFree(a, service.http().get().internalPort().getAsInt(), failed);
+        }
+        // Pinned before the start, so nothing collects it meanwhile. The generations before it (the version that runs
+        // now among them) are kept until this one runs; a version that does not start takes its generation back.
+        boolean pinned = nix.pin(service.name(), path);
         boolean http = service.http().isPresent();
         boolean blueGreen = http && service.http().get().internalPort().isEmpty();
-        if (!blueGreen) {
-            a.previous().forEach(systemd::stop);
-        }
-        Optional<Integer> port = http ? Optional.of(service.http().get().internalPort().isPresent()
-                ? service.http().get().internalPort().getAsInt() : allocatePort()) : Optional.empty();
-        String unit = settings.unitPrefix() + service.name() + "-g" + a.generation() + "-"
-                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)) + ".service";
-        UnitLabel label = new UnitLabel(service.name(), a.generation(), a.spec(),
-                port.map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()), path.absolute());
-        // Only a blue-green activation leaves the previous version running while the new one starts.
-        List<String> beside = blueGreen ? a.previous() : List.of();
+        Optional<Integer> port;
         try {
-            systemd.start(UnitSpec.of(service, unit, label, port, settings));
-        } catch (DeployerException e) {
-            throw failedActivation(e, unit, service, a.spec(), beside, failed);
+            if (!blueGreen) {
+                a.previous().forEach(systemd::stop);
+            }
+            port = http ? Optional.of(service.http().get().internalPort().isPresent()
+                    ? service.http().get().internalPort().getAsInt() : allocatePort()) : Optional.empty();
+            String unit = settings.unitPrefix() + service.name() + "-g" + a.generation() + "-"
+                    + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000)) + ".service";
+            UnitLabel label = new UnitLabel(service.name(), a.generation(), a.spec(),
+                    port.map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()), path.absolute());
+            // Only a blue-green activation leaves the previous version running while the new one starts.
+            List<String> beside = blueGreen ? a.previous() : List.of();
+            try {
+                systemd.start(UnitSpec.of(service, unit, label, port, settings));
+            } catch (DeployerException e) {
+                throw failedActivation(e, unit, service, a.spec(), beside, failed);
+            }
+            afterUnitStarted.accept(unit);
+            try {
+                if (http) {
+                    requireReady(service, port.get(), unit, a.generation());
+                } else {
+                    requireStaysUp(unit, a.generation());
+                }
+            } catch (DeployerException e) {
+                throw failedActivation(e, unit, service, a.spec(), beside, failed);
+            }
+        } catch (RuntimeException e) {
+            if (pinned) {
+                unpin(service.name(), e);
+            }
+            throw e;
         }
-        afterUnitStarted.accept(unit);
-        if (!http) {
-            return;
+        // The new version runs (a failed route switch is finished by the next pass): its generation stays.
+        if (http) {
+            putRoute(planner.proxy(service, port.get()));
+            if (blueGreen) {
+                drainThenStop(a.previous());
+            }
         }
+        nix.prune(service.name(), settings.keepGenerations());
+    }
+
+    /**
+     * A fixed {@code internalPort} must not be another program's: the ready check would pass against that program
+     * and Caddy would route to it. Checked before anything is stopped. A port another of Ferry's services holds (its
+     * unit's label says so; the manifest's rules keep fixed ports apart, not a fixed port from an allocated one) is
+     * recorded as failed; a port something else listens on, when this service has no unit that could hold it, is
+     * tried again after a back-off.
+     */
+    private void requireFixedPortFree(Plan.Activate a, int port, Map<String, String> failed) {
+        String name = a.service().name();
+        for (Systemd.Unit u : systemd.list(settings.unitPrefix())) {
+            Optional<UnitLabel> label = UnitLabel.parse(u.description());
+            if (label.isPresent() && !label.get().service().equals(name) && label.get().port().isPresent()
+                    && label.get().port().getAsInt() == port && !u.exited()) {
+                failed.put(name, a.spec());
+                throw new DeployerException("http.internalPort " + port + " of service " + name + " is held by "
+                        + "service " + label.get().service() + " (" + u.name() + "): choose another internalPort, "
+                        + "outside ferry.deployer.port-range");
+            }
+        }
+        if (a.previous().isEmpty() && !PortAllocator.bindable(port, true)) {
+            throw new DeployerException("http.internalPort " + port + " of service " + name + " is in use by "
+                    + "another program on this host");
+        }
+    }
+
+    /** {@link NixStore#unpin}, whose own failure is added to {@code failure} rather than hiding it. */
+    private void unpin(String service, RuntimeException failure) {
         try {
-            requireReady(service, port.get(), unit, a.generation());
-        } catch (DeployerException e) {
-            throw failedActivation(e, unit, service, a.spec(), beside, failed);
+            nix.unpin(service);
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.log(System.Logger.Level.WARNING, "deployer: taking back the profile generation of {0} failed: {1}",
+                    service, e.getMessage());
         }
-        putRoute(planner.proxy(service, port.get()));
-        if (blueGreen) {
-            drainThenStop(a.previous());
+    }
+
+    /** For tests on fakes, whose units never exit later than at their start: a shorter {@link #SETTLE}. */
+    void settle(Duration settle) {
+        this.settle = settle;
+    }
+
+    /**
+     * A service without HTTP has no ready check; systemd reports it active as soon as its program runs ({@code
+     * Type=exec}). One whose program exits at once (a bad argument, a missing file, a program that is done: exit 0)
+     * would pass for started and be started again on every pass: it must stay up for {@link #SETTLE} first.
+     */
+    private void requireStaysUp(String unit, long generation) {
+        long deadline = System.nanoTime() + settle.toNanos();
+        while (true) {
+            Optional<Systemd.Unit> state = systemd.unit(unit);
+            if (state.isEmpty() || state.get().exited()) {
+                throw new DeployerException("unit " + unit + " (generation " + generation + ") did not stay up for "
+                        + settle.toMillis() + " ms: " + (state.isEmpty() ? UnitExit.GONE
+                        : "its program " + UnitExit.read(systemd, unit).describe()) + "; see "
+                        + UnitExit.journal(settings.userManager(), unit));
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.min(50, Math.max(1, left / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DeployerException("interrupted while watching " + unit + " start", e);
+            }
         }
     }
 

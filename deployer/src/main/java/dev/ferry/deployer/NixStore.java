@@ -23,8 +23,20 @@ public interface NixStore {
      */
     boolean isExecutable(String program);
 
-    /** Points the service's profile at {@code path} (a new profile generation if it changed); keeps {@code keep}. */
-    void pin(String service, StorePath path, int keep);
+    /**
+     * Points the service's profile at {@code path}: a new profile generation if it changed ({@code true}), none if it
+     * points there already. Deletes no generation: the version that runs now stays a GC root while the new one starts.
+     */
+    boolean pin(String service, StorePath path);
+
+    /**
+     * Takes back the generation {@link #pin} just made, for a version that did not start: the profile points at the
+     * generation before it again, or is removed if there is none.
+     */
+    void unpin(String service);
+
+    /** Deletes all but the newest {@code keep} generations of the service's profile (once its new version runs). */
+    void prune(String service, int keep);
 
     /** The store path the service's profile points at now. */
     Optional<StorePath> pinned(String service);

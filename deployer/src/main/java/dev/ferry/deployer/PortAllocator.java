@@ -34,7 +34,7 @@ public final class PortAllocator {
         int start = ThreadLocalRandom.current().nextInt(size);
         for (int i = 0; i < size; i++) {
             int port = first + (start + i) % size;
-            if (!taken.contains(port) && bindable(port)) {
+            if (!taken.contains(port) && bindable(port, false)) {
                 return port;
             }
         }
@@ -42,9 +42,13 @@ public final class PortAllocator {
                 + " held by Ferry's units)");
     }
 
-    private static boolean bindable(int port) {
+    /**
+     * Whether a socket can listen on {@code port} on loopback now. With {@code reuse} ({@code SO_REUSEADDR}, as most
+     * servers set it), connections a stopped server left in {@code TIME_WAIT} do not count; without it they do.
+     */
+    static boolean bindable(int port, boolean reuse) {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
+            socket.setReuseAddress(reuse);
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException e) {

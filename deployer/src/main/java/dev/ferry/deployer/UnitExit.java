@@ -62,6 +62,13 @@ final class UnitExit {
                 number(systemd.property(unit, SERVICE, "ExecMainStatus")));
     }
 
+    /**
+     * Why a transient unit that just started is gone: systemd forgets one whose program ended without failing (exit
+     * status 0, or a clean signal such as SIGTERM), where one that failed stays listed as failed or restarting.
+     */
+    static final String GONE = "its program ended without an error (status 0 or a clean signal) and systemd no longer "
+            + "knows the unit; a service's program must keep running";
+
     /** The command that shows the unit's output: {@code journalctl --user -u UNIT} under a user manager. */
     static String journal(boolean userManager, String unit) {
         return "journalctl " + (userManager ? "--user " : "") + "-u " + unit;

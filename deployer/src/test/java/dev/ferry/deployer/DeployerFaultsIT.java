@@ -255,6 +255,56 @@ class DeployerFaultsIT {
         }
     }
 
+    /**
+     * A service without HTTP has no ready check, and systemd calls its unit active as soon as the program runs. One
+     * whose program exits at once (here status 0: it thinks it is done) is not taken for started; one that keeps
+     * exiting later, while systemd starts it again, is reported failed, not active.
+     */
+    @Test
+    void aWorkerThatDoesNotStayUpIsReportedNotTakenForStarted() throws Exception {
+        try (Harness h = new Harness(dir)) {
+            StorePath done = h.buildExiting(0, 0);
+            StorePath later = h.buildExiting(2, 2);
+            List.of(done, later).forEach(h::publish);
+            Deployer deployer = h.deployer();
+
+            h.write("a worker that exits 0 at once", m -> m.withService(exiting("jobs", done)));
+            Deployer.Report report = deployer.reconcile();
+            assertThat(report.errors()).singleElement().asString().contains(h.prefix + "jobs-g1-",
+                    ": its program ended without an error (status 0 or a clean signal) and systemd no longer knows "
+                            + "the unit; a service's program must keep running; see journalctl --user -u "
+                            + h.prefix + "jobs-g1-");
+            assertThat(report.services().getFirst().state()).isEqualTo("failed");
+            assertThat(h.units()).isEmpty();
+            assertThat(deployer.reconcile().steps()).as("not started again on every pass").isEmpty();
+
+            h.write("a worker that exits 2 after 2 s", m -> m.withService(exiting("jobs", later)));
+            Deployer.Report started = deployer.reconcile();
+            assertThat(started.errors()).isEmpty();
+            assertThat(started.services().getFirst().state()).isEqualTo("active");
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (h.units().stream().noneMatch(Systemd.Unit::restarting) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            Deployer.Report crashing = deployer.reconcile();
+            assertThat(crashing.steps()).as("systemd starts it again, not a new unit").isEmpty();
+            assertThat(crashing.ok()).isFalse();
+            assertThat(crashing.services().getFirst()).satisfies(jobs -> {
+                assertThat(jobs.state()).isEqualTo("failed");
+                assertThat(jobs.lastError()).hasValueSatisfying(e -> assertThat(e).contains(h.prefix + "jobs-g2-",
+                        "does not stay up: its program exited (status 2) and systemd starts it again "
+                                + "(Restart=on-failure, after 5 s); see journalctl --user -u "));
+            });
+        }
+    }
+
+    private static Manifest.Service exiting(String name, StorePath path) {
+        Manifest.Service w = Harness.worker(name, path);
+        return new Manifest.Service(w.name(), w.artifact(), w.hosts(), new Manifest.Exec("serve", List.of(),
+                Optional.empty(), Optional.empty()), w.env(), w.envFile(), w.credentials(), w.http(), w.ready(),
+                w.systemd(), w.hardening(), w.revision());
+    }
+
     /** The unit an error starts with. */
     private static String unitOf(String error) {
         return error.substring(0, error.indexOf(".service") + ".service".length());

@@ -112,6 +112,11 @@ class DeployerIT {
             assertThat(web.lastError().orElseThrow()).contains("never got ready");
             assertThat(h.get(DOMAIN, "/").body()).isEqualTo("v2");
             assertThat(h.units()).hasSize(1);
+            // v3 took its profile generation back: the profile points at v2, which serves, and v2 stays a GC root
+            // however few generations are kept (the generations before v3 were not pruned for it).
+            NixStore profiles = NixStore.cli(Harness.RUNNER, h.profilesDir);
+            assertThat(profiles.pinned("web")).contains(v2);
+            assertThat(Harness.nix("nix-store", "--gc", "--print-dead").stdout()).doesNotContain(v2.absolute());
             // Not retried on the next pass (it would only fail again), and still reported.
             Deployer.Report again = deployer.reconcile();
             assertThat(again.steps()).isEmpty();

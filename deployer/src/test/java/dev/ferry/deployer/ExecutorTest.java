@@ -51,6 +51,70 @@ class ExecutorTest {
         }
     }
 
+    /**
+     * A fixed internalPort that another service's unit holds (a port allocated to it from the range): the ready check
+     * would pass against that service. Refused before anything is stopped, and not tried again.
+     */
+    @Test
+    void aFixedPortAnotherServiceHoldsIsRefusedBeforeAnythingIsStopped() {
+        int port = twoFreePorts();
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Executor executor = new Executor(settings(port, port), systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(),
+                (p, path, timeout, running) -> true, Duration.ZERO, unit -> { });
+        Manifest.Service web = Harness.service("web", MOVING, "web.test");
+        assertThat(executor.execute(new Plan(List.of(new Plan.Activate(web, 1, Desired.spec(web), List.of()))),
+                new HashMap<>())).isEmpty();
+        String webUnit = systemd.started.getFirst().name();
+        assertThat(portOf(systemd, "web")).isEqualTo(port);
+
+        Manifest.Service api = withPort(Harness.service("api", FIXED, "api.test"), port);
+        String previous = "ferry-exec-api-g1-aaaa.service";
+        systemd.running.add(previous);
+        Map<String, String> failed = new HashMap<>();
+        assertThat(executor.execute(new Plan(List.of(new Plan.Activate(api, 2, Desired.spec(api),
+                List.of(previous)))), failed)).containsExactly(Map.entry("api", "http.internalPort " + port
+                + " of service api is held by service web (" + webUnit + "): choose another internalPort, outside "
+                + "ferry.deployer.port-range"));
+        assertThat(systemd.stopped).as("api's running version is not stopped for one that cannot start").isEmpty();
+        assertThat(systemd.started).hasSize(1);
+        assertThat(failed).containsEntry("api", Desired.spec(api));
+    }
+
+    /**
+     * The profile keeps the generations before a new version until it runs, and a version that does not start takes
+     * its generation back: the version that serves stays a GC root, however few generations are kept.
+     */
+    @Test
+    void aVersionThatDoesNotStartTakesItsProfileGenerationBackAndOnlyOneThatRunsPrunes() {
+        Manifest.Service v1 = Harness.service("web", FIXED, "web.test");
+        Manifest.Service v2 = Harness.service("web", MOVING, "web.test");
+        Fakes.FakeNix nix = new Fakes.FakeNix();
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        boolean[] ready = {true};
+        DeployerSettings keepOne = new DeployerSettings("file://" + dir.resolve("cache"), Harness.HOST,
+                List.of(SecretKey.generate("executor-test-1").publicKey()), List.of(), dir.resolve("profiles"), 1,
+                dir.resolve("state"), "unix:path=/nonexistent/bus", "ferry-exec-", 20000, 29999,
+                URI.create("http://127.0.0.1:1"), "127.0.0.1:1", Duration.ofSeconds(30), Duration.ofSeconds(30));
+        Executor executor = new Executor(keepOne, systemd, new Fakes.FakeCaddy(), nix,
+                (port, path, timeout, running) -> ready[0], Duration.ZERO, unit -> { });
+        assertThat(executor.execute(new Plan(List.of(new Plan.Activate(v1, 1, Desired.spec(v1), List.of()))),
+                new HashMap<>())).isEmpty();
+        String serving = systemd.started.getFirst().name();
+        systemd.running.add(serving);
+
+        ready[0] = false;
+        assertThat(executor.execute(new Plan(List.of(new Plan.Activate(v2, 2, Desired.spec(v2),
+                List.of(serving)))), new HashMap<>())).containsOnlyKeys("web");
+        assertThat(nix.pins).containsEntry("web", FIXED);
+        assertThat(nix.generations.get("web")).containsExactly(FIXED);
+
+        ready[0] = true;
+        assertThat(executor.execute(new Plan(List.of(new Plan.Activate(v2, 3, Desired.spec(v2),
+                List.of(serving)))), new HashMap<>())).isEmpty();
+        assertThat(nix.pins).containsEntry("web", MOVING);
+        assertThat(nix.generations.get("web")).as("keep-generations 1, once v2 runs").containsExactly(MOVING);
+    }
+
     /** A ready check whose every attempt fails: false at once if the program is gone, else (as if) at the timeout. */
     private static final ReadyCheck NEVER = (port, path, timeout, stillRunning) -> {
         stillRunning.getAsBoolean();

@@ -132,9 +132,38 @@ final class Fakes {
         public void realise(StorePath path, List<String> substituters, List<PublicKey> trustedKeys) {
         }
 
+        /** Each service's profile generations, oldest first (the fake's history behind {@link #pins}). */
+        final Map<String, List<StorePath>> generations = Collections.synchronizedMap(new LinkedHashMap<>());
+
         @Override
-        public void pin(String service, StorePath path, int keep) {
+        public synchronized boolean pin(String service, StorePath path) {
+            if (path.equals(pins.get(service))) {
+                return false;
+            }
             pins.put(service, path);
+            generations.computeIfAbsent(service, s -> new java.util.ArrayList<>()).add(path);
+            return true;
+        }
+
+        @Override
+        public synchronized void unpin(String service) {
+            List<StorePath> all = generations.getOrDefault(service, new java.util.ArrayList<>());
+            if (!all.isEmpty()) {
+                all.removeLast();
+            }
+            if (all.isEmpty()) {
+                remove(service);
+            } else {
+                pins.put(service, all.getLast());
+            }
+        }
+
+        @Override
+        public synchronized void prune(String service, int keep) {
+            List<StorePath> all = generations.getOrDefault(service, new java.util.ArrayList<>());
+            while (all.size() > keep) {
+                all.removeFirst();
+            }
         }
 
         @Override
@@ -148,8 +177,9 @@ final class Fakes {
         }
 
         @Override
-        public void remove(String service) {
+        public synchronized void remove(String service) {
             pins.remove(service);
+            generations.remove(service);
         }
 
         @Override

@@ -28,7 +28,8 @@ class PlannerTest {
 
     private static RunningUnit unit(String name, Manifest.Service service, int port, String state) {
         return new RunningUnit(name, Optional.of(new UnitLabel(service.name(), 1, Desired.spec(service),
-                OptionalInt.of(port), service.artifact().storePath().absolute())), state);
+                OptionalInt.of(port), service.artifact().storePath().absolute())), state,
+                state.equals("active") ? "running" : "dead");
     }
 
     private static Desired desired(Manifest.Service... services) {
@@ -90,7 +91,7 @@ class PlannerTest {
     void whatNoManifestAsksForIsRemoved() {
         RunningUnit gone = unit("ferry-old-g1-aaaa.service", Harness.service("old", V1, "old.test"), 20001,
                 "active");
-        RunningUnit foreign = new RunningUnit("ferry-hand-made.service", Optional.empty(), "active");
+        RunningUnit foreign = new RunningUnit("ferry-hand-made.service", Optional.empty(), "active", "running");
         Caddy.Route route = Caddy.Route.proxy("ferry-old", List.of("old.test"), "/", "127.0.0.1:20001");
         Plan plan = planner.plan(Desired.none(), new Actual(List.of(gone, foreign), List.of(route),
                 List.of("old")), Map.of());
