@@ -100,8 +100,10 @@ public final class BuildQueue implements AutoCloseable {
         Thread thread;
         String cancelReason = "cancelled";
         boolean interruptedByShutdown;
-        /** It took the place of another build of its ref: cancelled one queued or running, or one came after it. */
-        volatile boolean supersededOthers;
+        /** It took the place of a build of its ref: cancelled one queued or running, or one came after it. */
+        volatile boolean supersededBuild;
+        /** It took the place of a teardown of its ref, in the same ways. */
+        volatile boolean supersededTeardown;
 
         Job(BuildRecord record) {
             this.record = record;
@@ -211,20 +213,21 @@ public final class BuildQueue implements AutoCloseable {
             if (newer != record.id()) {
                 writes.add(new BuildStore.QueuedCancel(record, clock.instant(), "superseded by build " + newer));
                 Job newerJob = active.get(newer);
-                if (newerJob != null && record.action() == BuildRecord.Action.BUILD) {
-                    newerJob.supersededOthers = true; // recorded first, queued after it: it never ran
+                if (newerJob != null) { // recorded first, queued after it: it never ran
+                    newerJob.supersededBuild |= record.action() == BuildRecord.Action.BUILD;
+                    newerJob.supersededTeardown |= record.action() == BuildRecord.Action.TEARDOWN;
                 }
                 return;
             }
             Job job = new Job(record);
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
-                    // Only a build stopped before it released counts: one releasing completes, one cancelled
-                    // already (by an operator, say) was not this build's doing.
-                    boolean stoppable = older.record.action() == BuildRecord.Action.BUILD
-                            && (older.state == State.PENDING || older.state == State.RUNNING);
+                    // Only one stopped before it released counts: one releasing completes, one cancelled
+                    // already (by an operator, say) was not this job's doing.
+                    boolean stoppable = older.state == State.PENDING || older.state == State.RUNNING;
                     cancel(older, "superseded by build " + record.id(), writes);
-                    job.supersededOthers |= stoppable;
+                    job.supersededBuild |= stoppable && older.record.action() == BuildRecord.Action.BUILD;
+                    job.supersededTeardown |= stoppable && older.record.action() == BuildRecord.Action.TEARDOWN;
                 }
             }
             active.put(record.id(), job);
@@ -322,7 +325,7 @@ public final class BuildQueue implements AutoCloseable {
         OptionalLong generation = OptionalLong.empty();
         Optional<String> error = Optional.empty();
         boolean leftRunning = false;
-        Optional<String> followUp = Optional.empty();
+        Optional<BuildStore.NewBuild> followUp = Optional.empty();
         try (OutputStream log = openLog(record.id())) {
             store.markRunning(record.id(), started, job.phases, Phase.QUEUED);
             Context context = new Context(job, log);
@@ -353,9 +356,12 @@ public final class BuildQueue implements AutoCloseable {
             } catch (StaleRequestException e) {
                 status = BuildStatus.CANCELLED;
                 error = Optional.of(e.getMessage());
-                followUp = e.head().filter(head -> job.supersededOthers && isNewestOfItsRef(record));
-                followUp.ifPresent(head -> line(log, "ferry: a build of " + head + " follows: this one took the "
-                        + "place of an older build of the branch"));
+                followUp = followUp(job, e.head());
+                followUp.ifPresent(next -> line(log, next.action() == BuildRecord.Action.BUILD
+                        ? "ferry: a build of " + next.commit().orElseThrow() + " follows: this one took the place of "
+                        + "an older build of the branch"
+                        : "ferry: a teardown of " + record.ref().describe() + " follows: this one took the place of "
+                        + "a teardown of the branch, which is gone"));
             } catch (BuildFailedException e) {
                 error = Optional.of(e.getMessage());
             } catch (RuntimeException e) {
@@ -397,8 +403,7 @@ public final class BuildQueue implements AutoCloseable {
                     // found itself stale: the head is built, so that the branch does not stay undeployed until its
                     // next push. Queued before this job is released, so the queue is never idle in between; it
                     // starts once this one is (one job per ref), and supersedes nothing (this one is finishing).
-                    followUp.ifPresent(head -> submit(BuildStore.NewBuild.build(record.project(), record.ref(), head,
-                            BuildRecord.Trigger.WEBHOOK)));
+                    followUp.ifPresent(this::submit);
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "build " + record.id() + ": its end cannot be recorded", e);
@@ -406,6 +411,25 @@ public final class BuildQueue implements AutoCloseable {
                 release(job);
             }
         }
+    }
+
+    /**
+     * What must follow a job that took the place of another of its ref and then found itself stale, so that its
+     * ref ends as the remote says: the head built (the branch exists at {@code head}), or the branch torn down (it is
+     * gone). Nothing if it took no such place, or if a job of its ref came after it (that one decides).
+     */
+    private Optional<BuildStore.NewBuild> followUp(Job job, Optional<String> head) {
+        BuildRecord record = job.record;
+        if (!isNewestOfItsRef(record)) {
+            return Optional.empty();
+        }
+        if (head.isPresent()) {
+            return head.filter(h -> job.supersededBuild).map(h -> BuildStore.NewBuild.build(record.project(),
+                    record.ref(), h, BuildRecord.Trigger.WEBHOOK));
+        }
+        return job.supersededTeardown && record.action() == BuildRecord.Action.BUILD
+                ? Optional.of(BuildStore.NewBuild.teardown(record.project(), record.ref(), BuildRecord.Trigger.WEBHOOK))
+                : Optional.empty();
     }
 
     /** Whether no build or teardown of {@code record}'s ref came after it. */

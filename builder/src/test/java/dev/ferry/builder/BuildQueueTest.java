@@ -228,6 +228,57 @@ class BuildQueueTest {
         assertThat(pipeline.released).containsExactly(commit(2));
     }
 
+    /**
+     * Branch s2 deleted, its teardown queued behind another build; then an old push of s2 arrives (late, or sent
+     * again). Its build takes the teardown's place, then finds the branch gone: the teardown follows after all, so
+     * the deleted branch does not stay deployed.
+     */
+    @Test
+    void aLateDeliveryThatSupersededATeardownGetsTheTeardownAfterAll() throws Exception {
+        CountDownLatch slotTaken = new CountDownLatch(1);
+        CountDownLatch slotFree = new CountDownLatch(1);
+        java.util.List<String> tornDown = new java.util.concurrent.CopyOnWriteArrayList<>();
+        start(new BuildPipeline() {
+            @Override
+            public BuildResult build(BuildRequest request, BuildContext context) {
+                if (request.ref().equals(MAIN)) {
+                    slotTaken.countDown();
+                    try {
+                        slotFree.await();
+                    } catch (InterruptedException e) {
+                        throw new BuildFailedException("cancelled", e);
+                    }
+                    return new BuildResult(Map.of(), java.util.OptionalLong.empty());
+                }
+                context.enter(Phase.FETCH);
+                throw new StaleRequestException("not built: branch s2 does not exist any more");
+            }
+
+            @Override
+            public java.util.OptionalLong teardown(TeardownRequest request) {
+                tornDown.add(request.ref().describe());
+                return java.util.OptionalLong.of(7);
+            }
+        }, 1);
+        BuildRef s2 = new BuildRef.Branch("s2");
+        webhook(commit(1));
+        assertThat(slotTaken.await(10, TimeUnit.SECONDS)).isTrue();
+        BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", s2, BuildRecord.Trigger.WEBHOOK));
+        BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", s2, commit(2), BuildRecord.Trigger.WEBHOOK));
+        slotFree.countDown();
+        assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
+
+        assertThat(get(teardown.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(get(teardown.id()).error()).hasValue("superseded by build " + late.id());
+        assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(Files.readString(queue.logFile(late.id()))).contains("ferry: a teardown of branch s2 follows");
+        BuildRecord again = store.list(Optional.of("shop"), Optional.of("s2"), 10).getFirst();
+        assertThat(again.id()).isGreaterThan(late.id());
+        assertThat(again.action()).isEqualTo(BuildRecord.Action.TEARDOWN);
+        assertThat(again.status()).isEqualTo(BuildStatus.SUCCEEDED);
+        assertThat(tornDown).containsExactly("branch s2");
+    }
+
     /** A pipeline where every build of a commit but {@code head} is stale, pointing at {@code head}. */
     private static BuildPipeline staleBut(String head, java.util.List<String> built,
                                           java.util.concurrent.CountDownLatch staleMayEnd) {
