@@ -15,6 +15,7 @@ import dev.ferry.nix.NixFormatException;
 import dev.ferry.nix.StorePath;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,6 +39,8 @@ import java.util.regex.Pattern;
  */
 final class ManifestRules {
     static final List<String> TOP_FIELDS = List.of("version", "generation", "createdAt", "reason", "services", "sites");
+    /** Linux's limit on one environment string, {@code NAME=value} and its NUL ({@code MAX_ARG_STRLEN}: 32 pages). */
+    static final int MAX_ENV_ENTRY = 128 * 1024;
     static final List<String> SERVICE_FIELDS = List.of("name", "artifact", "hosts", "exec", "env", "envFile",
             "credentials", "http", "ready", "systemd", "hardening", "revision");
     static final List<String> SITE_FIELDS = List.of("name", "artifact", "hosts", "http", "spa");
@@ -240,7 +243,7 @@ final class ManifestRules {
             Http http = s.http().get();
             for (String domain : http.domains()) {
                 claim(routes, domain + http.path(), at + " (" + s.name() + ")", at + ".http",
-                        "the route " + domain + http.path() + " is already served by ");
+                        "the route " + domain + http.path() + " of service " + s.name() + " is already served by ");
             }
             if (http.internalPort().isEmpty()) {
                 continue;
@@ -266,7 +269,7 @@ final class ManifestRules {
             }
             for (String domain : s.http().domains()) {
                 claim(routes, domain + s.http().path(), at + " (" + s.name() + ")", at + ".http",
-                        "the route " + domain + s.http().path() + " is already served by ");
+                        "the route " + domain + s.http().path() + " of site " + s.name() + " is already served by ");
             }
         }
     }
@@ -552,6 +555,11 @@ final class ManifestRules {
                         problem(at(field), "variable name '" + printable(key) + "' must match [A-Z_][A-Z0-9_]*");
                     } else if (!v.isTextual()) {
                         problem(at, "must be a string, not " + describe(v) + " (write numbers as \"8000\")");
+                    } else if ((key + "=" + v.textValue()).getBytes(StandardCharsets.UTF_8).length
+                            >= MAX_ENV_ENTRY) {
+                        problem(at, "is " + v.textValue().getBytes(StandardCharsets.UTF_8).length + " bytes: Linux "
+                                + "runs no program with a variable of " + MAX_ENV_ENTRY + " bytes or more (NAME=value); "
+                                + "put large values in a file the service reads");
                     } else {
                         checkNoNul(v.textValue()).ifPresentOrElse(reason -> problem(at, reason),
                                 () -> env.put(key, v.textValue()));

@@ -107,7 +107,7 @@ class ManifestRulesTest {
         Manifest m = Manifest.parse(manifest(a, "").getBytes(StandardCharsets.UTF_8));
         assertThat(m.services().getFirst().http().orElseThrow().domains()).containsExactly("a.org", "www.a.org", "x.org");
         assertThat(problems(manifest(a, site("docs", ", \"http\": {\"domain\": \"x.org\"}")))).containsExactly(
-                "sites[0].http: the route x.org/ is already served by services[0] (a)");
+                "sites[0].http: the route x.org/ of site docs is already served by services[0] (a)");
         assertThat(serviceProblems(", \"http\": {\"domain\": \"a.org\", \"aliases\": [\"B.org\", \"c.org\", \"c.org\"]}"))
                 .hasSize(2).allSatisfy(p -> assertThat(p).startsWith("services[0].http.aliases["));
     }
@@ -129,9 +129,9 @@ class ManifestRulesTest {
         String a = svc("a", ", \"http\": {\"domain\": \"x.org\", \"path\": \"/api/\", \"internalPort\": 1}");
         String b = svc("b", ", \"http\": {\"domain\": \"x.org\", \"path\": \"/api/\", \"internalPort\": 2}");
         assertThat(problems(manifest(a + "," + b, ""))).containsExactly(
-                "services[1].http: the route x.org/api/ is already served by services[0] (a)");
+                "services[1].http: the route x.org/api/ of service b is already served by services[0] (a)");
         assertThat(problems(manifest(a, site("docs", ", \"http\": {\"domain\": \"x.org\", \"path\": \"/api/\"}"))))
-                .containsExactly("sites[0].http: the route x.org/api/ is already served by services[0] (a)");
+                .containsExactly("sites[0].http: the route x.org/api/ of site docs is already served by services[0] (a)");
         String root = svc("c", ", \"http\": {\"domain\": \"x.org\", \"internalPort\": 3}");
         Manifest.parse(manifest(a + "," + root, "").getBytes(StandardCharsets.UTF_8));
     }
@@ -195,6 +195,13 @@ class ManifestRulesTest {
                 "services[0].env.A: contains a NUL character");
         assertThat(serviceProblems(", \"env\": [\"A=1\"]")).containsExactly(
                 "services[0].env: must be an object of NAME: value strings, not an array");
+        // Linux's limit on one variable (NAME=value and its NUL): 128 KiB. Just under it is fine.
+        String fits = "x".repeat(128 * 1024 - "BIG=".length() - 1);
+        assertThat(Manifest.parse(manifest(svc("web", ", \"env\": {\"BIG\": \"" + fits + "\"}"), "")
+                .getBytes(StandardCharsets.UTF_8)).services().getFirst().env().get("BIG")).hasSize(fits.length());
+        assertThat(serviceProblems(", \"env\": {\"BIG\": \"" + fits + "x\"}")).containsExactly(
+                "services[0].env.BIG: is 131068 bytes: Linux runs no program with a variable of 131072 bytes or more "
+                        + "(NAME=value); put large values in a file the service reads");
     }
 
     @Test
