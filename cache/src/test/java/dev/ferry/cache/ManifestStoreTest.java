@@ -271,8 +271,8 @@ class ManifestStoreTest {
         List<String> before = manifestKeys();
         assertThatThrownBy(() -> add(clash))
                 .isInstanceOf(ManifestInvalidException.class)
-                .hasMessage("the new generation 2 is invalid: services[1].http: the route x.org/ is already served "
-                        + "by services[0] (a)");
+                .hasMessage("the new generation 2 is invalid: services[1].http: the route x.org/ of service b is "
+                        + "already served by services[0] (a)");
         assertThat(manifestKeys()).isEqualTo(before);
     }
 
