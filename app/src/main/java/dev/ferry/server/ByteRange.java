@@ -16,7 +16,7 @@ record ByteRange(long first, long length, long size) {
     sealed interface Answer {
     }
 
-    /** Send the whole object with 200: no range, one this server does not serve (several), or one it cannot read. */
+    /** Send the whole object with 200: a range this server does not serve (several), or one it cannot read. */
     record Whole() implements Answer {
     }
 
@@ -42,11 +42,8 @@ record ByteRange(long first, long length, long size) {
      * "a server MAY ignore the Range header field"), as is a list of ranges, which would need a multipart answer no
      * Nix client asks for.
      */
-    static Answer of(Optional<String> header, long size) {
-        if (header.isEmpty()) {
-            return new Whole();
-        }
-        String value = header.get().strip();
+    static Answer of(String header, long size) {
+        String value = header.strip();
         int equals = value.indexOf('=');
         if (equals < 0 || !value.substring(0, equals).strip().equalsIgnoreCase("bytes")) {
             return new Whole();

@@ -53,7 +53,7 @@ final class ObjectDownload implements Handler {
         if (range.isPresent()) {
             // An If-Range names a version this server cannot match (it sends no validators): the whole object then.
             long size = storage.size(key).orElseThrow(Refusal::notFound);
-            switch (ByteRange.of(range, size)) {
+            switch (ByteRange.of(range.get(), size)) {
                 case ByteRange.Part part -> {
                     ByteRange r = part.range();
                     try (StoredObject object = storage.open(key, r.first(), r.length())

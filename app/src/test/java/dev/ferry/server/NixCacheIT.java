@@ -17,6 +17,7 @@ import dev.ferry.process.Command;
 import dev.ferry.process.ProcessException;
 import dev.ferry.process.ProcessResult;
 import dev.ferry.process.ProcessRunner;
+import dev.ferry.testkit.FaultyTcpProxy;
 import dev.ferry.testkit.RequiresPrograms;
 import dev.ferry.testkit.TestEnv;
 import java.io.IOException;
@@ -137,9 +138,10 @@ class NixCacheIT {
                 .publish(List.of(path), key, Publisher.Listener.none()).published()).isEqualTo(1);
 
         try (TestServer server = TestServer.start(cache, key, Optional.empty(), 1 << 30);
-             CuttingProxy proxy = new CuttingProxy(server.port(), "GET /cache/nar/", 512 * 1024)) {
+             FaultyTcpProxy proxy = new FaultyTcpProxy(server.port())) {
+            proxy.cutAnswerOnce("GET /cache/nar/", 512 * 1024);
             Path root = temp.resolve("store");
-            nix("copy", "--from", proxy.cacheUrl(), "--to", "local?root=" + root, path.absolute(),
+            nix("copy", "--from", proxy.endpoint() + "/cache", "--to", "local?root=" + root, path.absolute(),
                     "--option", "trusted-public-keys", key.publicKey().render());
             nix("store", "verify", "--store", "local?root=" + root, "--sigs-needed", "1",
                     "--option", "trusted-public-keys", key.publicKey().render(), path.absolute());

@@ -222,12 +222,14 @@ public final class BuildQueue implements AutoCloseable {
             Job job = new Job(record);
             for (Job older : List.copyOf(active.values())) {
                 if (older.record.refKey().equals(record.refKey()) && older.record.id() < record.id()) {
-                    // Only one stopped before it released counts: one releasing completes, one cancelled
-                    // already (by an operator, say) was not this job's doing.
-                    boolean stoppable = older.state == State.PENDING || older.state == State.RUNNING;
-                    cancel(older, "superseded by build " + record.id(), writes);
-                    job.supersededBuild |= stoppable && older.record.action() == BuildRecord.Action.BUILD;
-                    job.supersededTeardown |= stoppable && older.record.action() == BuildRecord.Action.TEARDOWN;
+                    // Only one this stops before it released counts: one releasing completes (a running teardown
+                    // too: it is never interrupted), one cancelled already (by an operator, say) was not this
+                    // job's doing.
+                    boolean wasLive = older.state == State.PENDING || older.state == State.RUNNING;
+                    boolean stopped = cancel(older, "superseded by build " + record.id(), writes)
+                            == CancelOutcome.CANCELLED && wasLive;
+                    job.supersededBuild |= stopped && older.record.action() == BuildRecord.Action.BUILD;
+                    job.supersededTeardown |= stopped && older.record.action() == BuildRecord.Action.TEARDOWN;
                 }
             }
             active.put(record.id(), job);
@@ -403,7 +405,8 @@ public final class BuildQueue implements AutoCloseable {
                     // found itself stale: the head is built, so that the branch does not stay undeployed until its
                     // next push. Queued before this job is released, so the queue is never idle in between; it
                     // starts once this one is (one job per ref), and supersedes nothing (this one is finishing).
-                    followUp.ifPresent(this::submit);
+                    // Unless a job of the ref came since the check: that one decides.
+                    followUp.filter(next -> isNewestOfItsRef(record)).ifPresent(this::submit);
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "build " + record.id() + ": its end cannot be recorded", e);

@@ -555,11 +555,11 @@ final class ManifestRules {
                         problem(at(field), "variable name '" + printable(key) + "' must match [A-Z_][A-Z0-9_]*");
                     } else if (!v.isTextual()) {
                         problem(at, "must be a string, not " + describe(v) + " (write numbers as \"8000\")");
-                    } else if ((key + "=" + v.textValue()).getBytes(StandardCharsets.UTF_8).length
-                            >= MAX_ENV_ENTRY) {
-                        problem(at, "is " + v.textValue().getBytes(StandardCharsets.UTF_8).length + " bytes: Linux "
-                                + "runs no program with a variable of " + MAX_ENV_ENTRY + " bytes or more (NAME=value); "
-                                + "put large values in a file the service reads");
+                    } else if ((key + "=" + v.textValue()).getBytes(StandardCharsets.UTF_8).length + 1
+                            > MAX_ENV_ENTRY) {
+                        problem(at, key + "=value is " + ((key + "=" + v.textValue()).getBytes(StandardCharsets.UTF_8)
+                                .length + 1) + " bytes with its NUL: Linux runs no program with a variable of more "
+                                + "than " + MAX_ENV_ENTRY + " bytes; put large values in a file the service reads");
                     } else {
                         checkNoNul(v.textValue()).ifPresentOrElse(reason -> problem(at, reason),
                                 () -> env.put(key, v.textValue()));

@@ -190,24 +190,21 @@ final class S3Storage implements Storage {
     @Override
     public Optional<StoredObject> open(String key) {
         ObjectKeys.check(key);
-        try {
-            ResponseInputStream<GetObjectResponse> in =
-                    client.getObject(GetObjectRequest.builder().bucket(bucket).key(key).build());
-            return Optional.of(new StoredObject(in.response().contentLength(), in));
-        } catch (NoSuchKeyException e) {
-            return Optional.empty();
-        } catch (SdkException e) {
-            throw failure("GetObject", key, e);
-        }
+        return get(key, GetObjectRequest.builder().bucket(bucket).key(key).build());
     }
 
     /** One {@code GetObject} with a {@code Range}: S3 sends only the part. */
     @Override
     public Optional<StoredObject> open(String key, long first, long length) {
         ObjectKeys.check(key);
+        return get(key, GetObjectRequest.builder().bucket(bucket).key(key)
+                .range("bytes=" + first + "-" + (first + length - 1)).build());
+    }
+
+    /** The object {@code request} asks for, its size the length S3 sends; empty if there is no such key. */
+    private Optional<StoredObject> get(String key, GetObjectRequest request) {
         try {
-            ResponseInputStream<GetObjectResponse> in = client.getObject(GetObjectRequest.builder().bucket(bucket)
-                    .key(key).range("bytes=" + first + "-" + (first + length - 1)).build());
+            ResponseInputStream<GetObjectResponse> in = client.getObject(request);
             return Optional.of(new StoredObject(in.response().contentLength(), in));
         } catch (NoSuchKeyException e) {
             return Optional.empty();

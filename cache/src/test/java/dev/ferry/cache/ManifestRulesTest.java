@@ -200,8 +200,8 @@ class ManifestRulesTest {
         assertThat(Manifest.parse(manifest(svc("web", ", \"env\": {\"BIG\": \"" + fits + "\"}"), "")
                 .getBytes(StandardCharsets.UTF_8)).services().getFirst().env().get("BIG")).hasSize(fits.length());
         assertThat(serviceProblems(", \"env\": {\"BIG\": \"" + fits + "x\"}")).containsExactly(
-                "services[0].env.BIG: is 131068 bytes: Linux runs no program with a variable of 131072 bytes or more "
-                        + "(NAME=value); put large values in a file the service reads");
+                "services[0].env.BIG: BIG=value is 131073 bytes with its NUL: Linux runs no program with a variable "
+                        + "of more than 131072 bytes; put large values in a file the service reads");
     }
 
     @Test

@@ -7,6 +7,7 @@ import static dev.ferry.cache.StorageContract.writeGenerated;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.testkit.FaultyTcpProxy;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
