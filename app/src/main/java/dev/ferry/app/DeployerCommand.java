@@ -77,12 +77,14 @@ final class DeployerCommand implements Callable<Integer> {
                 Deployer.Report report = deployer.reconcileNow();
                 report.steps().forEach(s -> out.println("ferry: " + s));
                 report.errors().forEach(e -> spec.commandLine().getErr().println("ferry: " + e));
-                // A spec that failed before is not tried again, so this pass has no error of its own for it.
+                // A spec that failed before for good is not tried again, so this pass has no error of its own for
+                // it; a unit that systemd keeps restarting has none either, and says so itself.
+                java.util.Set<String> failedForGood = deployer.state().failed().keySet();
                 report.services().stream().filter(ServiceStatus::failed)
                         .filter(s -> !report.failedNow().contains(s.name()))
                         .forEach(s -> spec.commandLine().getErr().println("ferry: " + s.name() + ": "
-                                + s.lastError().orElse("failed") + " (failed before; not tried again until the "
-                                + "manifest changes it)"));
+                                + s.lastError().orElse("failed") + (failedForGood.contains(s.name())
+                                ? " (failed before; not tried again until the manifest changes it)" : "")));
                 reporter.flatMap(HostReporter::send)
                         .ifPresent(failure -> spec.commandLine().getErr().println("ferry: warning: " + failure));
                 out.println(report.generation() == 0 && report.ok()

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -86,32 +87,46 @@ final class CliNixStore implements NixStore {
     }
 
     @Override
-    public boolean pin(String service, StorePath path) {
+    public Pin pin(String service, StorePath path) {
         Path profile = profile(service);
         if (pinned(service).filter(path::equals).isPresent()) {
-            return false;
+            return Pin.NOTHING;
         }
         try {
             Files.createDirectories(profilesDir);
         } catch (IOException e) {
             throw new UncheckedIOException("creating " + profilesDir + " failed", e);
         }
+        OptionalLong before = current(service);
         runner.run(Command.of("nix-env", "--profile", profile.toString(), "--set", path.absolute()).timeout(SHORT));
-        return true;
+        return new Pin(current(service), before);
     }
 
     @Override
-    public void unpin(String service) {
-        List<Long> all = generations(service);
-        if (all.size() < 2) {
+    public void unpin(String service, Pin pin) {
+        if (pin.made().isEmpty()) {
+            return;
+        }
+        if (pin.before().isEmpty()) {
             remove(service);
             return;
         }
         Path profile = profile(service);
         runner.run(Command.of("nix-env", "--profile", profile.toString(), "--switch-generation",
-                Long.toString(all.get(all.size() - 2))).timeout(SHORT));
+                Long.toString(pin.before().getAsLong())).timeout(SHORT));
         runner.run(Command.of("nix-env", "--profile", profile.toString(), "--delete-generations",
-                Long.toString(all.getLast())).timeout(SHORT));
+                Long.toString(pin.made().getAsLong())).timeout(SHORT));
+    }
+
+    /** The generation the profile points at: {@code <profile>} is a link to {@code <service>-<n>-link}. */
+    private OptionalLong current(String service) {
+        try {
+            Matcher m = LINK.matcher(Files.readSymbolicLink(profile(service)).getFileName().toString());
+            return m.matches() && m.group(1).equals(service) ? OptionalLong.of(Long.parseLong(m.group(2)))
+                    : OptionalLong.empty();
+        } catch (IOException | UnsupportedOperationException e) {
+            return OptionalLong.empty();
+        }
     }
 
     @Override

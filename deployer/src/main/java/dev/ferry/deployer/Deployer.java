@@ -77,11 +77,6 @@ public final class Deployer {
         }
     }
 
-    /** For tests on fakes: how long a service without HTTP must stay up after its start ({@link Executor#SETTLE}). */
-    void settle(Duration settle) {
-        executor.settle(settle);
-    }
-
     /** For tests: the clock {@link Backoff} reads. */
     void clock(Clock clock) {
         this.clock = clock;
@@ -125,7 +120,8 @@ public final class Deployer {
             Map<String, String> notNow = new HashMap<>(failed);
             Instant start = clock.instant();
             backoff.forEach((name, b) -> {
-                if (!now && start.isBefore(b.next())) {
+                // A next try further off than the longest wait: the clock went back; it is due.
+                if (!now && start.isBefore(b.next()) && !b.next().isAfter(start.plus(Backoff.MAX))) {
                     notNow.put(name, b.spec());
                 }
             });
@@ -143,11 +139,17 @@ public final class Deployer {
             Plan plan = planner.plan(desired, actual, notNow);
             Map<String, String> stepErrors = new HashMap<>(executor.execute(plan, failed));
             Instant end = clock.instant();
+            java.util.Set<String> activated = new java.util.HashSet<>();
+            plan.steps().forEach(step -> {
+                if (step instanceof Plan.Activate a) {
+                    activated.add(a.service().name());
+                }
+            });
             for (Manifest.Service service : desired.services()) {
                 String name = service.name();
                 if (failed.containsKey(name)) {
                     backoff.remove(name); // failed for good: not tried again until the manifest changes it
-                } else if (stepErrors.containsKey(name)) {
+                } else if (stepErrors.containsKey(name) && activated.contains(name)) {
                     Backoff next = Backoff.after(Optional.ofNullable(backoff.get(name)), Desired.spec(service), end);
                     backoff.put(name, next);
                     stepErrors.put(name, stepErrors.get(name) + "; " + next.describe(end));
@@ -234,7 +236,7 @@ public final class Deployer {
             // The desired version's program keeps exiting and systemd keeps starting it again (Restart=): it does not
             // run, whatever its unit's active state says.
             Optional<String> crashing = serving.filter(u -> current && u.restarting()).map(u -> "unit " + u.name()
-                    + " does not stay up: its program " + exit(u.name())
+                    + " does not stay up: its program " + UnitExit.read(systemd, u.name()).describe()
                     + " and systemd starts it again (Restart=" + service.systemd().restart() + ", after "
                     + service.systemd().restartSec() + " s); see " + UnitExit.journal(settings.userManager(), u.name()));
             // Failed: known not to get ready, or this pass's step for it failed (for example an untrusted closure;
@@ -264,15 +266,6 @@ public final class Deployer {
                     Optional.ofNullable(stepErrors.get(site.name()))));
         }
         return list;
-    }
-
-    /** How {@code unit}'s program last ended, in words; just "exited" if the bus does not answer. */
-    private String exit(String unit) {
-        try {
-            return UnitExit.read(systemd, unit).describe();
-        } catch (DeployerException e) {
-            return "exited";
-        }
     }
 
     /** The status recorded by the last pass. */

@@ -43,7 +43,6 @@ final class Executor {
     private final Planner planner;
     private final Duration drain;
     private final Consumer<String> afterUnitStarted;
-    private Duration settle = SETTLE;
     /** Ports given to activations of the pass running now: taken before their units show them. */
     private final Set<Integer> handedOut = new HashSet<>();
     /** Caddy's routes are read, then changed: one change at a time. */
@@ -164,9 +163,11 @@ final class Executor {
             case Plan.Site s -> {
                 StorePath path = s.site().artifact().storePath();
                 nix.realise(path, settings.substituters(), settings.trustedKeys());
-                nix.pin(Planner.siteProfile(s.site()), path);
+                NixStore.Pin pin = nix.pin(Planner.siteProfile(s.site()), path);
                 putRoute(s.route());
-                nix.prune(Planner.siteProfile(s.site()), settings.keepGenerations());
+                if (pin.made().isPresent()) {
+                    nix.prune(Planner.siteProfile(s.site()), settings.keepGenerations());
+                }
             }
         }
     }
@@ -184,11 +185,11 @@ final class Executor {
                     + service.name() + " is not in its closure: " + program + " does not exist or is not executable");
         }
         if (service.http().isPresent() && service.http().get().internalPort().isPresent()) {
-            requireFixedPortFree(a, service.http().get().internalPort().getAsInt(), failed);
+            requireFixedPortFree(a, service.http().get().internalPort().getAsInt());
         }
         // Pinned before the start, so nothing collects it meanwhile. The generations before it (the version that runs
         // now among them) are kept until this one runs; a version that does not start takes its generation back.
-        boolean pinned = nix.pin(service.name(), path);
+        NixStore.Pin pin = nix.pin(service.name(), path);
         boolean http = service.http().isPresent();
         boolean blueGreen = http && service.http().get().internalPort().isEmpty();
         Optional<Integer> port;
@@ -220,9 +221,7 @@ final class Executor {
                 throw failedActivation(e, unit, service, a.spec(), beside, failed);
             }
         } catch (RuntimeException e) {
-            if (pinned) {
-                unpin(service.name(), e);
-            }
+            unpin(service.name(), pin, e);
             throw e;
         }
         // The new version runs (a failed route switch is finished by the next pass): its generation stays.
@@ -232,23 +231,25 @@ final class Executor {
                 drainThenStop(a.previous());
             }
         }
-        nix.prune(service.name(), settings.keepGenerations());
+        if (pin.made().isPresent()) {
+            nix.prune(service.name(), settings.keepGenerations());
+        }
     }
 
     /**
      * A fixed {@code internalPort} must not be another program's: the ready check would pass against that program
      * and Caddy would route to it. Checked before anything is stopped. A port another of Ferry's services holds (its
-     * unit's label says so; the manifest's rules keep fixed ports apart, not a fixed port from an allocated one) is
-     * recorded as failed; a port something else listens on, when this service has no unit that could hold it, is
-     * tried again after a back-off.
+     * unit's label says so; the manifest's rules keep fixed ports apart, not a fixed port from an allocated one), or
+     * that something else listens on when this service has no unit that could hold it, fails the activation; it is
+     * tried again after a back-off (the holder may be a service this pass removes).
      */
-    private void requireFixedPortFree(Plan.Activate a, int port, Map<String, String> failed) {
+    private void requireFixedPortFree(Plan.Activate a, int port) {
         String name = a.service().name();
         for (Systemd.Unit u : systemd.list(settings.unitPrefix())) {
             Optional<UnitLabel> label = UnitLabel.parse(u.description());
             if (label.isPresent() && !label.get().service().equals(name) && label.get().port().isPresent()
                     && label.get().port().getAsInt() == port && !u.exited()) {
-                failed.put(name, a.spec());
+                // Not recorded as failed: the holder may be stopped later in this very pass (a renamed service).
                 throw new DeployerException("http.internalPort " + port + " of service " + name + " is held by "
                         + "service " + label.get().service() + " (" + u.name() + "): choose another internalPort, "
                         + "outside ferry.deployer.port-range");
@@ -261,19 +262,14 @@ final class Executor {
     }
 
     /** {@link NixStore#unpin}, whose own failure is added to {@code failure} rather than hiding it. */
-    private void unpin(String service, RuntimeException failure) {
+    private void unpin(String service, NixStore.Pin pin, RuntimeException failure) {
         try {
-            nix.unpin(service);
+            nix.unpin(service, pin);
         } catch (RuntimeException e) {
             failure.addSuppressed(e);
             LOG.log(System.Logger.Level.WARNING, "deployer: taking back the profile generation of {0} failed: {1}",
                     service, e.getMessage());
         }
-    }
-
-    /** For tests on fakes, whose units never exit later than at their start: a shorter {@link #SETTLE}. */
-    void settle(Duration settle) {
-        this.settle = settle;
     }
 
     /**
@@ -282,12 +278,17 @@ final class Executor {
      * would pass for started and be started again on every pass: it must stay up for {@link #SETTLE} first.
      */
     private void requireStaysUp(String unit, long generation) {
-        long deadline = System.nanoTime() + settle.toNanos();
+        long deadline = System.nanoTime() + SETTLE.toNanos();
         while (true) {
-            Optional<Systemd.Unit> state = systemd.unit(unit);
-            if (state.isEmpty() || state.get().exited()) {
+            Optional<Optional<Systemd.Unit>> seen;
+            try {
+                seen = Optional.of(systemd.unit(unit));
+            } catch (DeployerException e) {
+                seen = Optional.empty(); // the bus did not answer: as for the ready check, the deadline bounds it
+            }
+            if (seen.isPresent() && (seen.get().isEmpty() || seen.get().get().exited())) {
                 throw new DeployerException("unit " + unit + " (generation " + generation + ") did not stay up for "
-                        + settle.toMillis() + " ms: " + (state.isEmpty() ? UnitExit.GONE
+                        + SETTLE.toMillis() + " ms: " + (seen.get().isEmpty() ? UnitExit.GONE
                         : "its program " + UnitExit.read(systemd, unit).describe()) + "; see "
                         + UnitExit.journal(settings.userManager(), unit));
             }

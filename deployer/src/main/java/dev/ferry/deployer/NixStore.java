@@ -24,16 +24,24 @@ public interface NixStore {
     boolean isExecutable(String program);
 
     /**
-     * Points the service's profile at {@code path}: a new profile generation if it changed ({@code true}), none if it
-     * points there already. Deletes no generation: the version that runs now stays a GC root while the new one starts.
+     * What {@link #pin} did: the profile generation it made (none if the profile pointed at the path already), and
+     * the one that was current before it (none if it made the profile).
      */
-    boolean pin(String service, StorePath path);
+    record Pin(java.util.OptionalLong made, java.util.OptionalLong before) {
+        static final Pin NOTHING = new Pin(java.util.OptionalLong.empty(), java.util.OptionalLong.empty());
+    }
 
     /**
-     * Takes back the generation {@link #pin} just made, for a version that did not start: the profile points at the
-     * generation before it again, or is removed if there is none.
+     * Points the service's profile at {@code path}: a new profile generation if it changed, none if it points there
+     * already. Deletes no generation: the version that runs now stays a GC root while the new one starts.
      */
-    void unpin(String service);
+    Pin pin(String service, StorePath path);
+
+    /**
+     * Takes back what {@code pin} did, for a version that did not start: the profile points at the generation that
+     * was current before it again (or is removed, if {@code pin} made it), and the generation it made is deleted.
+     */
+    void unpin(String service, Pin pin);
 
     /** Deletes all but the newest {@code keep} generations of the service's profile (once its new version runs). */
     void prune(String service, int keep);

@@ -136,26 +136,30 @@ final class Fakes {
         final Map<String, List<StorePath>> generations = Collections.synchronizedMap(new LinkedHashMap<>());
 
         @Override
-        public synchronized boolean pin(String service, StorePath path) {
+        public synchronized Pin pin(String service, StorePath path) {
             if (path.equals(pins.get(service))) {
-                return false;
+                return Pin.NOTHING;
             }
+            List<StorePath> all = generations.computeIfAbsent(service, s -> new java.util.ArrayList<>());
+            java.util.OptionalLong before = pins.containsKey(service)
+                    ? java.util.OptionalLong.of(all.lastIndexOf(pins.get(service))) : java.util.OptionalLong.empty();
+            all.add(path);
             pins.put(service, path);
-            generations.computeIfAbsent(service, s -> new java.util.ArrayList<>()).add(path);
-            return true;
+            return new Pin(java.util.OptionalLong.of(all.size() - 1), before);
         }
 
         @Override
-        public synchronized void unpin(String service) {
-            List<StorePath> all = generations.getOrDefault(service, new java.util.ArrayList<>());
-            if (!all.isEmpty()) {
-                all.removeLast();
+        public synchronized void unpin(String service, Pin pin) {
+            if (pin.made().isEmpty()) {
+                return;
             }
-            if (all.isEmpty()) {
+            if (pin.before().isEmpty()) {
                 remove(service);
-            } else {
-                pins.put(service, all.getLast());
+                return;
             }
+            List<StorePath> all = generations.get(service);
+            pins.put(service, all.get((int) pin.before().getAsLong()));
+            all.remove((int) pin.made().getAsLong());
         }
 
         @Override
