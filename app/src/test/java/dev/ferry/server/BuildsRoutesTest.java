@@ -365,6 +365,34 @@ class BuildsRoutesTest {
     }
 
     @Test
+    void theApiRefusesFieldsItDoesNotKnow() {
+        HttpResponse<byte[]> build = admin("POST", "/v1/projects/shop/builds", "{\"brnch\": \"s2\"}");
+        assertThat(build.statusCode()).as(Http.text(build)).isEqualTo(400);
+        assertThat(Http.text(build)).isEqualTo("unknown field 'brnch' (known: branch, commit)\n");
+        HttpResponse<byte[]> project = admin("POST", "/v1/projects", "{\"name\": \"blog\", \"cloneUrl\": "
+                + "\"https://git.example.org/alice/blog.git\", \"production_branch\": \"trunk\"}");
+        assertThat(project.statusCode()).as(Http.text(project)).isEqualTo(400);
+        assertThat(Http.text(project)).isEqualTo("unknown field 'production_branch' (known: name, cloneUrl, "
+                + "productionBranch)\n");
+        HttpResponse<byte[]> control = admin("POST", "/v1/projects/shop/builds", "{\"commit\": \"" + commit(1)
+                + "\", \"x\\u001b\": 1}");
+        assertThat(Http.text(control)).isEqualTo("unknown field 'x\\u001b' (known: branch, commit)\n");
+        assertThat(builds()).isEmpty();
+        assertThat(Http.json(admin("GET", "/v1/projects", "")).get("projects")).hasSize(1);
+    }
+
+    @Test
+    void aProjectForARepositoryAnotherProjectHasIsRefused() {
+        HttpResponse<byte[]> same = admin("POST", "/v1/projects", "{\"name\": \"shop2\", \"cloneUrl\": \""
+                + CLONE_URL.replace("https://git", "https://bot:t0ken@GIT") + "/\"}");
+        assertThat(same.statusCode()).as(Http.text(same)).isEqualTo(409);
+        assertThat(Http.text(same)).isEqualTo("project shop has that repository already (" + CLONE_URL
+                + "); a repository's webhooks can go to one project only\n");
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"shop3\", \"cloneUrl\": "
+                + "\"https://mirror.example/alice/shop.git\"}").statusCode()).isEqualTo(201);
+    }
+
+    @Test
     void aRepeatedDeliveryReturnsTheEarlierBuildAndStartsNothing() throws Exception {
         HttpResponse<byte[]> first = deliver("push", push("main", commit(1)), "same-id");
         HttpResponse<byte[]> again = deliver("push", push("main", commit(1)), "same-id");
