@@ -54,7 +54,7 @@ final class ProjectEndpoints {
         }
         String branch = Json.text(body, "productionBranch").orElse("main");
         if (!BranchNames.valid(branch)) {
-            throw Refusal.badRequest("productionBranch is not a branch name");
+            throw Refusal.badRequest("productionBranch '" + Events.escaped(branch) + "' is not a valid branch name");
         }
         Project project = new Project(name, cloneUrl, branch);
         builds.projects.add(project).ifPresent(conflict -> {
@@ -70,8 +70,8 @@ final class ProjectEndpoints {
     }
 
     /**
-     * Body {@code {"branch"?, "commit"?}} and no other field: builds the branch at {@code commit}, or at the head the repository has
-     * now (read with ls-remote before the response). 202 with the build.
+     * Body {@code {"branch"?, "commit"?}} and no other field: builds the branch at {@code commit}, or at the head
+     * the repository has now (read with ls-remote before the response). 202 with the build.
      */
     void build(ServerRequest request, ServerResponse response) {
         builds.auth.check(request);
@@ -82,7 +82,7 @@ final class ProjectEndpoints {
         onlyFields(body, "branch", "commit");
         String branch = Json.text(body, "branch").orElse(project.productionBranch());
         if (!BranchNames.valid(branch)) {
-            throw Refusal.badRequest("branch is not a branch name");
+            throw Refusal.badRequest("branch '" + Events.escaped(branch) + "' is not a valid branch name");
         }
         String commit = Json.text(body, "commit").map(c -> {
             if (!c.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {

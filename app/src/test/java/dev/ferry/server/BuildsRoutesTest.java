@@ -600,8 +600,10 @@ class BuildsRoutesTest {
         assertThat(admin("POST", "/v1/builds/" + id + "/cancel", "").statusCode()).isEqualTo(409);
         assertThat(admin("POST", "/v1/projects/nope/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
                 + "\"}").statusCode()).isEqualTo(404);
-        assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"a..b\", \"commit\": \"" + commit(1)
-                + "\"}").statusCode()).isEqualTo(400);
+        HttpResponse<byte[]> badBranch = admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"a..b\\n\", "
+                + "\"commit\": \"" + commit(1) + "\"}");
+        assertThat(badBranch.statusCode()).isEqualTo(400);
+        assertThat(Http.text(badBranch)).isEqualTo("branch 'a..b\\n' is not a valid branch name\n");
         assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"HEAD\"}")
                 .statusCode()).isEqualTo(400);
         assertThat(admin("GET", "/v1/builds/999", "").statusCode()).isEqualTo(404);
