@@ -1,8 +1,10 @@
 package dev.ferry.server;
 
 import dev.ferry.builder.PipelineSettings;
+import dev.ferry.builder.Project;
 import dev.ferry.deployer.DeployerSettings;
 import dev.ferry.nix.SecretKey;
+import dev.ferry.webhook.Repository;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import java.nio.file.Path;
@@ -165,6 +167,7 @@ public final class ConfigCheck {
     private static Loaded load(Config config, ServerConfig.Environment environment, Use use) {
         ServerConfig server = ServerConfig.from(config, environment);
         BuilderSettings builder = BuilderSettings.from(config, environment);
+        checkOneProjectPerRepository(builder.projects());
         PipelineSettings pipeline;
         try {
             pipeline = PipelineSettings.from(server.dataDir(), server.compression(),
@@ -185,6 +188,24 @@ public final class ConfigCheck {
         return new Loaded(server, builder, pipeline, deployer, LogSettings.from(config), agent);
     }
 
+    /**
+     * Two projects whose clone URLs are one repository once normalised as deliveries are matched: its deliveries
+     * would be refused (409), since neither project is the better match.
+     */
+    private static void checkOneProjectPerRepository(List<BuilderSettings.ConfiguredProject> projects) {
+        for (int later = 1; later < projects.size(); later++) {
+            Project project = projects.get(later).project();
+            for (int earlier = 0; earlier < later; earlier++) {
+                Project first = projects.get(earlier).project();
+                if (Repository.sameRepository(first.cloneUrl(), project.cloneUrl())) {
+                    throw new InvalidConfigException(BuilderSettings.PROJECTS + "[" + later + "].clone-url", "'"
+                            + project.redactedCloneUrl() + "' is the repository of project " + first.name() + " ("
+                            + BuilderSettings.PROJECTS + "[" + earlier + "]) too: a repository's webhook deliveries "
+                            + "go to one project only");
+                }
+            }
+        }
+    }
 
     /**
      * Removes the value(s) behind {@code key} ({@code ferry.projects[0].name} is {@code ferry.projects.0.name}). A bad
@@ -196,7 +217,7 @@ public final class ConfigCheck {
         if (project.matches()) {
             String standIn = switch (project.group(2)) {
                 case "name" -> "checked-project-" + project.group(1);
-                case "clone-url" -> "file:///checked";
+                case "clone-url" -> "file:///checked/" + project.group(1); // each its own repository
                 case "production-branch" -> "main";
                 default -> "/checked";
             };

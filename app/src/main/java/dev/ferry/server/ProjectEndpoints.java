@@ -6,10 +6,13 @@ import dev.ferry.builder.BuildRef;
 import dev.ferry.builder.BuildStore;
 import dev.ferry.builder.Project;
 import dev.ferry.builder.ProjectStore;
+import dev.ferry.webhook.BranchNames;
+import dev.ferry.webhook.Events;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -29,10 +32,14 @@ final class ProjectEndpoints {
                 .toList()));
     }
 
-    /** Body {@code {"name", "cloneUrl", "productionBranch"?}}: 201, 409 if the name is taken. */
+    /**
+     * Body {@code {"name", "cloneUrl", "productionBranch"?}} and no other field: 201, 409 if the name is taken or
+     * another project has the repository (its clone URL the same once normalised as deliveries are matched).
+     */
     void add(ServerRequest request, ServerResponse response) {
         builds.auth.check(request);
         JsonNode body = Json.readObject(request);
+        onlyFields(body, "name", "cloneUrl", "productionBranch");
         String name = Json.text(body, "name").orElseThrow(() -> Refusal.badRequest("name is missing"));
         if (!ProjectStore.NAME.matcher(name).matches()) {
             throw Refusal.badRequest("name must be lower-case letters, digits and '-', starting with a letter or "
@@ -46,19 +53,25 @@ final class ProjectEndpoints {
             throw Refusal.badRequest("cloneUrl is not a clone URL " + BuilderSettings.CLONE_URL_FORMS);
         }
         String branch = Json.text(body, "productionBranch").orElse("main");
-        if (!validBranch(branch)) {
-            throw Refusal.badRequest("productionBranch is not a branch name");
+        if (!BranchNames.valid(branch)) {
+            throw Refusal.badRequest("productionBranch '" + Events.escaped(branch) + "' is not a valid branch name");
         }
         Project project = new Project(name, cloneUrl, branch);
-        if (!builds.projects.add(project)) {
-            throw Refusal.conflict("a project named " + name + " exists");
-        }
+        builds.projects.add(project).ifPresent(conflict -> {
+            throw Refusal.conflict(switch (conflict.reason()) {
+                case NAME -> "a project named " + name + " exists";
+                // Its URL as the list shows it (credentials hidden), not the one sent: that may hold a token.
+                case REPOSITORY -> "project " + conflict.project() + " has that repository already ("
+                        + builds.project(conflict.project()).map(Project::redactedCloneUrl).orElse("its clone URL")
+                        + "); a repository's webhooks can go to one project only";
+            });
+        });
         Json.send(response, Status.CREATED_201, Json.project(project, "api", false));
     }
 
     /**
-     * Body {@code {"branch", "commit"?}}: builds the branch at {@code commit}, or at the head the repository has
-     * now (read with ls-remote before the response). 202 with the build.
+     * Body {@code {"branch"?, "commit"?}} and no other field: builds the branch at {@code commit}, or at the head
+     * the repository has now (read with ls-remote before the response). 202 with the build.
      */
     void build(ServerRequest request, ServerResponse response) {
         builds.auth.check(request);
@@ -66,9 +79,10 @@ final class ProjectEndpoints {
         Project project = builds.project(name).orElseThrow(() -> Refusal.notFound("no project named "
                 + (ProjectStore.NAME.matcher(name).matches() ? name : "like that")));
         JsonNode body = Json.readObject(request);
+        onlyFields(body, "branch", "commit");
         String branch = Json.text(body, "branch").orElse(project.productionBranch());
-        if (!validBranch(branch)) {
-            throw Refusal.badRequest("branch is not a branch name");
+        if (!BranchNames.valid(branch)) {
+            throw Refusal.badRequest("branch '" + Events.escaped(branch) + "' is not a valid branch name");
         }
         String commit = Json.text(body, "commit").map(c -> {
             if (!c.matches("[0-9a-f]{40}|[0-9a-f]{64}")) {
@@ -82,10 +96,13 @@ final class ProjectEndpoints {
         Json.send(response, Status.ACCEPTED_202, Json.build(build, Instant.now()));
     }
 
-    /** What git accepts as a branch name, roughly: no control characters, spaces, {@code ..}, {@code ~^:?*[\}. */
-    static boolean validBranch(String branch) {
-        return !branch.isEmpty() && branch.length() <= 255 && !branch.contains("..") && !branch.startsWith("/")
-                && !branch.endsWith("/") && !branch.endsWith(".lock") && !branch.startsWith("-")
-                && branch.chars().noneMatch(c -> c <= 0x20 || c == 0x7f || "~^:?*[\\".indexOf(c) >= 0);
+    /** 400 naming the first field of {@code body} that is not one of {@code known}: a typo is not left unnoticed. */
+    private static void onlyFields(JsonNode body, String... known) {
+        body.fieldNames().forEachRemaining(field -> {
+            if (!List.of(known).contains(field)) {
+                throw Refusal.badRequest("unknown field '" + Events.escaped(field) + "' (known: "
+                        + String.join(", ", known) + ")");
+            }
+        });
     }
 }

@@ -8,6 +8,7 @@ import dev.ferry.builder.ProjectStore;
 import dev.ferry.webhook.Bodies;
 import dev.ferry.webhook.Delivery;
 import dev.ferry.webhook.Events;
+import dev.ferry.webhook.Repository;
 import dev.ferry.webhook.Signatures;
 import dev.ferry.webhook.WebhookEvent;
 import dev.ferry.webhook.WebhookException;
@@ -20,6 +21,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +31,9 @@ import java.util.Map;
 /**
  * {@code POST /webhook}. In order, each refusal with nothing recorded: the body over the limit (413); no forge
  * headers (400); the signature missing, malformed or wrong (401), checked before any of the body is parsed; an event
- * type Ferry does not handle (422); malformed JSON (400); a repository that is no project (404). Then a build or
+ * type Ferry does not handle (422); malformed JSON or an invalid branch name (400); a repository that is no project
+ * (404), or that several projects claim equally (409); a signature under a secret other than the project's own (401).
+ * A ping is answered only then (200; one that names no repository after the signature check). Then a build or
  * teardown is recorded and queued (202), or the earlier build of a repeated delivery id returned (200). No git or
  * nix work happens before the response.
  *
@@ -64,7 +70,8 @@ final class WebhookEndpoint implements Handler {
         }
         byte[] secret = secrets.get(Signatures.verify(delivery, body, secrets));
         WebhookEvent event = Events.parse(delivery, body);
-        if (event instanceof WebhookEvent.Ping) {
+        if (event instanceof WebhookEvent.Ping ping && ping.repository().isEmpty()) {
+            // GitHub's organisation and app hooks: no repository to check, only the signature (above).
             Json.send(response, Status.OK_200, Map.of("event", "ping", "forge", delivery.forge().id()));
             return;
         }
@@ -72,6 +79,12 @@ final class WebhookEndpoint implements Handler {
         if (!builds.secrets.accepts(project.name(), secret)) {
             throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,
                     "signature does not match the webhook secret of project " + project.name());
+        }
+        if (event instanceof WebhookEvent.Ping) {
+            // Checked as a push is, so that the forge's test shows what its pushes will get.
+            Json.send(response, Status.OK_200, Map.of("event", "ping", "forge", delivery.forge().id(), "project",
+                    project.name()));
+            return;
         }
         Decision decision = switch (event) {
             case WebhookEvent.Push push when push.deleted() -> new Queue(BuildStore.NewBuild.teardown(project.name(),
@@ -119,14 +132,32 @@ final class WebhookEndpoint implements Handler {
     private record Ignore(String reason) implements Decision {
     }
 
+    /**
+     * The project the event's repository is: the one whose clone URL is one of the repository's URLs, else the one
+     * whose clone URL ends in its full name. Several equally good: refused (409), naming them, rather than one chosen
+     * by name order.
+     */
     private Project project(WebhookEvent event) {
         var repository = event.repository().orElseThrow(() -> new WebhookException(
                 WebhookException.Kind.MALFORMED, "repository is missing"));
-        return builds.projects.all().stream().map(ProjectStore.StoredProject::project)
-                .filter(p -> repository.matches(p.cloneUrl()))
-                .findFirst()
-                .orElseThrow(() -> new WebhookException(WebhookException.Kind.UNKNOWN_REPOSITORY, "repository "
-                        + Events.printable(repository.fullName()) + " is not a project of this Ferry"));
+        Map<Repository.Match, List<Project>> matches = new EnumMap<>(Repository.Match.class);
+        for (ProjectStore.StoredProject stored : builds.projects.all()) {
+            repository.match(stored.project().cloneUrl()).ifPresent(match -> matches
+                    .computeIfAbsent(match, m -> new ArrayList<>()).add(stored.project()));
+        }
+        String name = Events.printable(repository.fullName());
+        Repository.Match best = matches.keySet().stream().max(Comparator.naturalOrder()).orElseThrow(() ->
+                new WebhookException(WebhookException.Kind.UNKNOWN_REPOSITORY, "repository " + name
+                        + " is not a project of this Ferry"));
+        List<Project> projects = matches.get(best);
+        if (projects.size() > 1) {
+            String names = String.join(", ", projects.stream().map(Project::name).toList());
+            throw Refusal.conflict("repository " + name + " is claimed equally by projects " + names + (best
+                    == Repository.Match.EXACT ? " (each has its URL); a delivery goes to one project only: keep one "
+                    + "of them" : " (each ends in /" + name + "); a delivery goes to one project only: keep one of "
+                    + "them, or give one the repository's own URL"));
+        }
+        return projects.getFirst();
     }
 
     private static WebhookException tooLarge(long limit) {

@@ -52,6 +52,8 @@ class BuildsRoutesTest {
     FerryServer server;
     Pipeline pipeline = new Pipeline();
     boolean forkPullRequests;
+    /** Configured after {@code shop}. */
+    List<BuilderSettings.ConfiguredProject> moreProjects = new ArrayList<>();
 
     /** Records what it was asked; builds wait for {@link #hold}. */
     static final class Pipeline implements BuildPipeline {
@@ -105,8 +107,10 @@ class BuildsRoutesTest {
         ServerConfig config = new ServerConfig(dataDir, "127.0.0.1", 0,
                 CacheUri.parse(dataDir.resolve("cache").toUri().toString()), dataDir.resolve("keys/cache.sec"), true,
                 Compression.ZSTD, Optional.empty(), ServerConfig.DEFAULT_MAX_UPLOAD_SIZE);
-        BuilderSettings settings = new BuilderSettings(List.of(new BuilderSettings.ConfiguredProject(
-                new Project("shop", CLONE_URL, "main"), Optional.empty())), Optional.of(secret), 4096,
+        List<BuilderSettings.ConfiguredProject> projects = new ArrayList<>(List.of(new BuilderSettings.ConfiguredProject(
+                new Project("shop", CLONE_URL, "main"), Optional.empty())));
+        projects.addAll(moreProjects);
+        BuilderSettings settings = new BuilderSettings(projects, Optional.of(secret), 4096,
                 Optional.of(admin), publicRead, 2, forkPullRequests);
         server = FerryServer.start(config, Optional.of(settings), resources -> {
             pipeline.deployments = resources.deployments();
@@ -258,6 +262,136 @@ class BuildsRoutesTest {
         assertThat(pipeline.built).isEmpty();
     }
 
+    /** Restarts the server with {@code projects} configured after {@code shop}. */
+    void restartWith(BuilderSettings.ConfiguredProject... projects) throws IOException {
+        server.close();
+        server = null;
+        moreProjects = List.of(projects);
+        start(false);
+    }
+
+    static BuilderSettings.ConfiguredProject configured(String name, String cloneUrl) {
+        return new BuilderSettings.ConfiguredProject(new Project(name, cloneUrl, "main"), Optional.empty());
+    }
+
+    @Test
+    void aDeliveryGoesToTheProjectItsUrlNamesExactlyBeforeOneThatOnlyEndsInItsFullName() throws Exception {
+        // acme sorts first and ends in /alice/shop; shop is the URL the forge sends.
+        restartWith(configured("acme", "https://mirror.example/alice/shop.git"));
+        HttpResponse<byte[]> response = deliver("push", push("main", commit(1)), "m-1");
+        assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(202);
+        assertThat(Http.json(response).get("build").get("project").asText()).isEqualTo("shop");
+        // A URL neither has exactly: both end in /alice/shop, so neither is chosen by name order.
+        HttpResponse<byte[]> mirrored = deliver("push", push("alice/shop", "https://elsewhere.example/alice/shop.git",
+                "refs/heads/main", commit(2), false), "m-2");
+        assertThat(mirrored.statusCode()).as(Http.text(mirrored)).isEqualTo(409);
+        assertThat(Http.text(mirrored)).isEqualTo("repository alice/shop is claimed equally by projects acme, shop "
+                + "(each ends in /alice/shop); a delivery goes to one project only: keep one of them, or give one "
+                + "the repository's own URL\n");
+    }
+
+    @Test
+    void aDeliveryTwoProjectsClaimEquallyIsRefusedNamingThem() throws Exception {
+        restartWith(configured("shop-copy", CLONE_URL + "/"), configured("blog", "https://git.example.org/alice/blog.git"));
+        List<String> filesBefore = files();
+        HttpResponse<byte[]> response = deliver("push", push("main", commit(1)), "a-1");
+        assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(409);
+        assertThat(Http.text(response)).isEqualTo("repository alice/shop is claimed equally by projects shop, "
+                + "shop-copy (each has its URL); a delivery goes to one project only: keep one of them\n");
+        HttpResponse<byte[]> ping = deliver("ping", ping("alice/shop", CLONE_URL), "a-2");
+        assertThat(ping.statusCode()).as(Http.text(ping)).isEqualTo(409);
+        assertThat(builds()).isEmpty();
+        assertThat(files()).isEqualTo(filesBefore);
+        // Other repositories are not affected.
+        assertThat(deliver("push", push("alice/blog", "https://git.example.org/alice/blog.git", "refs/heads/main",
+                commit(3), false), "a-3").statusCode()).isEqualTo(202);
+    }
+
+    static String ping(String fullName, String cloneUrl) {
+        return """
+                {"zen": "Encourage flow.", "hook_id": 7, "hook": {"type": "Repository", "events": ["push"]},
+                 "repository": {"full_name": "%s", "clone_url": "%s", "html_url": "%s"}}
+                """.formatted(fullName, cloneUrl, cloneUrl.replace(".git", ""));
+    }
+
+    @Test
+    void aPingIsCheckedAsAPushIsBeforeItIsAnswered() throws Exception {
+        Path own = Files.writeString(temp.resolve("secrets/blog"), "blog-own-secret-0123456789\n");
+        restartWith(new BuilderSettings.ConfiguredProject(new Project("blog", "https://git.example.org/alice/blog.git",
+                "main"), Optional.of(own)));
+        HttpResponse<byte[]> good = deliver("ping", ping("alice/shop", CLONE_URL), "p-1");
+        assertThat(good.statusCode()).as(Http.text(good)).isEqualTo(200);
+        assertThat(Http.json(good).get("project").asText()).isEqualTo("shop");
+        assertThat(Http.json(good).get("event").asText()).isEqualTo("ping");
+        HttpResponse<byte[]> unknown = deliver("ping", ping("bob/other", "https://git.example.org/bob/other.git"),
+                "p-2");
+        assertThat(unknown.statusCode()).as(Http.text(unknown)).isEqualTo(404);
+        assertThat(Http.text(unknown)).contains("bob/other");
+        // Signed with the shared secret, for a project that has its own: its pushes would be 401, so is its ping.
+        HttpResponse<byte[]> shared = deliver("ping", ping("alice/blog", "https://git.example.org/alice/blog.git"),
+                "p-3");
+        assertThat(shared.statusCode()).as(Http.text(shared)).isEqualTo(401);
+        assertThat(Http.text(shared)).contains("project blog");
+        String body = ping("alice/blog", "https://git.example.org/alice/blog.git");
+        HttpResponse<byte[]> ownSigned = deliver("ping", body, "p-4", "X-Gitea-Signature", Signatures.sign(
+                "blog-own-secret-0123456789".getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8)));
+        assertThat(ownSigned.statusCode()).as(Http.text(ownSigned)).isEqualTo(200);
+        assertThat(Http.json(ownSigned).get("project").asText()).isEqualTo("blog");
+        HttpResponse<byte[]> malformed = deliver("ping", "{\"repository\": {\"full_name\": \"alice/shop\"}}", "p-5");
+        assertThat(malformed.statusCode()).as(Http.text(malformed)).isEqualTo(400);
+        assertThat(builds()).isEmpty();
+    }
+
+    @Test
+    void aPushToAnInvalidBranchNameIsRefusedWithNothingRecorded() throws Exception {
+        List<String> filesBefore = files();
+        int n = 0;
+        for (String ref : List.of("refs/heads/", "refs/heads/a b", "refs/heads/../../etc", "refs/heads/a\\nb",
+                "refs/heads/feat~1")) {
+            HttpResponse<byte[]> response = deliver("push", push("alice/shop", CLONE_URL, ref, commit(1), false),
+                    "r-" + n++);
+            assertThat(response.statusCode()).as(ref + ": " + Http.text(response)).isEqualTo(400);
+            assertThat(Http.text(response)).startsWith("ref '").contains("is not a valid branch name")
+                    .doesNotContain("\n'").doesNotContainPattern("[\\x00-\\x09\\x0b-\\x1f]");
+        }
+        assertThat(Http.text(deliver("push", push("alice/shop", CLONE_URL, "refs/heads/a\\nb", commit(1), false),
+                "r-x"))).isEqualTo("ref 'refs/heads/a\\nb' is not a valid branch name\n");
+        assertThat(deliver("delete", """
+                {"ref": "feat~1", "ref_type": "branch", "repository": {"full_name": "alice/shop", "clone_url": "%s",
+                 "html_url": "https://git.example.org/alice/shop"}}""".formatted(CLONE_URL), "r-d").statusCode())
+                .isEqualTo(400);
+        assertThat(builds()).isEmpty();
+        assertThat(files()).isEqualTo(filesBefore);
+    }
+
+    @Test
+    void theApiRefusesFieldsItDoesNotKnow() {
+        HttpResponse<byte[]> build = admin("POST", "/v1/projects/shop/builds", "{\"brnch\": \"s2\"}");
+        assertThat(build.statusCode()).as(Http.text(build)).isEqualTo(400);
+        assertThat(Http.text(build)).isEqualTo("unknown field 'brnch' (known: branch, commit)\n");
+        HttpResponse<byte[]> project = admin("POST", "/v1/projects", "{\"name\": \"blog\", \"cloneUrl\": "
+                + "\"https://git.example.org/alice/blog.git\", \"production_branch\": \"trunk\"}");
+        assertThat(project.statusCode()).as(Http.text(project)).isEqualTo(400);
+        assertThat(Http.text(project)).isEqualTo("unknown field 'production_branch' (known: name, cloneUrl, "
+                + "productionBranch)\n");
+        HttpResponse<byte[]> control = admin("POST", "/v1/projects/shop/builds", "{\"commit\": \"" + commit(1)
+                + "\", \"x\\u001b\": 1}");
+        assertThat(Http.text(control)).isEqualTo("unknown field 'x\\u001b' (known: branch, commit)\n");
+        assertThat(builds()).isEmpty();
+        assertThat(Http.json(admin("GET", "/v1/projects", "")).get("projects")).hasSize(1);
+    }
+
+    @Test
+    void aProjectForARepositoryAnotherProjectHasIsRefused() {
+        HttpResponse<byte[]> same = admin("POST", "/v1/projects", "{\"name\": \"shop2\", \"cloneUrl\": \""
+                + CLONE_URL.replace("https://git", "https://bot:t0ken@GIT") + "/\"}");
+        assertThat(same.statusCode()).as(Http.text(same)).isEqualTo(409);
+        assertThat(Http.text(same)).isEqualTo("project shop has that repository already (" + CLONE_URL
+                + "); a repository's webhooks can go to one project only\n");
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"shop3\", \"cloneUrl\": "
+                + "\"https://mirror.example/alice/shop.git\"}").statusCode()).isEqualTo(201);
+    }
+
     @Test
     void aRepeatedDeliveryReturnsTheEarlierBuildAndStartsNothing() throws Exception {
         HttpResponse<byte[]> first = deliver("push", push("main", commit(1)), "same-id");
@@ -339,8 +473,10 @@ class BuildsRoutesTest {
                 "t-1");
         assertThat(tag.statusCode()).isEqualTo(202);
         assertThat(Http.json(tag).get("ignored").asText()).contains("refs/tags/v1");
+        // A ping that names no repository (GitHub's organisation and app hooks) is checked for its signature only.
         HttpResponse<byte[]> ping = deliver("ping", "{\"zen\": \"Encourage flow.\"}", "p-1");
         assertThat(ping.statusCode()).isEqualTo(200);
+        assertThat(Http.json(ping).has("project")).isFalse();
         assertThat(builds()).isEmpty();
     }
 
@@ -464,8 +600,10 @@ class BuildsRoutesTest {
         assertThat(admin("POST", "/v1/builds/" + id + "/cancel", "").statusCode()).isEqualTo(409);
         assertThat(admin("POST", "/v1/projects/nope/builds", "{\"branch\": \"main\", \"commit\": \"" + commit(1)
                 + "\"}").statusCode()).isEqualTo(404);
-        assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"a..b\", \"commit\": \"" + commit(1)
-                + "\"}").statusCode()).isEqualTo(400);
+        HttpResponse<byte[]> badBranch = admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"a..b\\n\", "
+                + "\"commit\": \"" + commit(1) + "\"}");
+        assertThat(badBranch.statusCode()).isEqualTo(400);
+        assertThat(Http.text(badBranch)).isEqualTo("branch 'a..b\\n' is not a valid branch name\n");
         assertThat(admin("POST", "/v1/projects/shop/builds", "{\"branch\": \"main\", \"commit\": \"HEAD\"}")
                 .statusCode()).isEqualTo(400);
         assertThat(admin("GET", "/v1/builds/999", "").statusCode()).isEqualTo(404);

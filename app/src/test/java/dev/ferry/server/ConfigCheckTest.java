@@ -96,6 +96,26 @@ class ConfigCheckTest {
     }
 
     @Test
+    void twoProjectsWithTheSameRepositoryAreAProblemNamingBoth() throws IOException {
+        assertThat(problems("""
+                ferry:
+                  projects:
+                    - {name: shop, clone-url: "https://git.example.org/alice/shop.git"}
+                    - {name: blog, clone-url: "not a url"}
+                    - {name: mirror, clone-url: "https://bot:t0ken@Git.Example.org/alice/shop.git/"}
+                    - {name: other, clone-url: "https://mirror.example/alice/shop.git"}
+                    - {name: broken, clone-url: "also not a url"}
+                """)).containsExactly(
+                "ferry.projects[1].clone-url: 'not a url' is not a clone URL (https://, http://, ssh://, git://, "
+                        + "file:// or user@host:path)",
+                "ferry.projects[4].clone-url: 'also not a url' is not a clone URL (https://, http://, ssh://, "
+                        + "git://, file:// or user@host:path)",
+                "ferry.projects[2].clone-url: 'https://***@Git.Example.org/alice/shop.git/' is the repository of "
+                        + "project shop (ferry.projects[0]) too: a repository's webhook deliveries go to one project "
+                        + "only");
+    }
+
+    @Test
     void badValuesInEverySectionAreAllReportedAtOnce() throws IOException {
         assertThat(problems("""
                 ferry:

@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import org.eclipse.jgit.api.ArchiveCommand;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
@@ -96,6 +97,9 @@ final class Checkout {
             git.archive().setTree(commit).setFormat(FORMAT).setOutputStream(OutputStream.nullOutputStream())
                     .setFormatOptions(Map.of("destination", target)).call();
             return target;
+        } catch (org.eclipse.jgit.api.errors.TransportException | InvalidRemoteException e) {
+            // Only a fetch throws these: the remote could not be read, which is no checkout's fault.
+            throw fetchFailure(request.project(), e);
         } catch (GitAPIException | JGitInternalException e) {
             throw failure("checking out " + request.commit() + " failed", e);
         } catch (IOException e) {
@@ -121,6 +125,13 @@ final class Checkout {
             // fetch"), and when it cannot be reached: only the first is confirmed by asking the remote again.
             if (!Thread.currentThread().isInterrupted() && String.valueOf(e.getMessage()).contains("does not have")
                     && isGone(request.project(), branch)) {
+                if (!has(git, request.commit())) {
+                    // Never fetched: the push may not have reached this remote at all.
+                    throw new StaleRequestException("not built: branch " + branch + " does not exist in "
+                            + request.project().redactedCloneUrl() + ", and commit " + abbreviate(request.commit())
+                            + " is not in it (a mirror that has not caught up, or a push that never reached it; or "
+                            + "the branch was deleted after the push)");
+                }
                 throw new StaleRequestException("not built: branch " + branch + " does not exist any more, so "
                         + abbreviate(request.commit()) + " is not its head (deleted after the push, or an old "
                         + "delivery sent again)");
@@ -133,12 +144,67 @@ final class Checkout {
         ObjectId head = advertised == null ? null : advertised.getObjectId();
         log.line("branch " + branch + " is at " + (head == null ? "nothing" : head.name()) + " on the remote "
                 + "(fetched in " + java.time.Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms)");
+        if (head != null && !head.name().equals(request.commit()) && !has(git, request.commit())) {
+            // Not an older commit of the branch: one the remote has never had (as far as the branch and every
+            // earlier fetch tell).
+            throw new StaleRequestException("not built: commit " + abbreviate(request.commit()) + " is not in "
+                    + request.project().redactedCloneUrl() + " (a mirror that has not caught up, or a push that "
+                    + "never reached it); branch " + branch + " is at " + abbreviate(head.name()), head.name());
+        }
         if (head == null || !head.name().equals(request.commit())) {
             String message = "not built: branch " + branch + " is at "
                     + (head == null ? "nothing" : abbreviate(head.name())) + " now, not at "
                     + abbreviate(request.commit()) + " (a newer push, or an old delivery sent again)";
             throw head == null ? new StaleRequestException(message) : new StaleRequestException(message, head.name());
         }
+    }
+
+    /** Whether the mirror holds {@code commit} (a full id) as an object. */
+    private static boolean has(Git git, String commit) throws IOException {
+        return git.getRepository().getObjectDatabase().has(ObjectId.fromString(commit));
+    }
+
+    /**
+     * A fetch that failed, worded as one: {@code fetching <url> failed: <why>}, saying plainly when there is no
+     * repository at a {@code file:} URL or the host cannot be reached.
+     */
+    private static BuildFailedException fetchFailure(Project project, GitAPIException e) {
+        String what = "fetching " + project.redactedCloneUrl() + " failed";
+        if (Thread.currentThread().isInterrupted()) {
+            return failure(what, e);
+        }
+        return new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), e), e);
+    }
+
+    private static String fetchProblem(String url, GitAPIException e) {
+        if (url.startsWith("file:")) {
+            try {
+                Path path = Path.of(java.net.URI.create(url));
+                if (!Files.exists(path)) {
+                    return "there is no repository there (" + path + " does not exist)";
+                }
+                if (e instanceof InvalidRemoteException) {
+                    return "there is no repository there (" + path + " is not a git repository)";
+                }
+            } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException notAPath) {
+                // fall through to JGit's words
+            }
+        }
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.UnknownHostException) {
+                return "the host cannot be found (unknown host " + cause.getMessage() + ")";
+            }
+            if (cause instanceof java.net.ConnectException || cause instanceof java.net.NoRouteToHostException) {
+                return "the host cannot be reached (" + Project.redact(String.valueOf(cause.getMessage())) + ")";
+            }
+            if (cause instanceof java.net.SocketTimeoutException) {
+                return "the remote did not answer in time (" + NETWORK_TIMEOUT_SECONDS + " s)";
+            }
+        }
+        if (e instanceof InvalidRemoteException) {
+            return "there is no repository there (" + Project.redact(String.valueOf(e.getMessage())) + ")";
+        }
+        return Project.redact(String.valueOf(e.getMessage()));
     }
 
     /**

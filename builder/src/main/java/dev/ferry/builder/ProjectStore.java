@@ -1,5 +1,6 @@
 package dev.ferry.builder;
 
+import dev.ferry.webhook.Repository;
 import io.helidon.dbclient.DbRow;
 import java.util.List;
 import java.util.Optional;
@@ -54,16 +55,40 @@ public final class ProjectStore {
         version.incrementAndGet();
     }
 
-    /** Adds a project; false (and nothing written) when one with that name exists. */
-    public boolean add(Project project) {
+    /** Why {@link #add} added nothing: {@code project} has the name, or a clone URL for the same repository. */
+    public record Conflict(String project, Reason reason) {
+        public enum Reason { NAME, REPOSITORY }
+    }
+
+    /**
+     * Adds a project; a {@link Conflict} (and nothing written) when one has its name or its repository: a clone URL
+     * that is the same once normalised as webhook deliveries are matched ({@link Repository#sameRepository}), so that
+     * the repository's deliveries would go to two projects.
+     */
+    public Optional<Conflict> add(Project project) {
         if (!NAME.matcher(project.name()).matches()) {
             throw new IllegalArgumentException("project name '" + project.name() + "' must match " + NAME.pattern());
         }
-        boolean added = db.write(w -> w.dml("INSERT INTO projects (name, clone_url, production_branch, source, "
-                        + "created_at) VALUES (?, ?, ?, 'api', ?) ON CONFLICT (name) DO NOTHING", project.name(),
-                project.cloneUrl(), project.productionBranch(), db.clock().millis())) == 1;
+        Optional<Conflict> conflict = db.transaction(tx -> {
+            List<Project> existing;
+            try (Stream<DbRow> rows = tx.query("SELECT name, clone_url, production_branch, source FROM projects "
+                    + "ORDER BY name")) {
+                existing = rows.map(ProjectStore::stored).map(StoredProject::project).toList();
+            }
+            Optional<Conflict> found = existing.stream().filter(p -> p.name().equals(project.name())).findFirst()
+                    .map(p -> new Conflict(p.name(), Conflict.Reason.NAME))
+                    .or(() -> existing.stream().filter(p -> Repository.sameRepository(p.cloneUrl(),
+                            project.cloneUrl())).findFirst().map(p -> new Conflict(p.name(),
+                            Conflict.Reason.REPOSITORY)));
+            if (found.isEmpty()) {
+                tx.dml("INSERT INTO projects (name, clone_url, production_branch, source, created_at) "
+                                + "VALUES (?, ?, ?, 'api', ?)", project.name(), project.cloneUrl(),
+                        project.productionBranch(), db.clock().millis());
+            }
+            return found;
+        });
         version.incrementAndGet();
-        return added;
+        return conflict;
     }
 
     /**

@@ -274,6 +274,15 @@ class BuildPipelineIT {
         assertThat(deployments.find("hello-main").orElseThrow().commit()).isEqualTo(second);
         assertThat(dir.resolve("data/work/" + buildIds)).doesNotExist();
 
+        // Committed but not pushed (or pushed to a forge whose mirror this remote is, not yet caught up).
+        String unpushed = repo.edit("web/server.py", "1.0.1", "1.0.2").commit("hello 1.0.2");
+        assertThatThrownBy(() -> webhookBuild("main", unpushed, new RecordingContext()))
+                .isInstanceOf(StaleRequestException.class)
+                .hasMessage("not built: commit " + Checkout.abbreviate(unpushed) + " is not in "
+                        + project.redactedCloneUrl() + " (a mirror that has not caught up, or a push that never "
+                        + "reached it); branch main is at " + Checkout.abbreviate(second));
+        repo.resetTo(second);
+
         // A force-push back to the first commit makes it the head again: then it builds.
         repo.resetTo(first).push("refs/heads/main");
         BuildResult back = webhookBuild("main", first, new RecordingContext());
@@ -310,10 +319,12 @@ class BuildPipelineIT {
         repo.push("refs/heads/gone");
         repo.deleteBranch("gone");
 
+        // Ferry never fetched it: whether it was deleted or never reached the remote cannot be told apart.
         assertThatThrownBy(() -> webhookBuild("gone", gone, new RecordingContext()))
                 .isInstanceOf(StaleRequestException.class)
-                .hasMessage("not built: branch gone does not exist any more, so " + Checkout.abbreviate(gone)
-                        + " is not its head (deleted after the push, or an old delivery sent again)");
+                .hasMessage("not built: branch gone does not exist in " + project.redactedCloneUrl() + ", and commit "
+                        + Checkout.abbreviate(gone) + " is not in it (a mirror that has not caught up, or a push that "
+                        + "never reached it; or the branch was deleted after the push)");
         assertNothingReleased();
         assertThat(webhookBuild("main", main, new RecordingContext()).generation()).isEqualTo(OptionalLong.of(1));
     }

@@ -61,11 +61,96 @@ class CheckoutTest {
     }
 
     @Test
-    void anUnreachableRemoteIsAClearFailure() {
+    void aMissingRepositoryIsAFetchFailureThatSaysSo() throws IOException {
+        String url = dir.resolve("nowhere.git").toUri().toString();
         assertThatThrownBy(() -> checkout(new BuildRef.Branch("main"), COMMIT))
                 .isInstanceOf(BuildFailedException.class)
-                .hasMessageStartingWith("checking out " + COMMIT + " failed: ");
+                .hasMessage("fetching " + url + " failed: there is no repository there (" + dir.resolve("nowhere.git")
+                        + " does not exist)");
         assertThat(dir.resolve("work/1")).doesNotExist();
+        // The same for a build that must be its branch's head (a webhook's).
+        Project project = new Project("app", url, "main");
+        assertThatThrownBy(() -> new Checkout(dir).checkout(new BuildRequest(1, project, new BuildRef.Branch("main"),
+                COMMIT, BuildRequest.CommitCheck.BRANCH_HEAD), new BuildLog(new ByteArrayOutputStream())))
+                .isInstanceOf(BuildFailedException.class)
+                .isNotInstanceOf(StaleRequestException.class)
+                .hasMessageStartingWith("fetching " + url + " failed: there is no repository there");
+
+        Path plain = Files.createDirectories(dir.resolve("plain"));
+        Project notGit = new Project("app", plain.toUri().toString(), "main");
+        assertThatThrownBy(() -> new Checkout(dir).checkout(new BuildRequest(1, notGit, new BuildRef.Branch("main"),
+                COMMIT, BuildRequest.CommitCheck.AS_GIVEN), new BuildLog(new ByteArrayOutputStream())))
+                .hasMessage("fetching " + plain.toUri() + " failed: there is no repository there (" + plain
+                        + " is not a git repository)");
+    }
+
+    @Test
+    void anUnreachableHostIsAFetchFailureThatSaysSo() throws IOException {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort(); // closed again: nothing listens there
+        }
+        Project project = new Project("app", "http://ferry:s3cret@127.0.0.1:" + port + "/alice/shop.git", "main");
+        assertThatThrownBy(() -> new Checkout(dir).checkout(new BuildRequest(1, project, new BuildRef.Branch("main"),
+                COMMIT, BuildRequest.CommitCheck.AS_GIVEN), new BuildLog(new ByteArrayOutputStream())))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessageStartingWith("fetching http://***@127.0.0.1:" + port + "/alice/shop.git failed: the host "
+                        + "cannot be reached (")
+                .hasMessageNotContaining("s3cret");
+    }
+
+    /** A webhook's build of {@code commit} on {@code branch} of the repository at {@code remote}. */
+    private Path webhookCheckout(Path remote, String branch, String commit) {
+        Project project = new Project("app", remote.toUri().toString(), "main");
+        return new Checkout(dir).checkout(new BuildRequest(1, project, new BuildRef.Branch(branch), commit,
+                BuildRequest.CommitCheck.BRANCH_HEAD), new BuildLog(new ByteArrayOutputStream()));
+    }
+
+    private static String commitFile(org.eclipse.jgit.api.Git git, String text) throws Exception {
+        Files.writeString(git.getRepository().getWorkTree().toPath().resolve("f"), text);
+        git.add().addFilepattern("f").call();
+        return git.commit().setMessage(text).setAuthor("t", "t@example.org").setCommitter("t", "t@example.org")
+                .setSign(false).call().getName();
+    }
+
+    @Test
+    void aWebhookBuildOfACommitTheRemoteNeverHadSaysSo() throws Exception {
+        Path remote = dir.resolve("remote");
+        try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.init().setDirectory(remote.toFile())
+                .setInitialBranch("main").call()) {
+            String pushed = commitFile(git, "one");
+            assertThat(webhookCheckout(remote, "main", pushed).resolve("f")).hasContent("one");
+            String url = remote.toUri().toString();
+
+            // Committed, never pushed (or a mirror behind): the remote does not have it at all.
+            assertThatThrownBy(() -> webhookCheckout(remote, "main", COMMIT))
+                    .isInstanceOfSatisfying(StaleRequestException.class,
+                            e -> assertThat(e.head()).contains(pushed))
+                    .hasMessage("not built: commit " + Checkout.abbreviate(COMMIT) + " is not in " + url + " (a mirror "
+                            + "that has not caught up, or a push that never reached it); branch main is at "
+                            + Checkout.abbreviate(pushed));
+            // A branch never pushed, with a commit never pushed.
+            assertThatThrownBy(() -> webhookCheckout(remote, "feature", COMMIT))
+                    .isInstanceOf(StaleRequestException.class)
+                    .hasMessage("not built: branch feature does not exist in " + url + ", and commit "
+                            + Checkout.abbreviate(COMMIT) + " is not in it (a mirror that has not caught up, or a push "
+                            + "that never reached it; or the branch was deleted after the push)");
+
+            // A commit the remote had, no longer the head: the message for that stays.
+            String second = commitFile(git, "two");
+            assertThatThrownBy(() -> webhookCheckout(remote, "main", pushed))
+                    .isInstanceOf(StaleRequestException.class)
+                    .hasMessage("not built: branch main is at " + Checkout.abbreviate(second) + " now, not at "
+                            + Checkout.abbreviate(pushed) + " (a newer push, or an old delivery sent again)");
+            // A branch that was fetched, then deleted.
+            git.branchCreate().setName("gone").call();
+            assertThat(webhookCheckout(remote, "gone", second).resolve("f")).hasContent("two");
+            git.branchDelete().setBranchNames("gone").call();
+            assertThatThrownBy(() -> webhookCheckout(remote, "gone", second))
+                    .isInstanceOf(StaleRequestException.class)
+                    .hasMessage("not built: branch gone does not exist any more, so " + Checkout.abbreviate(second)
+                            + " is not its head (deleted after the push, or an old delivery sent again)");
+        }
     }
 
     @Test

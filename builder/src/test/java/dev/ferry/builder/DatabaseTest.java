@@ -241,9 +241,14 @@ class DatabaseTest {
                     new Project("old", "https://x/old.git", "main")));
             // Read between the writes: the list is kept in memory, and every write must make it read again.
             assertThat(projects.all()).hasSize(2);
-            assertThat(projects.add(new Project("blog", "https://x/blog.git", "trunk"))).isTrue();
+            assertThat(projects.add(new Project("blog", "https://x/blog.git", "trunk"))).isEmpty();
             assertThat(projects.find("blog")).isPresent();
-            assertThat(projects.add(new Project("shop", "https://x/other.git", "main"))).isFalse();
+            assertThat(projects.add(new Project("shop", "https://x/other.git", "main")))
+                    .contains(new ProjectStore.Conflict("shop", ProjectStore.Conflict.Reason.NAME));
+            // The same repository under another name: its deliveries would go to two projects.
+            assertThat(projects.add(new Project("shop-copy", "HTTPS://x/shop/", "main")))
+                    .contains(new ProjectStore.Conflict("shop", ProjectStore.Conflict.Reason.REPOSITORY));
+            assertThat(projects.find("shop-copy")).isEmpty();
             projects.syncConfigured(List.of(new Project("shop", "https://x/shop2.git", "main")));
             assertThat(projects.find("old")).isEmpty();
             assertThat(projects.all()).extracting(p -> p.project().name() + ":" + p.source())

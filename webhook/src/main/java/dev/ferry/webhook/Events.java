@@ -66,12 +66,13 @@ public final class Events {
         if (!ref.startsWith(BRANCH_PREFIX)) {
             return new WebhookEvent.Ignored(Optional.of(repository), "not a branch: " + printable(ref));
         }
+        String branch = branch(ref.substring(BRANCH_PREFIX.length()), ref);
         String after = text(root, "after");
         boolean deleted = root.path("deleted").asBoolean(false) || after.equals(ZERO_COMMIT);
         if (!deleted) {
             commit(after, "after");
         }
-        return new WebhookEvent.Push(repository, ref.substring(BRANCH_PREFIX.length()), after, deleted);
+        return new WebhookEvent.Push(repository, branch, after, deleted);
     }
 
     private static WebhookEvent delete(JsonNode root) {
@@ -82,7 +83,7 @@ public final class Events {
             return new WebhookEvent.Ignored(Optional.of(repository), "deleted a " + printable(refType));
         }
         String branch = ref.startsWith(BRANCH_PREFIX) ? ref.substring(BRANCH_PREFIX.length()) : ref;
-        return new WebhookEvent.BranchDeleted(repository, branch);
+        return new WebhookEvent.BranchDeleted(repository, branch(branch, ref));
     }
 
     private static WebhookEvent pullRequest(JsonNode root) {
@@ -126,6 +127,14 @@ public final class Events {
                         .filter(s -> !s.isEmpty()));
     }
 
+    /** {@code branch}, if {@link BranchNames#valid}; else malformed, naming {@code ref} as sent (escaped). */
+    private static String branch(String branch, String ref) {
+        if (!BranchNames.valid(branch)) {
+            throw malformed("ref '" + escaped(ref) + "' is not a valid branch name");
+        }
+        return branch;
+    }
+
     private static String commit(String sha, String field) {
         if (!COMMIT.matcher(sha).matches()) {
             throw malformed(field + " is not a commit id (40 or 64 lower-case hex digits)");
@@ -153,5 +162,31 @@ public final class Events {
     public static String printable(String s) {
         String cut = s.length() > 64 ? s.substring(0, 64) + "..." : s;
         return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+
+    /**
+     * At most 64 characters of {@code s} (then {@code ...}) in printable ASCII: a backslash, a newline, a carriage
+     * return and a tab written as Java writes them in a string literal, any other character as a Java Unicode escape
+     * (a backslash, {@code u}, four hex digits). Safe in a message and a log line, and unlike {@link #printable} it
+     * shows what was sent.
+     */
+    public static String escaped(String s) {
+        StringBuilder out = new StringBuilder();
+        s.substring(0, Math.min(s.length(), 64)).chars().forEach(c -> {
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c >= 0x20 && c < 0x7f) {
+                        out.append((char) c);
+                    } else {
+                        out.append(String.format("\\u%04x", c));
+                    }
+                }
+            }
+        });
+        return s.length() > 64 ? out + "..." : out.toString();
     }
 }

@@ -21,20 +21,42 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
         Objects.requireNonNull(sshUrl, "sshUrl");
     }
 
+    /** How a project's clone URL names this repository; later constants are stronger. */
+    public enum Match {
+        /** The URL ends in {@code /<full name>} (or {@code :<full name>}): a mirror, another host name. */
+        FULL_NAME,
+        /** The URL is the repository's clone, web or SSH URL, once normalised. */
+        EXACT
+    }
+
     /**
      * Whether {@code projectCloneUrl} (what Ferry fetches) is this repository: equal to its clone, web or SSH URL
      * once normalised (scheme and host lower case, no user info, no trailing {@code /} or {@code .git}), or, for a
      * URL Ferry reaches differently (a local mirror, another host name), ending in {@code /<full name>}.
      */
     public boolean matches(String projectCloneUrl) {
+        return match(projectCloneUrl).isPresent();
+    }
+
+    /** As {@link #matches}, saying how: an exact URL is a stronger claim than the full name at the end. */
+    public Optional<Match> match(String projectCloneUrl) {
         String project = normalise(projectCloneUrl);
         if (project.equals(normalise(cloneUrl)) || project.equals(normalise(htmlUrl))
                 || sshUrl.map(u -> project.equals(normalise(u))).orElse(false)) {
-            return true;
+            return Optional.of(Match.EXACT);
         }
-        String suffix = "/" + fullName.toLowerCase(Locale.ROOT);
-        return project.toLowerCase(Locale.ROOT).endsWith(suffix) || project.toLowerCase(Locale.ROOT).endsWith(":"
-                + fullName.toLowerCase(Locale.ROOT));
+        String name = fullName.toLowerCase(Locale.ROOT);
+        String lower = project.toLowerCase(Locale.ROOT);
+        return lower.endsWith("/" + name) || lower.endsWith(":" + name) ? Optional.of(Match.FULL_NAME)
+                : Optional.empty();
+    }
+
+    /**
+     * Whether two clone URLs name the same repository once normalised as {@link #matches} does (scheme and host case,
+     * user info, trailing {@code /} or {@code .git} aside): two projects with such URLs would both claim its webhooks.
+     */
+    public static boolean sameRepository(String oneCloneUrl, String otherCloneUrl) {
+        return normalise(oneCloneUrl).equals(normalise(otherCloneUrl));
     }
 
     static String normalise(String url) {

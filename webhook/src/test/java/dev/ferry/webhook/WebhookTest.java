@@ -368,6 +368,64 @@ class WebhookTest {
         assertThat(repo.matches("https://codeberg.example/bob/shop.git")).isFalse();
     }
 
+    @Test
+    void anExactUrlMatchIsStrongerThanTheFullNameSuffix() {
+        Repository repo = new Repository("alice/shop", "file:///srv/git/alice/shop.git",
+                "https://codeberg.example/alice/shop", Optional.of("git@codeberg.example:alice/shop.git"));
+        assertThat(repo.match("file:///srv/git/alice/shop.git/")).contains(Repository.Match.EXACT);
+        assertThat(repo.match("https://Codeberg.Example/alice/shop.git")).contains(Repository.Match.EXACT);
+        assertThat(repo.match("git@codeberg.example:alice/shop")).contains(Repository.Match.EXACT);
+        assertThat(repo.match("https://mirror.example/alice/shop.git")).contains(Repository.Match.FULL_NAME);
+        assertThat(repo.match("git@mirror.example:alice/shop.git")).contains(Repository.Match.FULL_NAME);
+        assertThat(repo.match("https://mirror.example/acc/shop.git")).isEmpty();
+        assertThat(Repository.Match.EXACT.compareTo(Repository.Match.FULL_NAME)).isGreaterThan(0);
+    }
+
+    @Test
+    void twoCloneUrlsAreTheSameRepositoryOnceNormalised() {
+        assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
+                "HTTPS://git.EXAMPLE/alice/shop.git/")).isTrue();
+        assertThat(Repository.sameRepository("https://bot:t0ken@git.example/alice/shop",
+                "https://git.example/alice/shop.git")).isTrue();
+        assertThat(Repository.sameRepository("file:///srv/shop.git", "file:///srv/shop.git/")).isTrue();
+        assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
+                "https://git.example/alice/Shop.git")).isFalse();
+        assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
+                "https://mirror.example/alice/shop.git")).isFalse();
+    }
+
+    @Test
+    void aPushToABranchNameGitRefusesIsMalformedAndNamesTheRefEscaped() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String body = new String(resource("gitea-push.json"), StandardCharsets.UTF_8);
+        for (String ref : List.of("refs/heads/", "refs/heads/a b", "refs/heads/../../etc", "refs/heads/a\nb",
+                "refs/heads/feat~1", "refs/heads/x.lock", "refs/heads/a//b", "refs/heads/.hidden",
+                "refs/heads/a@{1}", "refs/heads/end.", "refs/heads/col:on", "refs/heads/\u001b[31mred")) {
+            byte[] bad = body.replace("\"refs/heads/develop\"", json.writeValueAsString(ref))
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> receive(Forge.GITEA, "push", bad), ref)
+                    .isInstanceOfSatisfying(WebhookException.class,
+                            e -> assertThat(e.kind()).isEqualTo(WebhookException.Kind.MALFORMED))
+                    .hasMessageStartingWith("ref ")
+                    .hasMessageContaining("is not a valid branch name")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContainPattern("[\\x00-\\x1f\\x7f]"));
+        }
+        byte[] newline = body.replace("\"refs/heads/develop\"", "\"refs/heads/a\\nb\"")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITEA, "push", newline))
+                .hasMessage("ref 'refs/heads/a\\nb' is not a valid branch name");
+        byte[] deleted = new String(resource("github-delete.json"), StandardCharsets.UTF_8)
+                .replace("\"simple-tag\"", "\"a b\"").getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITHUB, "delete", deleted))
+                .hasMessage("ref 'a b' is not a valid branch name");
+        // What git allows stays allowed.
+        for (String ok : List.of("main", "feature/Login-Page", "release-1.2", "a.b/c_d", "@x", "v1@2")) {
+            byte[] good = body.replace("\"refs/heads/develop\"", "\"refs/heads/" + ok + "\"")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThat(((WebhookEvent.Push) receive(Forge.GITEA, "push", good)).branch()).isEqualTo(ok);
+        }
+    }
+
     private static void assertUnauthorized(Runnable call, String message) {
         assertThatThrownBy(call::run)
                 .isInstanceOfSatisfying(WebhookException.class,
