@@ -118,6 +118,10 @@ public record BuilderSettings(List<ConfiguredProject> projects, Optional<Path> w
                     where + ".clone-url", "is missing"));
             checkCloneUrl(where + ".clone-url", cloneUrl);
             String branch = string(item, "production-branch").orElse("main");
+            if (!dev.ferry.webhook.BranchNames.valid(branch)) {
+                throw new InvalidConfigException(where + ".production-branch", "'"
+                        + dev.ferry.webhook.Events.escaped(branch) + "' is not a valid branch name (as git allows)");
+            }
             projects.add(new ConfiguredProject(new Project(name, cloneUrl, branch),
                     path(item, "webhook-secret-file", environment)));
         }

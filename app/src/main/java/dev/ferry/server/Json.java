@@ -42,6 +42,16 @@ final class Json {
     }
 
     /** The request body as a JSON object; 400 for anything else, 413 over 64 KiB. */
+    /** 400 naming the first field of {@code body} that is not one of {@code known}: a typo is not left unnoticed. */
+    static void onlyFields(JsonNode body, String... known) {
+        body.fieldNames().forEachRemaining(field -> {
+            if (!java.util.List.of(known).contains(field)) {
+                throw Refusal.badRequest("unknown field '" + dev.ferry.webhook.Events.escaped(field) + "' (known: "
+                        + String.join(", ", known) + ")");
+            }
+        });
+    }
+
     static JsonNode readObject(ServerRequest request) {
         byte[] body;
         try (InputStream in = request.content().inputStream()) {

@@ -12,7 +12,6 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,7 +38,7 @@ final class ProjectEndpoints {
     void add(ServerRequest request, ServerResponse response) {
         builds.auth.check(request);
         JsonNode body = Json.readObject(request);
-        onlyFields(body, "name", "cloneUrl", "productionBranch");
+        Json.onlyFields(body, "name", "cloneUrl", "productionBranch");
         String name = Json.text(body, "name").orElseThrow(() -> Refusal.badRequest("name is missing"));
         if (!ProjectStore.NAME.matcher(name).matches()) {
             throw Refusal.badRequest("name must be lower-case letters, digits and '-', starting with a letter or "
@@ -79,7 +78,7 @@ final class ProjectEndpoints {
         Project project = builds.project(name).orElseThrow(() -> Refusal.notFound("no project named "
                 + (ProjectStore.NAME.matcher(name).matches() ? name : "like that")));
         JsonNode body = Json.readObject(request);
-        onlyFields(body, "branch", "commit");
+        Json.onlyFields(body, "branch", "commit");
         String branch = Json.text(body, "branch").orElse(project.productionBranch());
         if (!BranchNames.valid(branch)) {
             throw Refusal.badRequest("branch '" + Events.escaped(branch) + "' is not a valid branch name");
@@ -94,15 +93,5 @@ final class ProjectEndpoints {
         BuildRecord build = builds.queue.submit(BuildStore.NewBuild.build(project.name(), new BuildRef.Branch(branch),
                 commit, BuildRecord.Trigger.API));
         Json.send(response, Status.ACCEPTED_202, Json.build(build, Instant.now()));
-    }
-
-    /** 400 naming the first field of {@code body} that is not one of {@code known}: a typo is not left unnoticed. */
-    private static void onlyFields(JsonNode body, String... known) {
-        body.fieldNames().forEachRemaining(field -> {
-            if (!List.of(known).contains(field)) {
-                throw Refusal.badRequest("unknown field '" + Events.escaped(field) + "' (known: "
-                        + String.join(", ", known) + ")");
-            }
-        });
     }
 }

@@ -118,6 +118,7 @@ final class ReleaseEndpoints {
     void rollback(ServerRequest request, ServerResponse response) {
         builds.auth.check(request);
         JsonNode body = Json.readObject(request);
+        Json.onlyFields(body, "generation");
         JsonNode k = body.get("generation");
         if (k == null || !k.canConvertToLong() || !k.isIntegralNumber() || k.asLong() < 1) {
             throw Refusal.badRequest("generation must be a positive integer");

@@ -75,7 +75,7 @@ final class WebhookEndpoint implements Handler {
             Json.send(response, Status.OK_200, Map.of("event", "ping", "forge", delivery.forge().id()));
             return;
         }
-        Project project = project(event);
+        Project project = project(event, secret);
         if (!builds.secrets.accepts(project.name(), secret)) {
             throw new WebhookException(WebhookException.Kind.UNAUTHORIZED,
                     "signature does not match the webhook secret of project " + project.name());
@@ -135,9 +135,9 @@ final class WebhookEndpoint implements Handler {
     /**
      * The project the event's repository is: the one whose clone URL is one of the repository's URLs, else the one
      * whose clone URL ends in its full name. Several equally good: refused (409), naming them, rather than one chosen
-     * by name order.
+     * by name order; but 401 without names if {@code secret} is not one every one of them accepts.
      */
-    private Project project(WebhookEvent event) {
+    private Project project(WebhookEvent event, byte[] secret) {
         var repository = event.repository().orElseThrow(() -> new WebhookException(
                 WebhookException.Kind.MALFORMED, "repository is missing"));
         Map<Repository.Match, List<Project>> matches = new EnumMap<>(Repository.Match.class);
@@ -150,6 +150,11 @@ final class WebhookEndpoint implements Handler {
                 new WebhookException(WebhookException.Kind.UNKNOWN_REPOSITORY, "repository " + name
                         + " is not a project of this Ferry"));
         List<Project> projects = matches.get(best);
+        if (projects.size() > 1 && projects.stream().anyMatch(p -> !builds.secrets.accepts(p.name(), secret))) {
+            // Only a sender whose signature every claimant accepts learns which projects claim the repository.
+            throw new WebhookException(WebhookException.Kind.UNAUTHORIZED, "signature does not match the webhook "
+                    + "secret of the project of repository " + name);
+        }
         if (projects.size() > 1) {
             String names = String.join(", ", projects.stream().map(Project::name).toList());
             throw Refusal.conflict("repository " + name + " is claimed equally by projects " + names + (best

@@ -77,6 +77,9 @@ class BuilderSettingsTest {
                 .hasMessageStartingWith("ferry.projects[0].clone-url: is missing");
         assertThatThrownBy(() -> load("ferry:\n  projects:\n    - name: shop\n      clone-url: nope\n", Map.of()))
                 .hasMessageStartingWith("ferry.projects[0].clone-url: 'nope' is not a clone URL");
+        assertThatThrownBy(() -> load("ferry:\n  projects:\n    - name: shop\n      clone-url: https://x/y.git\n"
+                + "      production-branch: 'a b'\n", Map.of()))
+                .hasMessage("ferry.projects[0].production-branch: 'a b' is not a valid branch name (as git allows)");
         assertThatThrownBy(() -> load("""
                 ferry:
                   projects:

@@ -307,6 +307,24 @@ class BuildsRoutesTest {
                 commit(3), false), "a-3").statusCode()).isEqualTo(202);
     }
 
+    /** Which projects claim a repository is told only to a sender whose signature every one of them accepts. */
+    @Test
+    void anEqualClaimIsNotToldToASenderOneClaimantWouldRefuse() throws Exception {
+        Path own = Files.createDirectories(temp.resolve("secrets")).resolve("copy");
+        Files.writeString(own, "copy-own-secret-0123456789\n");
+        restartWith(new BuilderSettings.ConfiguredProject(new Project("shop-copy", CLONE_URL + "/", "main"),
+                Optional.of(own)));
+        String body = push("main", commit(1));
+        for (String secret : List.of(SECRET, "copy-own-secret-0123456789")) {
+            HttpResponse<byte[]> response = deliver("push", body, "s-" + secret.length(), "X-Gitea-Signature",
+                    Signatures.sign(secret.getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(401);
+            assertThat(Http.text(response)).isEqualTo("signature does not match the webhook secret of the project of "
+                    + "repository alice/shop\n").doesNotContain("shop-copy");
+        }
+        assertThat(builds()).isEmpty();
+    }
+
     static String ping(String fullName, String cloneUrl) {
         return """
                 {"zen": "Encourage flow.", "hook_id": 7, "hook": {"type": "Repository", "events": ["push"]},
@@ -662,6 +680,9 @@ class BuildsRoutesTest {
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": 3}").statusCode()).isEqualTo(404);
         assertThat(admin("POST", "/v1/rollback", "{\"generation\": \"3\"}").statusCode()).isEqualTo(400);
         assertThat(admin("POST", "/v1/rollback", "{}").statusCode()).isEqualTo(400);
+        HttpResponse<byte[]> typo = admin("POST", "/v1/rollback", "{\"generation\": 3, \"dryRun\": true}");
+        assertThat(typo.statusCode()).isEqualTo(400);
+        assertThat(Http.text(typo)).isEqualTo("unknown field 'dryRun' (known: generation)\n");
     }
 
     @Test

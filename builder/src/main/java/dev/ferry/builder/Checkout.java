@@ -149,7 +149,8 @@ final class Checkout {
             // earlier fetch tell).
             throw new StaleRequestException("not built: commit " + abbreviate(request.commit()) + " is not in "
                     + request.project().redactedCloneUrl() + " (a mirror that has not caught up, or a push that "
-                    + "never reached it); branch " + branch + " is at " + abbreviate(head.name()), head.name());
+                    + "never reached it; or a force-push replaced it before it was fetched, and this is an old "
+                    + "delivery); branch " + branch + " is at " + abbreviate(head.name()), head.name());
         }
         if (head == null || !head.name().equals(request.commit())) {
             String message = "not built: branch " + branch + " is at "

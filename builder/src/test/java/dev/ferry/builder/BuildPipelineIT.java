@@ -280,7 +280,8 @@ class BuildPipelineIT {
                 .isInstanceOf(StaleRequestException.class)
                 .hasMessage("not built: commit " + Checkout.abbreviate(unpushed) + " is not in "
                         + project.redactedCloneUrl() + " (a mirror that has not caught up, or a push that never "
-                        + "reached it); branch main is at " + Checkout.abbreviate(second));
+                        + "reached it; or a force-push replaced it before it was fetched, and this is an old delivery); "
+                        + "branch main is at " + Checkout.abbreviate(second));
         repo.resetTo(second);
 
         // A force-push back to the first commit makes it the head again: then it builds.

@@ -127,7 +127,8 @@ class CheckoutTest {
                     .isInstanceOfSatisfying(StaleRequestException.class,
                             e -> assertThat(e.head()).contains(pushed))
                     .hasMessage("not built: commit " + Checkout.abbreviate(COMMIT) + " is not in " + url + " (a mirror "
-                            + "that has not caught up, or a push that never reached it); branch main is at "
+                            + "that has not caught up, or a push that never reached it; or a force-push replaced it before "
+                            + "it was fetched, and this is an old delivery); branch main is at "
                             + Checkout.abbreviate(pushed));
             // A branch never pushed, with a commit never pushed.
             assertThatThrownBy(() -> webhookCheckout(remote, "feature", COMMIT))

@@ -14,17 +14,18 @@ public final class BranchNames {
 
     /**
      * Whether {@code branch} (without {@code refs/heads/}) is a branch name: not empty, at most {@value #MAX_LENGTH}
-     * characters, no control characters, space, {@code ~ ^ : ? * [ \}, {@code ..}, {@code //} or {@code @{}; not
-     * {@code @}; not starting with {@code -} or {@code /}; not ending with {@code /} or {@code .}; no part between
-     * slashes starting with {@code .} or ending with {@code .lock}.
+     * characters, no control characters (C0, DEL or C1), space, {@code ~ ^ : ? * [ \}, {@code ..}, {@code //} or
+     * {@code @{}; not {@code @} or {@code HEAD}; not starting with {@code -} or {@code /}; not ending with {@code /}
+     * or {@code .}; no part between slashes starting with {@code .} or ending with {@code .lock}.
      */
     public static boolean valid(String branch) {
-        if (branch.isEmpty() || branch.length() > MAX_LENGTH || branch.equals("@") || branch.startsWith("-")
+        if (branch.isEmpty() || branch.length() > MAX_LENGTH || branch.equals("@") || branch.equals("HEAD")
+                || branch.startsWith("-")
                 || branch.startsWith("/") || branch.endsWith("/") || branch.endsWith(".") || branch.contains("..")
                 || branch.contains("//") || branch.contains("@{")) {
             return false;
         }
-        if (branch.chars().anyMatch(c -> c <= 0x20 || c == 0x7f || "~^:?*[\\".indexOf(c) >= 0)) {
+        if (branch.chars().anyMatch(c -> c <= 0x20 || Character.isISOControl(c) || "~^:?*[\\".indexOf(c) >= 0)) {
             return false;
         }
         for (String part : branch.split("/")) {

@@ -113,7 +113,7 @@ public final class Events {
                 .orElseGet(() -> !(headId.canConvertToLong() && baseId.canConvertToLong()
                         && headId.asLong() == baseId.asLong()));
         return new WebhookEvent.PullRequest(repository, kind, number.asInt(), sha,
-                text(head, "ref", "pull_request.head.ref"), headRepo, fromFork);
+                pullRequestBranch(text(head, "ref", "pull_request.head.ref")), headRepo, fromFork);
     }
 
     private static Repository repository(JsonNode root) {
@@ -131,6 +131,13 @@ public final class Events {
     private static String branch(String branch, String ref) {
         if (!BranchNames.valid(branch)) {
             throw malformed("ref '" + escaped(ref) + "' is not a valid branch name");
+        }
+        return branch;
+    }
+
+    private static String pullRequestBranch(String branch) {
+        if (!BranchNames.valid(branch)) {
+            throw malformed("pull_request.head.ref '" + escaped(branch) + "' is not a valid branch name");
         }
         return branch;
     }

@@ -30,15 +30,11 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
     }
 
     /**
-     * Whether {@code projectCloneUrl} (what Ferry fetches) is this repository: equal to its clone, web or SSH URL
-     * once normalised (scheme and host lower case, no user info, no trailing {@code /} or {@code .git}), or, for a
-     * URL Ferry reaches differently (a local mirror, another host name), ending in {@code /<full name>}.
+     * How {@code projectCloneUrl} (what Ferry fetches) names this repository, if it does: {@link Match#EXACT} when it
+     * equals its clone, web or SSH URL once normalised (scheme and host lower case, no user info, no trailing
+     * {@code /} or {@code .git}), {@link Match#FULL_NAME} when, for a URL Ferry reaches differently (a local mirror,
+     * another host name), it ends in {@code /<full name>}.
      */
-    public boolean matches(String projectCloneUrl) {
-        return match(projectCloneUrl).isPresent();
-    }
-
-    /** As {@link #matches}, saying how: an exact URL is a stronger claim than the full name at the end. */
     public Optional<Match> match(String projectCloneUrl) {
         String project = normalise(projectCloneUrl);
         if (project.equals(normalise(cloneUrl)) || project.equals(normalise(htmlUrl))
@@ -52,11 +48,34 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
     }
 
     /**
-     * Whether two clone URLs name the same repository once normalised as {@link #matches} does (scheme and host case,
-     * user info, trailing {@code /} or {@code .git} aside): two projects with such URLs would both claim its webhooks.
+     * Whether two clone URLs name the same repository: the same host and path once normalised as {@link #match}
+     * does, whatever the scheme or port ({@code https://host/o/r}, {@code ssh://git@host/o/r} and the scp-like
+     * {@code git@host:o/r} are one repository, as a delivery's clone and SSH URLs are). Two projects with such URLs
+     * would both claim its webhooks.
      */
     public static boolean sameRepository(String oneCloneUrl, String otherCloneUrl) {
-        return normalise(oneCloneUrl).equals(normalise(otherCloneUrl));
+        return location(oneCloneUrl).equals(location(otherCloneUrl));
+    }
+
+    /** {@code host/path} of a URL or scp-like address, host lower case; a local path as {@link #normalise} leaves it. */
+    private static String location(String url) {
+        String u = normalise(url);
+        int scheme = u.indexOf("://");
+        if (scheme >= 0) {
+            String rest = u.substring(scheme + 3);
+            int slash = rest.indexOf('/');
+            String host = slash < 0 ? rest : rest.substring(0, slash);
+            int port = host.lastIndexOf(':');
+            return (port < 0 ? host : host.substring(0, port)) + (slash < 0 ? "" : rest.substring(slash));
+        }
+        int colon = u.indexOf(':');
+        if (colon > 0 && !u.substring(0, colon).contains("/")) { // user@host:owner/repo
+            String host = u.substring(0, colon);
+            host = host.substring(host.indexOf('@') + 1).toLowerCase(Locale.ROOT);
+            String path = u.substring(colon + 1);
+            return host + (path.startsWith("/") ? path : "/" + path);
+        }
+        return u;
     }
 
     static String normalise(String url) {

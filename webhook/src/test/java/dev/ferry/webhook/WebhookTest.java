@@ -360,12 +360,12 @@ class WebhookTest {
     void repositoryMatchesProjectCloneUrls() {
         Repository repo = new Repository("alice/shop", "https://codeberg.example/alice/shop.git",
                 "https://codeberg.example/alice/shop", Optional.of("git@codeberg.example:alice/shop.git"));
-        assertThat(repo.matches("https://codeberg.example/alice/shop.git")).isTrue();
-        assertThat(repo.matches("https://Codeberg.Example/alice/shop/")).isTrue();
-        assertThat(repo.matches("git@codeberg.example:alice/shop.git")).isTrue();
-        assertThat(repo.matches("file:///srv/git/alice/shop.git")).isTrue();
-        assertThat(repo.matches("https://codeberg.example/alice/shopping.git")).isFalse();
-        assertThat(repo.matches("https://codeberg.example/bob/shop.git")).isFalse();
+        assertThat(repo.match("https://codeberg.example/alice/shop.git")).isPresent();
+        assertThat(repo.match("https://Codeberg.Example/alice/shop/")).isPresent();
+        assertThat(repo.match("git@codeberg.example:alice/shop.git")).isPresent();
+        assertThat(repo.match("file:///srv/git/alice/shop.git")).isPresent();
+        assertThat(repo.match("https://codeberg.example/alice/shopping.git")).isEmpty();
+        assertThat(repo.match("https://codeberg.example/bob/shop.git")).isEmpty();
     }
 
     @Test
@@ -392,6 +392,14 @@ class WebhookTest {
                 "https://git.example/alice/Shop.git")).isFalse();
         assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
                 "https://mirror.example/alice/shop.git")).isFalse();
+        // A delivery's clone URL and its SSH URL are one repository: two projects with them would claim it equally.
+        assertThat(Repository.sameRepository("https://github.com/alice/shop.git", "git@github.com:alice/shop.git"))
+                .isTrue();
+        assertThat(Repository.sameRepository("ssh://git@GitHub.com:22/alice/shop", "git@github.com:alice/shop.git"))
+                .isTrue();
+        assertThat(Repository.sameRepository("git@github.com:alice/shop.git", "git@github.com:bob/shop.git"))
+                .isFalse();
+        assertThat(Repository.sameRepository("/srv/git/shop.git", "/srv/git/shop")).isTrue();
     }
 
     @Test
@@ -418,6 +426,20 @@ class WebhookTest {
                 .replace("\"simple-tag\"", "\"a b\"").getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> receive(Forge.GITHUB, "delete", deleted))
                 .hasMessage("ref 'a b' is not a valid branch name");
+        for (String ref : List.of("refs/heads/HEAD", "refs/heads/a\u0085b")) {
+            byte[] bad = body.replace("\"refs/heads/develop\"", json.writeValueAsString(ref))
+                    .getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> receive(Forge.GITEA, "push", bad), ref)
+                    .hasMessageContaining("is not a valid branch name")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\u0085"));
+        }
+        // A pull request's head branch goes by the same rule.
+        String pr = new String(resource("github-pull-request.json"), StandardCharsets.UTF_8);
+        String headRef = json.readTree(pr).path("pull_request").path("head").path("ref").asText();
+        byte[] badHead = pr.replace("\"ref\": \"" + headRef + "\"", "\"ref\": \"a b\"")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> receive(Forge.GITHUB, "pull_request", badHead))
+                .hasMessage("pull_request.head.ref 'a b' is not a valid branch name");
         // What git allows stays allowed.
         for (String ok : List.of("main", "feature/Login-Page", "release-1.2", "a.b/c_d", "@x", "v1@2")) {
             byte[] good = body.replace("\"refs/heads/develop\"", "\"refs/heads/" + ok + "\"")
