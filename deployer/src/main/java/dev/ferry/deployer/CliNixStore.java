@@ -60,9 +60,13 @@ final class CliNixStore implements NixStore {
         String keys = trustedKeys.stream().map(PublicKey::render).collect(Collectors.joining(" "));
         List<String> failures = new ArrayList<>();
         for (String substituter : substituters) {
-            // nix copy is an "experimental" command: enable it here rather than rely on the host's nix.conf.
+            // nix copy is an "experimental" command: enable it here rather than rely on the host's nix.conf. Nix's
+            // narinfo cache would answer a retry from what an earlier try saw (a missing narinfo for an hour, one
+            // signed by a key not yet trusted for 30 days): a retry must ask the substituter again.
             Command copy = Command.of("nix", "--extra-experimental-features", "nix-command", "copy",
-                    "--from", substituter, path.absolute(), "--option", "trusted-public-keys", keys).timeout(COPY);
+                    "--from", substituter, path.absolute(), "--option", "trusted-public-keys", keys,
+                    "--option", "narinfo-cache-negative-ttl", "0", "--option", "narinfo-cache-positive-ttl", "0")
+                    .timeout(COPY);
             try {
                 try {
                     runner.run(copy);

@@ -1,6 +1,7 @@
 package dev.ferry.deployer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.SimpleFileServer;
@@ -82,6 +83,62 @@ class NixRealiseIT {
             }
         } finally {
             pool.shutdownNow();
+            server.stop(0);
+        }
+    }
+
+    /**
+     * A realisation that failed because the substituter did not have the narinfo yet, or had it signed only by a key
+     * the host does not trust (before {@code ferry cache sign}), succeeds on its next try once that is put right: Nix's
+     * narinfo cache (an hour for a missing narinfo, 30 days for one it saw) does not answer for the substituter.
+     */
+    @Test
+    void aRetryAsksTheSubstituterAgainNotNixsNarInfoCache() throws Exception {
+        SecretKey key = SecretKey.generate("realise-it-1");
+        SecretKey other = SecretKey.generate("realise-it-other-1");
+        Path cacheDir = Files.createDirectories(dir.resolve("cache"));
+        List<StorePath> paths = new ArrayList<>();
+        for (String name : List.of("hidden", "resigned")) {
+            // Built, not added: Nix takes a content-addressed path (nix-store --add) without any signature.
+            Path expression = Files.writeString(dir.resolve(name + ".nix"), """
+                    derivation { name = "%s"; system = builtins.currentSystem; builder = "/bin/sh";
+                                 args = [ "-c" "echo %s > $out" ]; }
+                    """.formatted(name, name + "-" + java.util.UUID.randomUUID()));
+            paths.add(StorePath.parse(Harness.nix("nix-build", "--no-out-link", expression.toString()).stdout()
+                    .strip()));
+        }
+        StorePath hidden = paths.get(0);
+        StorePath resigned = paths.get(1);
+        BinaryCache cache = new BinaryCache(CacheUri.parse("file://" + cacheDir).open());
+        new Publisher(cache, new LocalNixStore(Harness.RUNNER), Compression.ZSTD, 2)
+                .publish(List.of(hidden), key, Publisher.Listener.none());
+        new Publisher(cache, new LocalNixStore(Harness.RUNNER), Compression.ZSTD, 2)
+                .publish(List.of(resigned), other, Publisher.Listener.none());
+        Path narInfo = cacheDir.resolve(hidden.hashPart() + ".narinfo");
+        Path aside = Files.move(narInfo, dir.resolve("aside.narinfo"));
+        HttpServer server = SimpleFileServer.createFileServer(new InetSocketAddress("127.0.0.1", 0), cacheDir,
+                SimpleFileServer.OutputLevel.NONE);
+        server.start();
+        try {
+            String substituter = "http://127.0.0.1:" + server.getAddress().getPort();
+            for (StorePath p : paths) {
+                Harness.nix("nix-store", "--delete", p.absolute());
+            }
+            NixStore nix = NixStore.cli(withFreshNarInfoCache(Files.createDirectories(dir.resolve("xdg"))),
+                    dir.resolve("profiles"));
+            for (StorePath p : paths) {
+                assertThatThrownBy(() -> nix.realise(p, List.of(substituter), List.of(key.publicKey())))
+                        .isInstanceOf(DeployerException.class);
+            }
+
+            Files.move(aside, narInfo);
+            dev.ferry.cache.CacheSigner.create(CacheUri.parse("file://" + cacheDir).open(), 1)
+                    .sign(key, List.of(other.publicKey()));
+            for (StorePath p : paths) {
+                nix.realise(p, List.of(substituter), List.of(key.publicKey()));
+                assertThat(nix.isValid(p)).as("%s", p).isTrue();
+            }
+        } finally {
             server.stop(0);
         }
     }
