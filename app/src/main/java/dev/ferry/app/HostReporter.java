@@ -55,7 +55,8 @@ public final class HostReporter implements Deployer.PassListener {
             }
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
-            return Optional.of("reporting to " + endpoint + " failed: " + e);
+            return Optional.of("reporting to " + endpoint + " failed: "
+                    + dev.ferry.deployer.DeployerException.reason(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.of("reporting to " + endpoint + " was interrupted");

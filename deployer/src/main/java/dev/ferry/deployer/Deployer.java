@@ -1,6 +1,7 @@
 package dev.ferry.deployer;
 
 import dev.ferry.cache.BinaryCache;
+import dev.ferry.cache.CacheException;
 import dev.ferry.cache.Manifest;
 import dev.ferry.cache.ManifestException;
 import dev.ferry.cache.ManifestGeneration;
@@ -107,6 +108,10 @@ public final class Deployer {
                 next.write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
+            if (manifest.get().generation() != state.lastApplied()
+                    || !java.nio.file.Files.exists(settings.stateDir().resolve(AppliedCopy.FILE))) {
+                AppliedCopy.save(settings.stateDir(), manifest.get());
+            }
             Desired desired = LocalPins.apply(Desired.of(manifest.get(), settings.host()),
                     LocalPins.read(settings.stateDir()));
             Map<String, String> failed = new HashMap<>(state.failed());
@@ -206,6 +211,14 @@ public final class Deployer {
             errors.add("refused the newest manifest generation: " + e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "deployer: refused the newest manifest generation: {0}",
                     e.getMessage());
+        } catch (CacheException | DeployerException | java.io.UncheckedIOException e) {
+            // The location cannot be read (an agent's server is down): keep converging what was applied last.
+            errors.add("cannot read the manifest generations in " + manifests.storage().uri() + ": "
+                    + DeployerException.reason(e) + (state.lastApplied() == 0 ? "; nothing is changed"
+                    : "; converging generation " + state.lastApplied() + ", applied last, from its copy in "
+                    + settings.stateDir().resolve(AppliedCopy.FILE)));
+            return state.lastApplied() == 0 ? Optional.empty()
+                    : AppliedCopy.read(settings.stateDir(), state.lastApplied());
         }
         if (state.lastApplied() == 0) {
             return Optional.empty();
@@ -216,6 +229,8 @@ public final class Deployer {
         } catch (ManifestException e) {
             errors.add("generation " + state.lastApplied() + " cannot be read back: " + e.getMessage());
             return Optional.empty();
+        } catch (CacheException | DeployerException | java.io.UncheckedIOException e) {
+            return AppliedCopy.read(settings.stateDir(), state.lastApplied());
         }
     }
 

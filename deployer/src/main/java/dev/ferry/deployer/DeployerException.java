@@ -14,7 +14,7 @@ public class DeployerException extends RuntimeException {
      * What went wrong, for a message: the first message in {@code e}'s chain of causes, else its class's name. The JDK's
      * HTTP client throws {@link java.net.ConnectException} and others without a message.
      */
-    static String reason(Throwable e) {
+    public static String reason(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 return t.getMessage();

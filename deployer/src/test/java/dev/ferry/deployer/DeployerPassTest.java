@@ -64,6 +64,55 @@ class DeployerPassTest {
         assertThat(deployer.state().errors()).isEqualTo(report.errors());
     }
 
+    /**
+     * The manifest location cannot be read (an agent's server is down): the pass says so in its errors and state, and
+     * still converges the generation applied last, from its copy in the state directory: a route Caddy lost comes
+     * back.
+     */
+    @Test
+    void whenTheManifestsCannotBeReadThePassConvergesTheGenerationAppliedLastAndSaysWhy() throws IOException {
+        Path cacheDir = Files.createDirectories(dir.resolve("cache"));
+        boolean[] down = {false};
+        dev.ferry.cache.Storage flaky = new dev.ferry.cache.ForwardingStorage(
+                CacheUri.parse("file://" + cacheDir).open()) {
+            @Override
+            public java.util.Optional<dev.ferry.cache.StoredObject> open(String key) {
+                if (down[0]) {
+                    throw new DeployerException("reading " + key + " from http://127.0.0.1:1/cache failed: "
+                            + "connection refused");
+                }
+                return super.open(key);
+            }
+
+            @Override
+            public java.util.Optional<Long> size(String key) {
+                if (down[0]) {
+                    throw new DeployerException("connection refused");
+                }
+                return super.size(key);
+            }
+        };
+        ManifestStore manifests = ManifestStore.create(flaky);
+        add(manifests, Harness.service("web", WORKER, "web.test"));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Fakes.FakeCaddy caddy = new Fakes.FakeCaddy();
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, caddy, new Fakes.FakeNix(),
+                (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
+        assertThat(deployer.reconcile().errors()).isEmpty();
+        assertThat(caddy.routes).containsKey("ferry-pass-web");
+
+        down[0] = true;
+        caddy.routes.clear(); // Caddy restarted while the server is down
+        Deployer.Report report = deployer.reconcile();
+
+        assertThat(report.errors()).singleElement().asString().startsWith("cannot read the manifest generations in "
+                + "file://" + cacheDir + ": ").endsWith("; converging generation 1, applied last, from its copy in "
+                + dir.resolve("state").resolve("applied-manifest.json"));
+        assertThat(caddy.routes).containsKey("ferry-pass-web");
+        assertThat(report.generation()).isEqualTo(1);
+        assertThat(deployer.state().errors()).isEqualTo(report.errors());
+    }
+
     @Test
     void aDeployerNeverGoesBackToAnOlderGeneration() throws IOException {
         ManifestStore manifests = cacheWith(Harness.worker("worker", WORKER));
