@@ -102,6 +102,13 @@ public final class HostReports {
                 }
                 copy.put("port", port.asInt());
             }
+            JsonNode restarts = service.get("restarts");
+            if (restarts != null && !restarts.isNull()) {
+                if (!restarts.canConvertToLong() || !restarts.isIntegralNumber() || restarts.asLong() < 0) {
+                    throw Refusal.badRequest("service field restarts must be a count");
+                }
+                copy.put("restarts", restarts.asLong());
+            }
         }
         ArrayNode errors = status.putArray("errors");
         JsonNode given = body.path("errors");

@@ -121,15 +121,6 @@ public final class Deployer {
             Map<String, Backoff> backoff = new HashMap<>(state.backoff());
             backoff.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
                     s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue().spec())));
-            // Not activated in this pass: what failed for good, and (unless asked now) what waits for its next try.
-            Map<String, String> notNow = new HashMap<>(failed);
-            Instant start = clock.instant();
-            backoff.forEach((name, b) -> {
-                // A next try further off than the longest wait: the clock went back; it is due.
-                if (!now && start.isBefore(b.next()) && !b.next().isAfter(start.plus(Backoff.MAX))) {
-                    notNow.put(name, b.spec());
-                }
-            });
             Actual actual;
             try {
                 actual = Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
@@ -141,8 +132,29 @@ public final class Deployer {
                         .write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
+            Instant start = clock.instant();
+            // A unit that ran at the end of the last pass and is gone or stopped now, though no pass stopped it: its
+            // program ended. Started again at once the first time, then after a back-off, as a failed activation.
+            Map<String, String> gone = new HashMap<>();
+            vanished(desired, actual, state).forEach((service, message) -> {
+                Optional<Backoff> before = Optional.ofNullable(backoff.get(service.name()));
+                Backoff next = before.isEmpty() ? new Backoff(Desired.spec(service), 1, start)
+                        : Backoff.after(before, Desired.spec(service), start);
+                backoff.put(service.name(), next);
+                gone.put(service.name(), message + "; " + (before.isEmpty() ? "started again now" : next.describe(start)));
+            });
+            // Not activated in this pass: what failed for good, and (unless asked now) what waits for its next try.
+            Map<String, String> notNow = new HashMap<>(failed);
+            backoff.forEach((name, b) -> {
+                // A next try further off than the longest wait: the clock went back; it is due.
+                if (!now && start.isBefore(b.next()) && !b.next().isAfter(start.plus(Backoff.MAX))) {
+                    notNow.put(name, b.spec());
+                }
+            });
             Plan plan = planner.plan(desired, actual, notNow);
-            Map<String, String> stepErrors = new HashMap<>(executor.execute(plan, failed));
+            Map<String, String> executed = executor.execute(plan, failed);
+            Map<String, String> stepErrors = new HashMap<>(gone);
+            stepErrors.putAll(executed);
             Instant end = clock.instant();
             java.util.Set<String> activated = new java.util.HashSet<>();
             plan.steps().forEach(step -> {
@@ -154,7 +166,7 @@ public final class Deployer {
                 String name = service.name();
                 if (failed.containsKey(name)) {
                     backoff.remove(name); // failed for good: not tried again until the manifest changes it
-                } else if (stepErrors.containsKey(name) && activated.contains(name)) {
+                } else if (executed.containsKey(name) && activated.contains(name)) {
                     Backoff next = Backoff.after(Optional.ofNullable(backoff.get(name)), Desired.spec(service), end);
                     backoff.put(name, next);
                     stepErrors.put(name, stepErrors.get(name) + "; " + next.describe(end));
@@ -174,9 +186,16 @@ public final class Deployer {
             }
             notNow.putAll(failed);
             List<ServiceStatus> statuses = statuses(desired, after, notNow, stepErrors, state);
-            // Running as desired: a later failure of the same spec starts its back-off afresh.
-            statuses.stream().filter(s -> s.state().equals("serving") || s.state().equals("active"))
-                    .forEach(s -> backoff.remove(s.name()));
+            // Ran as desired for a whole interval (the unit the last pass ended with is still up, not restarting): a
+            // later failure of the same spec starts its back-off afresh.
+            for (ServiceStatus s : statuses) {
+                boolean current = s.state().equals("serving") || s.state().equals("active");
+                Optional<ServiceStatus> before = previous(state, s.name());
+                if (current && !gone.containsKey(s.name()) && before.isPresent() && before.get().unit().equals(s.unit())
+                        && before.get().restarts().equals(s.restarts())) {
+                    backoff.remove(s.name());
+                }
+            }
             new DeployerState(desired.generation(), failed, backoff, statuses, errors).write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
                     statuses, java.util.Set.copyOf(stepErrors.keySet()));
@@ -234,6 +253,40 @@ public final class Deployer {
         }
     }
 
+    /** The status the last pass recorded for {@code name}. */
+    private static Optional<ServiceStatus> previous(DeployerState state, String name) {
+        return state.services().stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    /**
+     * The services whose unit was current at the end of the last pass (it ran the desired version, as far as the last
+     * pass saw) and that is gone or stopped now, with what happened: no pass stops a current unit, so its program
+     * ended (a transient unit whose program ends without an error is forgotten by systemd at once), or someone
+     * stopped it.
+     */
+    private Map<Manifest.Service, String> vanished(Desired desired, Actual actual, DeployerState state) {
+        Map<Manifest.Service, String> gone = new java.util.LinkedHashMap<>();
+        for (Manifest.Service service : desired.services()) {
+            Optional<ServiceStatus> before = previous(state, service.name())
+                    .filter(s -> s.state().equals("serving") || s.state().equals("active"))
+                    .filter(s -> s.desiredPath().equals(service.artifact().storePath().absolute()));
+            if (before.isEmpty() || before.get().unit().isEmpty()) {
+                continue;
+            }
+            String unit = before.get().unit().get();
+            Optional<Actual.RunningUnit> now = actual.units().stream().filter(u -> u.name().equals(unit)).findFirst();
+            if (now.isEmpty()) {
+                gone.put(service, "unit " + unit + " is gone since the last pass: " + UnitExit.GONE
+                        + ", or someone stopped it; see " + UnitExit.journal(settings.userManager(), unit));
+            } else if (!now.get().active()) {
+                gone.put(service, "unit " + unit + " stopped since the last pass: its program "
+                        + UnitExit.read(systemd, unit).describe() + "; see "
+                        + UnitExit.journal(settings.userManager(), unit));
+            }
+        }
+        return gone;
+    }
+
     private List<ServiceStatus> statuses(Desired desired, Actual actual, Map<String, String> failed,
                                          Map<String, String> stepErrors, DeployerState previous) {
         List<ServiceStatus> list = new ArrayList<>();
@@ -249,11 +302,19 @@ public final class Deployer {
                     .reduce((a, b) -> b);
             boolean current = serving.map(u -> u.label().orElseThrow().spec().equals(spec)).orElse(false);
             // The desired version's program keeps exiting and systemd keeps starting it again (Restart=): it does not
-            // run, whatever its unit's active state says.
-            Optional<String> crashing = serving.filter(u -> current && u.restarting()).map(u -> "unit " + u.name()
-                    + " does not stay up: its program " + UnitExit.read(systemd, u.name()).describe()
+            // run, whatever its unit's active state says. Seen waiting to be started again now, or started again
+            // since the last pass (NRestarts went up), which a pass between two restarts would not see.
+            java.util.OptionalLong restarts = current ? UnitExit.restarts(systemd, serving.get().name())
+                    : java.util.OptionalLong.empty();
+            Optional<ServiceStatus> before = previous(previous, service.name())
+                    .filter(s -> s.unit().equals(serving.map(Actual.RunningUnit::name)));
+            long again = restarts.isPresent() && before.isPresent() && before.get().restarts().isPresent()
+                    ? restarts.getAsLong() - before.get().restarts().getAsLong() : 0;
+            Optional<String> crashing = serving.filter(u -> current && (u.restarting() || again > 0)).map(u -> "unit "
+                    + u.name() + " does not stay up: its program " + UnitExit.read(systemd, u.name()).describe()
                     + " and systemd starts it again (Restart=" + service.systemd().restart() + ", after "
-                    + service.systemd().restartSec() + " s); see " + UnitExit.journal(settings.userManager(), u.name()));
+                    + service.systemd().restartSec() + " s" + (again > 0 ? "; " + again + " time(s) since the last pass"
+                    : "") + "); see " + UnitExit.journal(settings.userManager(), u.name()));
             // Failed: known not to get ready, or this pass's step for it failed (for example an untrusted closure;
             // such a step is retried after a back-off, since a substituter may come back).
             String state = crashing.isPresent() ? "failed"
@@ -268,7 +329,7 @@ public final class Deployer {
                     serving.flatMap(Actual.RunningUnit::label).map(UnitLabel::storePath),
                     serving.map(Actual.RunningUnit::name), serving.map(Actual.RunningUnit::activeState),
                     serving.flatMap(Actual.RunningUnit::label).map(UnitLabel::port).orElse(OptionalInt.empty()),
-                    route.flatMap(Caddy.Route::upstream), error));
+                    route.flatMap(Caddy.Route::upstream), error, restarts));
         }
         for (Manifest.Site site : desired.sites()) {
             Optional<Caddy.Route> route = actual.routes().stream()
@@ -278,7 +339,7 @@ public final class Deployer {
             list.add(new ServiceStatus(site.name(), current ? "site" : "pending", desired.generation(),
                     site.artifact().storePath().absolute(), route.flatMap(Caddy.Route::root), Optional.empty(),
                     Optional.empty(), OptionalInt.empty(), route.flatMap(Caddy.Route::root),
-                    Optional.ofNullable(stepErrors.get(site.name()))));
+                    Optional.ofNullable(stepErrors.get(site.name())), java.util.OptionalLong.empty()));
         }
         return list;
     }

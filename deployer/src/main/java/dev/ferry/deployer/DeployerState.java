@@ -59,7 +59,8 @@ public record DeployerState(long lastApplied, Map<String, String> failed, Map<St
                         s.path("generation").asLong(), s.path("desiredPath").asText(), text(s, "runningPath"),
                         text(s, "unit"), text(s, "unitState"),
                         s.has("port") ? OptionalInt.of(s.path("port").asInt()) : OptionalInt.empty(),
-                        text(s, "route"), text(s, "lastError")));
+                        text(s, "route"), text(s, "lastError"), s.has("restarts")
+                        ? java.util.OptionalLong.of(s.path("restarts").asLong()) : java.util.OptionalLong.empty()));
             }
             List<String> errors = new ArrayList<>();
             root.path("errors").forEach(e -> errors.add(e.asText()));

@@ -69,6 +69,12 @@ final class UnitExit {
     static final String GONE = "its program ended without an error (status 0 or a clean signal) and systemd no longer "
             + "knows the unit; a service's program must keep running";
 
+    /** How many times systemd started {@code unit} again after its program ended ({@code NRestarts}). */
+    static java.util.OptionalLong restarts(Systemd systemd, String unit) {
+        return number(systemd.property(unit, SERVICE, "NRestarts")).map(n -> java.util.OptionalLong.of(n.longValue()))
+                .orElse(java.util.OptionalLong.empty());
+    }
+
     /** The command that shows the unit's output: {@code journalctl --user -u UNIT} under a user manager. */
     static String journal(boolean userManager, String unit) {
         return "journalctl " + (userManager ? "--user " : "") + "-u " + unit;

@@ -265,7 +265,8 @@ class DeployerFaultsIT {
         try (Harness h = new Harness(dir)) {
             StorePath done = h.buildExiting(0, 0);
             StorePath later = h.buildExiting(2, 2);
-            List.of(done, later).forEach(h::publish);
+            StorePath doneLater = h.buildExiting(0, 2);
+            List.of(done, later, doneLater).forEach(h::publish);
             Deployer deployer = h.deployer();
 
             h.write("a worker that exits 0 at once", m -> m.withService(exiting("jobs", done)));
@@ -293,8 +294,22 @@ class DeployerFaultsIT {
                 assertThat(jobs.state()).isEqualTo("failed");
                 assertThat(jobs.lastError()).hasValueSatisfying(e -> assertThat(e).contains(h.prefix + "jobs-g2-",
                         "does not stay up: its program exited (status 2) and systemd starts it again "
-                                + "(Restart=on-failure, after 5 s); see journalctl --user -u "));
+                                + "(Restart=on-failure, after 5 s"));
             });
+
+            // Ends without an error after 2 s: up for its first second, gone by the next pass (systemd forgets it).
+            h.write("a worker that exits 0 after 2 s", m -> m.withService(exiting("jobs", doneLater)));
+            Deployer.Report up = deployer.reconcile();
+            assertThat(up.errors()).isEmpty();
+            String unit = up.services().getFirst().unit().orElseThrow();
+            deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (h.units().stream().anyMatch(u -> u.name().equals(unit)) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            Deployer.Report gone = deployer.reconcile();
+            assertThat(gone.errors()).singleElement().asString().startsWith("jobs: unit " + unit + " is gone since "
+                    + "the last pass: its program ended without an error").endsWith("; started again now");
+            assertThat(gone.steps()).singleElement().asString().startsWith("activate jobs");
         }
     }
 

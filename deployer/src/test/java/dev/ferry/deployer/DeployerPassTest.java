@@ -227,6 +227,61 @@ class DeployerPassTest {
         Deployer.Report serving = deployer.reconcile();
         assertThat(serving.errors()).isEmpty();
         assertThat(serving.services()).singleElement().extracting(ServiceStatus::state).isEqualTo("serving");
+        assertThat(deployer.state().backoff()).as("until it has run for a whole interval").containsOnlyKeys("web");
+        assertThat(deployer.reconcile().steps()).isEmpty();
+        assertThat(deployer.state().backoff()).isEmpty();
+    }
+
+    /**
+     * A unit that ran at the end of a pass and is gone at the next (its program ended; systemd forgets a transient
+     * unit whose program ends without an error) is a failure: started again at once the first time, then after a
+     * back-off, and said. One that systemd started again between two passes (NRestarts went up) is reported failed,
+     * though the pass finds it running.
+     */
+    @Test
+    void aUnitThatEndsBetweenPassesIsAFailureNotStartedAgainOnEveryPass() throws IOException {
+        ManifestStore manifests = cacheWith(Harness.worker("jobs", WORKER));
+        Fakes.FakeSystemd systemd = new Fakes.FakeSystemd();
+        Deployer deployer = Deployer.create(settings(), manifests, systemd, new Fakes.FakeCaddy(), new Fakes.FakeNix(),
+                (port, path, timeout, running) -> true, Duration.ZERO, unit -> { });
+        java.time.Instant t0 = java.time.Instant.parse("2026-11-24T04:00:00Z");
+        deployer.clock(java.time.Clock.fixed(t0, java.time.ZoneOffset.UTC));
+        assertThat(deployer.reconcile().errors()).isEmpty();
+        String first = systemd.started.getLast().name();
+
+        systemd.stopped.add(first); // its program ended between passes
+        Deployer.Report again = deployer.reconcile();
+        assertThat(again.errors()).singleElement().asString().isEqualTo("jobs: unit " + first + " is gone since the "
+                + "last pass: its program ended without an error (status 0 or a clean signal) and systemd no longer "
+                + "knows the unit; a service's program must keep running, or someone stopped it; see journalctl -u "
+                + first + "; started again now");
+        assertThat(systemd.started).hasSize(2);
+        String second = systemd.started.getLast().name();
+
+        systemd.stopped.add(second);
+        Deployer.Report held = deployer.reconcile();
+        assertThat(held.errors()).singleElement().asString().contains("unit " + second + " is gone since the last pass")
+                .endsWith("; tried again at 04:01:00 UTC (in 1 min; failure 2 in a row)");
+        assertThat(held.steps()).isEmpty();
+        assertThat(held.services()).singleElement().satisfies(s -> assertThat(s.failed()).isTrue());
+        assertThat(systemd.started).hasSize(2);
+
+        // Due: started again; then systemd restarts it between two passes.
+        deployer.clock(java.time.Clock.fixed(t0.plusSeconds(60), java.time.ZoneOffset.UTC));
+        assertThat(deployer.reconcile().steps()).hasSize(1);
+        String third = systemd.started.getLast().name();
+        systemd.restarts.put(third, 2L);
+        Deployer.Report restarted = deployer.reconcile();
+        assertThat(restarted.services()).singleElement().satisfies(s -> {
+            assertThat(s.failed()).isTrue();
+            assertThat(s.lastError()).hasValueSatisfying(e -> assertThat(e).startsWith("unit " + third
+                    + " does not stay up").contains("2 time(s) since the last pass"));
+            assertThat(s.restarts()).hasValue(2);
+        });
+        assertThat(restarted.steps()).as("systemd restarts it, not a new unit").isEmpty();
+        // It stays up for a whole interval: running again, the count cleared.
+        Deployer.Report up = deployer.reconcile();
+        assertThat(up.services()).singleElement().satisfies(s -> assertThat(s.state()).isEqualTo("active"));
         assertThat(deployer.state().backoff()).isEmpty();
     }
 

@@ -29,6 +29,8 @@ final class Fakes {
         volatile OptionalInt exitStatus = OptionalInt.empty();
         /** Units that run (active) until stopped, started before the test (a previous version): no label. */
         final List<String> running = new CopyOnWriteArrayList<>();
+        /** NRestarts of units systemd started again (a program that exits between passes): none means 0. */
+        final Map<String, Long> restarts = new java.util.concurrent.ConcurrentHashMap<>();
 
         @Override
         public List<Unit> list(String prefix) {
@@ -62,6 +64,9 @@ final class Fakes {
 
         @Override
         public Optional<Object> property(String name, String iface, String property) {
+            if (property.equals("NRestarts") && unit(name).isPresent()) {
+                return Optional.of(restarts.getOrDefault(name, 0L));
+            }
             if (exitStatus.isEmpty() || running.contains(name) || unit(name).isEmpty()
                     || !iface.equals("org.freedesktop.systemd1.Service")) {
                 return Optional.empty();

@@ -174,7 +174,7 @@ class PlannerTest {
     void stateIsWrittenAtomicallyAndReadBack(@org.junit.jupiter.api.io.TempDir Path dir) {
         ServiceStatus s = new ServiceStatus("web", "failed", 3, V2.absolute(), Optional.of(V1.absolute()),
                 Optional.of("ferry-web-g1-aaaa.service"), Optional.of("active"), OptionalInt.of(20001),
-                Optional.of("127.0.0.1:20001"), Optional.of("never got ready"));
+                Optional.of("127.0.0.1:20001"), Optional.of("never got ready"), java.util.OptionalLong.of(3));
         DeployerState state = new DeployerState(3, Map.of("web", "0123"),
                 Map.of("jobs", new Backoff("4567", 3, java.time.Instant.parse("2026-11-24T04:31:05Z"))), List.of(s),
                 List.of("web: boom"));
