@@ -383,6 +383,15 @@ public final class ManifestStore {
         if (storage.exists(jsonKey(n + 1))) {
             return;
         }
+        putLatest(json, signature);
+        // A newer generation committed between that check and these puts: its writer may have refreshed the copy
+        // first, and this older one replaced it. Put the newest back, so the copy does not lag until the next write.
+        if (storage.exists(jsonKey(n + 1))) {
+            newest().filter(g -> g.generation() > n).ifPresent(g -> putLatest(g.jsonBytes(), g.signature()));
+        }
+    }
+
+    private void putLatest(byte[] json, String signature) {
         storage.put(LATEST_KEY, json);
         storage.put(LATEST_SIGNATURE_KEY, signature.getBytes(StandardCharsets.US_ASCII));
     }

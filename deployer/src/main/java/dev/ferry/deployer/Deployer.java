@@ -7,6 +7,7 @@ import dev.ferry.cache.ManifestException;
 import dev.ferry.cache.ManifestGeneration;
 import dev.ferry.cache.ManifestStore;
 import dev.ferry.cache.ManifestVerifier;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +43,7 @@ public final class Deployer {
     private boolean wakeRequested;
     private volatile boolean stopped;
     private Clock clock = Clock.systemUTC();
+    private java.util.function.Supplier<Optional<String>> boot = Deployer::bootId;
 
     private Deployer(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy, NixStore nix,
                      ReadyCheck ready, Duration drain, Consumer<String> afterUnitStarted) {
@@ -78,6 +80,21 @@ public final class Deployer {
         }
     }
 
+    /** For tests: which boot this is (a reboot ends every transient unit). */
+    void boot(java.util.function.Supplier<Optional<String>> boot) {
+        this.boot = boot;
+    }
+
+    /** The kernel's id of this boot; empty where there is none to read. */
+    private static Optional<String> bootId() {
+        try {
+            return Optional.of(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id"))
+                    .strip()).filter(id -> !id.isEmpty());
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
+    }
+
     /** For tests: the clock {@link Backoff} reads. */
     void clock(Clock clock) {
         this.clock = clock;
@@ -101,18 +118,14 @@ public final class Deployer {
         try (PassLock held = PassLock.acquire(settings.stateDir())) {
             DeployerState state = DeployerState.read(settings.stateDir());
             List<String> errors = new ArrayList<>();
-            Optional<Manifest> manifest = trustedManifest(state, errors);
+            Optional<ManifestGeneration> manifest = trustedManifest(state, errors);
             if (manifest.isEmpty()) {
                 DeployerState next = new DeployerState(state.lastApplied(), state.failed(), state.backoff(),
-                        state.services(), errors);
+                        state.services(), errors, state.boot());
                 next.write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
-            if (manifest.get().generation() != state.lastApplied()
-                    || !java.nio.file.Files.exists(settings.stateDir().resolve(AppliedCopy.FILE))) {
-                AppliedCopy.save(settings.stateDir(), manifest.get());
-            }
-            Desired desired = LocalPins.apply(Desired.of(manifest.get(), settings.host()),
+            Desired desired = LocalPins.apply(Desired.of(manifest.get().manifest(), settings.host()),
                     LocalPins.read(settings.stateDir()));
             Map<String, String> failed = new HashMap<>(state.failed());
             // A spec that failed is retried only when the manifest changes the service.
@@ -128,8 +141,8 @@ public final class Deployer {
             } catch (DeployerException | java.io.UncheckedIOException e) {
                 // Without the whole picture nothing is changed; the next pass tries again.
                 errors.add("cannot observe this host: " + e.getMessage());
-                new DeployerState(state.lastApplied(), state.failed(), state.backoff(), state.services(), errors)
-                        .write(settings.stateDir());
+                new DeployerState(state.lastApplied(), state.failed(), state.backoff(), state.services(), errors,
+                        state.boot()).write(settings.stateDir());
                 return new Report(state.lastApplied(), List.of(), errors, state.services(), java.util.Set.of());
             }
             Instant start = clock.instant();
@@ -196,17 +209,19 @@ public final class Deployer {
                     backoff.remove(s.name());
                 }
             }
-            new DeployerState(desired.generation(), failed, backoff, statuses, errors).write(settings.stateDir());
+            new DeployerState(desired.generation(), failed, backoff, statuses, errors, boot.get())
+                    .write(settings.stateDir());
+            AppliedCopy.keep(settings.stateDir(), manifest.get(), state.lastApplied());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
                     statuses, java.util.Set.copyOf(stepErrors.keySet()));
         }
     }
 
-    private Optional<Manifest> trustedManifest(DeployerState state, List<String> errors) {
+    private Optional<ManifestGeneration> trustedManifest(DeployerState state, List<String> errors) {
         try {
             Optional<ManifestGeneration> newest = manifests.newest(verifier);
             if (newest.isPresent() && newest.get().generation() >= state.lastApplied()) {
-                return Optional.of(newest.get().manifest());
+                return newest;
             }
             if (newest.isEmpty() && state.lastApplied() == 0) {
                 // Nothing was ever applied here and there is nothing to apply: change nothing. Tearing down what runs
@@ -232,24 +247,27 @@ public final class Deployer {
                     e.getMessage());
         } catch (CacheException | DeployerException | java.io.UncheckedIOException e) {
             // The location cannot be read (an agent's server is down): keep converging what was applied last.
+            Optional<ManifestGeneration> copy = state.lastApplied() == 0 ? Optional.empty()
+                    : AppliedCopy.read(settings.stateDir(), state.lastApplied(), verifier);
+            Path file = settings.stateDir().resolve(AppliedCopy.FILE);
             errors.add("cannot read the manifest generations in " + manifests.storage().uri() + ": "
-                    + DeployerException.reason(e) + (state.lastApplied() == 0 ? "; nothing is changed"
-                    : "; converging generation " + state.lastApplied() + ", applied last, from its copy in "
-                    + settings.stateDir().resolve(AppliedCopy.FILE)));
-            return state.lastApplied() == 0 ? Optional.empty()
-                    : AppliedCopy.read(settings.stateDir(), state.lastApplied());
+                    + DeployerException.reason(e) + (copy.isPresent() ? "; converging generation "
+                    + state.lastApplied() + ", applied last, from its copy in " + file
+                    : state.lastApplied() == 0 ? "; nothing is changed" : "; no copy of generation "
+                    + state.lastApplied() + " that verifies in " + file + ": nothing is changed"));
+            return copy;
         }
         if (state.lastApplied() == 0) {
             return Optional.empty();
         }
         try {
             // Keep converging what was last applied (a Caddy restart must still get its routes back).
-            return manifests.read(state.lastApplied(), verifier).map(ManifestGeneration::manifest);
+            return manifests.read(state.lastApplied(), verifier);
         } catch (ManifestException e) {
             errors.add("generation " + state.lastApplied() + " cannot be read back: " + e.getMessage());
             return Optional.empty();
         } catch (CacheException | DeployerException | java.io.UncheckedIOException e) {
-            return AppliedCopy.read(settings.stateDir(), state.lastApplied());
+            return AppliedCopy.read(settings.stateDir(), state.lastApplied(), verifier);
         }
     }
 
@@ -266,6 +284,9 @@ public final class Deployer {
      */
     private Map<Manifest.Service, String> vanished(Desired desired, Actual actual, DeployerState state) {
         Map<Manifest.Service, String> gone = new java.util.LinkedHashMap<>();
+        if (state.boot().isEmpty() || !state.boot().equals(boot.get())) {
+            return gone; // a reboot (or a state file from before boots were recorded) ends every transient unit
+        }
         for (Manifest.Service service : desired.services()) {
             Optional<ServiceStatus> before = previous(state, service.name())
                     .filter(s -> s.state().equals("serving") || s.state().equals("active"))
@@ -322,8 +343,8 @@ public final class Deployer {
                     : spec.equals(failed.get(service.name())) || stepErrors.containsKey(service.name()) ? "failed"
                     : "pending";
             Optional<String> error = Optional.ofNullable(stepErrors.get(service.name())).or(() -> crashing).or(() ->
-                    state.equals("failed") ? previous.services().stream().filter(s -> s.name().equals(service.name()))
-                            .findFirst().flatMap(ServiceStatus::lastError) : Optional.empty());
+                    state.equals("failed") ? previous(previous, service.name()).flatMap(ServiceStatus::lastError)
+                            : Optional.empty());
             list.add(new ServiceStatus(service.name(), state, desired.generation(),
                     service.artifact().storePath().absolute(),
                     serving.flatMap(Actual.RunningUnit::label).map(UnitLabel::storePath),

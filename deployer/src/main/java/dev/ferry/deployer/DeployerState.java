@@ -20,23 +20,24 @@ import java.util.TreeMap;
 /**
  * The deployer's local bookkeeping in {@code <state-dir>/state.json}: the last generation applied, the specs that
  * failed (not retried until the manifest changes them), when those that failed for a reason that may mend itself are
- * tried again ({@link Backoff}), the status of each service and the last pass's errors.
- * Everything else is observed afresh. Written to a temporary file and moved into place.
+ * tried again ({@link Backoff}), the status of each service, the last pass's errors, and the boot it ran in (a unit the
+ * last pass saw is not missed after a reboot, which ends every transient unit). Everything else is observed afresh. Written to a temporary file and moved into place.
  */
 public record DeployerState(long lastApplied, Map<String, String> failed, Map<String, Backoff> backoff,
-                            List<ServiceStatus> services, List<String> errors) {
+                            List<ServiceStatus> services, List<String> errors, Optional<String> boot) {
     static final String FILE = "state.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public DeployerState {
         failed = Map.copyOf(failed);
         backoff = Map.copyOf(backoff);
+        java.util.Objects.requireNonNull(boot, "boot");
         services = List.copyOf(services);
         errors = List.copyOf(errors);
     }
 
     static DeployerState empty() {
-        return new DeployerState(0, Map.of(), Map.of(), List.of(), List.of());
+        return new DeployerState(0, Map.of(), Map.of(), List.of(), List.of(), Optional.empty());
     }
 
     /** Reads the state file; a missing one is the empty state. */
@@ -64,7 +65,8 @@ public record DeployerState(long lastApplied, Map<String, String> failed, Map<St
             }
             List<String> errors = new ArrayList<>();
             root.path("errors").forEach(e -> errors.add(e.asText()));
-            return new DeployerState(root.path("lastApplied").asLong(), failed, backoff, services, errors);
+            return new DeployerState(root.path("lastApplied").asLong(), failed, backoff, services, errors,
+                    text(root, "boot"));
         } catch (IOException | java.time.format.DateTimeParseException e) {
             throw new DeployerException("cannot read the deployer state " + file + ": " + e.getMessage(), e);
         }
@@ -88,17 +90,27 @@ public record DeployerState(long lastApplied, Map<String, String> failed, Map<St
         }
         ArrayNode e = root.putArray("errors");
         errors.forEach(e::add);
+        boot.ifPresent(id -> root.put("boot", id));
         writeJson(stateDir.resolve(FILE), root);
     }
 
     /** Writes {@code root} to {@code file}: to a temporary file next to it, then moved into place. */
     static void writeJson(Path file, ObjectNode root) {
+        try {
+            write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException("writing " + file + " failed", e);
+        }
+    }
+
+    /** Writes {@code bytes} to {@code file}: to a temporary file next to it, then moved into place. */
+    static void write(Path file, byte[] bytes) {
         Path dir = file.getParent();
         try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
             try {
-                JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), root);
+                Files.write(tmp, bytes);
                 try {
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
                 } catch (AtomicMoveNotSupportedException x) {

@@ -111,6 +111,19 @@ class DeployerPassTest {
         assertThat(caddy.routes).containsKey("ferry-pass-web");
         assertThat(report.generation()).isEqualTo(1);
         assertThat(deployer.state().errors()).isEqualTo(report.errors());
+
+        // The copy is verified as a generation read from the location is: with its key no longer trusted, it is not
+        // used, and the pass says so.
+        DeployerSettings distrusting = new DeployerSettings(settings().manifestUri(), Harness.HOST,
+                List.of(SecretKey.generate("pass-test-2").publicKey()), List.of(), dir.resolve("profiles"), 5,
+                dir.resolve("state"), "unix:path=/nonexistent/bus", "ferry-pass-", 21000, 21999,
+                URI.create("http://127.0.0.1:1"), "127.0.0.1:1", Duration.ofSeconds(30), Duration.ofSeconds(30));
+        caddy.routes.clear();
+        Deployer.Report refused = Deployer.create(distrusting, manifests, systemd, caddy, new Fakes.FakeNix(),
+                (port, path, timeout, running) -> true, Duration.ZERO, unit -> { }).reconcile();
+        assertThat(refused.errors()).singleElement().asString().endsWith("; no copy of generation 1 that verifies in "
+                + dir.resolve("state").resolve("applied-manifest.json") + ": nothing is changed");
+        assertThat(caddy.routes).isEmpty();
     }
 
     @Test
@@ -283,6 +296,14 @@ class DeployerPassTest {
         Deployer.Report up = deployer.reconcile();
         assertThat(up.services()).singleElement().satisfies(s -> assertThat(s.state()).isEqualTo("active"));
         assertThat(deployer.state().backoff()).isEmpty();
+
+        // A reboot ends every transient unit: not a failure, the unit is just started again.
+        deployer.boot(() -> java.util.Optional.of("another-boot"));
+        systemd.stopped.add(third);
+        Deployer.Report rebooted = deployer.reconcile();
+        assertThat(rebooted.errors()).isEmpty();
+        assertThat(rebooted.steps()).singleElement().asString().startsWith("activate jobs");
+        assertThat(deployer.state().boot()).contains("another-boot");
     }
 
     /** A directory cache holding generation 1 with {@code service}, its narinfo standing in for its closure. */

@@ -177,7 +177,7 @@ class PlannerTest {
                 Optional.of("127.0.0.1:20001"), Optional.of("never got ready"), java.util.OptionalLong.of(3));
         DeployerState state = new DeployerState(3, Map.of("web", "0123"),
                 Map.of("jobs", new Backoff("4567", 3, java.time.Instant.parse("2026-11-24T04:31:05Z"))), List.of(s),
-                List.of("web: boom"));
+                List.of("web: boom"), Optional.of("0b7c1e2a-boot"));
         state.write(dir);
         assertThat(DeployerState.read(dir)).isEqualTo(state);
         assertThat(dir.toFile().list()).containsExactly("state.json");
