@@ -43,6 +43,7 @@ import java.util.Map;
  * the branch is gone), so an old push or delete changes nothing (docs/api.md, "Deliveries sent again").
  */
 final class WebhookEndpoint implements Handler {
+    private static final System.Logger LOG = System.getLogger(WebhookEndpoint.class.getName());
     private final Builds builds;
 
     WebhookEndpoint(Builds builds) {
@@ -151,9 +152,14 @@ final class WebhookEndpoint implements Handler {
                         + " is not a project of this Ferry"));
         List<Project> projects = matches.get(best);
         if (projects.size() > 1 && projects.stream().anyMatch(p -> !builds.secrets.accepts(p.name(), secret))) {
-            // Only a sender whose signature every claimant accepts learns which projects claim the repository.
-            throw new WebhookException(WebhookException.Kind.UNAUTHORIZED, "signature does not match the webhook "
-                    + "secret of the project of repository " + name);
+            // Only a sender whose signature every claimant accepts learns which projects claim the repository; the
+            // server's log names them for its operator.
+            LOG.log(System.Logger.Level.WARNING, "webhook: repository {0} is claimed equally by projects {1}, which "
+                    + "do not share a webhook secret; its deliveries are refused until one of them is removed", name,
+                    String.join(", ", projects.stream().map(Project::name).toList()));
+            throw new WebhookException(WebhookException.Kind.UNAUTHORIZED, "repository " + name + " is claimed by "
+                    + "several projects, and not every one of them accepts this signature: its deliveries are refused "
+                    + "until the server's operator keeps one of them (the server's log names them)");
         }
         if (projects.size() > 1) {
             String names = String.join(", ", projects.stream().map(Project::name).toList());

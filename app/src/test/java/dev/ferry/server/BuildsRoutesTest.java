@@ -319,8 +319,9 @@ class BuildsRoutesTest {
             HttpResponse<byte[]> response = deliver("push", body, "s-" + secret.length(), "X-Gitea-Signature",
                     Signatures.sign(secret.getBytes(StandardCharsets.UTF_8), body.getBytes(StandardCharsets.UTF_8)));
             assertThat(response.statusCode()).as(Http.text(response)).isEqualTo(401);
-            assertThat(Http.text(response)).isEqualTo("signature does not match the webhook secret of the project of "
-                    + "repository alice/shop\n").doesNotContain("shop-copy");
+            assertThat(Http.text(response)).isEqualTo("repository alice/shop is claimed by several projects, and not "
+                    + "every one of them accepts this signature: its deliveries are refused until the server's "
+                    + "operator keeps one of them (the server's log names them)\n").doesNotContain("shop-copy");
         }
         assertThat(builds()).isEmpty();
     }

@@ -230,6 +230,9 @@ public final class BuildQueue implements AutoCloseable {
                             == CancelOutcome.CANCELLED && wasLive;
                     job.supersededBuild |= stopped && older.record.action() == BuildRecord.Action.BUILD;
                     job.supersededTeardown |= stopped && older.record.action() == BuildRecord.Action.TEARDOWN;
+                    // And what that one had taken the place of (two late deliveries after a branch's deletion).
+                    job.supersededBuild |= stopped && older.supersededBuild;
+                    job.supersededTeardown |= stopped && older.supersededTeardown;
                 }
             }
             active.put(record.id(), job);

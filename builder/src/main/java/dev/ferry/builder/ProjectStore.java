@@ -13,6 +13,7 @@ import java.util.stream.Stream;
  * added through the API (kept until removed).
  */
 public final class ProjectStore {
+    private static final System.Logger LOG = System.getLogger(ProjectStore.class.getName());
     /** A project name: the prefix of its deployments' names and of their host names. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
 
@@ -39,8 +40,29 @@ public final class ProjectStore {
     public record StoredProject(Project project, Source source) {
     }
 
-    /** Makes the configured projects those of the table with source config (others configured before are dropped). */
+    /**
+     * Makes the configured projects those of the table with source config (others configured before are dropped). A
+     * configured project takes the place of one of its name added through the API (said in the log), and one that is
+     * the same repository as a project added through the API is said too: deliveries for it are refused (409).
+     */
     public void syncConfigured(List<Project> configured) {
+        for (StoredProject added : all()) {
+            if (added.source() != Source.API) {
+                continue;
+            }
+            for (Project project : configured) {
+                if (project.name().equals(added.project().name())) {
+                    LOG.log(System.Logger.Level.WARNING, "project {0}, added through the API ({1}), is now configured "
+                            + "in ferry.projects ({2}): the configuration''s entry replaces it, and removing it from the "
+                            + "configuration removes the project", project.name(), added.project().redactedCloneUrl(),
+                            project.redactedCloneUrl());
+                } else if (Repository.sameRepository(project.cloneUrl(), added.project().cloneUrl())) {
+                    LOG.log(System.Logger.Level.WARNING, "configured project {0} and project {1}, added through the "
+                            + "API, are one repository ({2}): its webhook deliveries are refused (409) until one of "
+                            + "them goes", project.name(), added.project().name(), project.redactedCloneUrl());
+                }
+            }
+        }
         db.transaction(tx -> {
             tx.delete("DELETE FROM projects WHERE source = 'config'");
             for (Project project : configured) {

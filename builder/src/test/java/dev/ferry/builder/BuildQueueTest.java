@@ -264,12 +264,16 @@ class BuildQueueTest {
         webhook(commit(1));
         assertThat(slotTaken.await(10, TimeUnit.SECONDS)).isTrue();
         BuildRecord teardown = queue.submit(BuildStore.NewBuild.teardown("shop", s2, BuildRecord.Trigger.WEBHOOK));
+        // The old push, sent twice: the second takes the place of the first, which had taken the teardown's.
+        BuildRecord earlier = queue.submit(BuildStore.NewBuild.build("shop", s2, commit(2),
+                BuildRecord.Trigger.WEBHOOK));
         BuildRecord late = queue.submit(BuildStore.NewBuild.build("shop", s2, commit(2), BuildRecord.Trigger.WEBHOOK));
         slotFree.countDown();
         assertThat(queue.awaitIdle(Duration.ofSeconds(10))).isTrue();
 
         assertThat(get(teardown.id()).status()).isEqualTo(BuildStatus.CANCELLED);
-        assertThat(get(teardown.id()).error()).hasValue("superseded by build " + late.id());
+        assertThat(get(teardown.id()).error()).hasValue("superseded by build " + earlier.id());
+        assertThat(get(earlier.id()).error()).hasValue("superseded by build " + late.id());
         assertThat(get(late.id()).status()).isEqualTo(BuildStatus.CANCELLED);
         assertThat(Files.readString(queue.logFile(late.id()))).contains("ferry: a teardown of branch s2 follows");
         BuildRecord again = store.list(Optional.of("shop"), Optional.of("s2"), 10).getFirst();

@@ -254,6 +254,36 @@ class DatabaseTest {
             assertThat(projects.all()).extracting(p -> p.project().name() + ":" + p.source())
                     .containsExactly("blog:API", "shop:CONFIG");
             assertThat(projects.find("shop")).map(p -> p.project().cloneUrl()).contains("https://x/shop2.git");
+
+            // A configured project that takes an API project's name, or its repository, is said in the log.
+            java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.logging.Logger logger = java.util.logging.Logger.getLogger(ProjectStore.class.getName());
+            java.util.logging.Handler handler = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord record) {
+                    warnings.add(java.text.MessageFormat.format(record.getMessage(), record.getParameters()));
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            logger.addHandler(handler);
+            try {
+                projects.syncConfigured(List.of(new Project("shop", "https://x/shop2.git", "main"),
+                        new Project("blog", "https://x/blog-conf.git", "main"),
+                        new Project("shop3", "git@x:shop3.git", "main")));
+                assertThat(projects.add(new Project("api3", "https://x/shop3.git", "main"))).isPresent();
+            } finally {
+                logger.removeHandler(handler);
+            }
+            assertThat(warnings).singleElement().asString().isEqualTo("project blog, added through the API "
+                    + "(https://x/blog.git), is now configured in ferry.projects (https://x/blog-conf.git): the "
+                    + "configuration's entry replaces it, and removing it from the configuration removes the project");
         }
     }
 

@@ -17,7 +17,8 @@ public final class Events {
     private static final java.util.regex.Pattern COMMIT = java.util.regex.Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ZERO_COMMIT = "0000000000000000000000000000000000000000";
+    /** The id a forge sends for "no commit" (a branch created or deleted): 40 zeros, or 64 in a SHA-256 repository. */
+    private static final java.util.regex.Pattern ZERO_COMMIT = java.util.regex.Pattern.compile("0{40}|0{64}");
     private static final String BRANCH_PREFIX = "refs/heads/";
 
     private Events() {
@@ -68,7 +69,12 @@ public final class Events {
         }
         String branch = branch(ref.substring(BRANCH_PREFIX.length()), ref);
         String after = text(root, "after");
-        boolean deleted = root.path("deleted").asBoolean(false) || after.equals(ZERO_COMMIT);
+        if (ZERO_COMMIT.matcher(after).matches() && ZERO_COMMIT.matcher(root.path("before").asText("")).matches()) {
+            // No commit before and none after: no push a repository can have. Gitea's "Test Delivery" sends this.
+            return new WebhookEvent.Ignored(Optional.of(repository), "before and after are both the zero commit id "
+                    + "(a forge's test delivery): nothing to build or tear down");
+        }
+        boolean deleted = root.path("deleted").asBoolean(false) || ZERO_COMMIT.matcher(after).matches();
         if (!deleted) {
             commit(after, "after");
         }

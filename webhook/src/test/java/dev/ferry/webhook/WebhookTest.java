@@ -402,6 +402,26 @@ class WebhookTest {
         assertThat(Repository.sameRepository("/srv/git/shop.git", "/srv/git/shop")).isTrue();
     }
 
+    /**
+     * The zero commit id is 40 zeros, or 64 in a SHA-256 repository: either as {@code after} is a deletion. Both as
+     * {@code before} and {@code after} is no push at all (Gitea's "Test Delivery"): ignored, nothing torn down.
+     */
+    @Test
+    void aZeroAfterIsADeletionInEitherHashAndZeroBothSidesIsATestDelivery() throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode body = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(resource("gitea-push.json"));
+        body.put("after", "0".repeat(64));
+        WebhookEvent.Push deleted = (WebhookEvent.Push) receive(Forge.GITEA, "push",
+                body.toString().getBytes(StandardCharsets.UTF_8));
+        assertThat(deleted.deleted()).isTrue();
+        body.put("before", "0".repeat(40));
+        body.put("after", "0".repeat(40));
+        assertThat(receive(Forge.GITEA, "push", body.toString().getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(WebhookEvent.Ignored.class, ignored -> assertThat(ignored.reason())
+                        .isEqualTo("before and after are both the zero commit id (a forge's test delivery): nothing "
+                                + "to build or tear down"));
+    }
+
     @Test
     void aPushToABranchNameGitRefusesIsMalformedAndNamesTheRefEscaped() throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
