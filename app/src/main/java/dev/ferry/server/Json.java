@@ -53,6 +53,11 @@ final class Json {
     }
 
     static JsonNode readObject(ServerRequest request) {
+        return readObject(request, false);
+    }
+
+    /** As {@link #readObject(ServerRequest)}; with {@code emptyIsObject}, an empty body is {@code {}}. */
+    static JsonNode readObject(ServerRequest request, boolean emptyIsObject) {
         byte[] body;
         try (InputStream in = request.content().inputStream()) {
             body = in.readNBytes((int) MAX_REQUEST_BODY + 1);
@@ -62,9 +67,18 @@ final class Json {
         if (body.length > MAX_REQUEST_BODY) {
             throw Refusal.tooLarge(MAX_REQUEST_BODY);
         }
+        if (emptyIsObject && body.length == 0) {
+            return MAPPER.createObjectNode();
+        }
         JsonNode node;
         try {
-            node = MAPPER.readTree(body);
+            // A field twice would be read as its last value: {"generation": 1, "generation": 2} rolled back to 2.
+            node = MAPPER.reader().with(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .readTree(body);
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            throw Refusal.badRequest(e.getOriginalMessage().startsWith("Duplicate field")
+                    ? "the body has a field twice: " + dev.ferry.webhook.Events.escaped(e.getOriginalMessage())
+                    : "the body is not JSON");
         } catch (IOException e) {
             throw Refusal.badRequest("the body is not JSON");
         }

@@ -77,7 +77,7 @@ final class ProjectEndpoints {
         String name = request.path().pathParameters().get("name");
         Project project = builds.project(name).orElseThrow(() -> Refusal.notFound("no project named "
                 + (ProjectStore.NAME.matcher(name).matches() ? name : "like that")));
-        JsonNode body = Json.readObject(request);
+        JsonNode body = Json.readObject(request, true); // both fields are optional
         Json.onlyFields(body, "branch", "commit");
         String branch = Json.text(body, "branch").orElse(project.productionBranch());
         if (!BranchNames.valid(branch)) {

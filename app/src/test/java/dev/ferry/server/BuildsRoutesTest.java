@@ -642,7 +642,7 @@ class BuildsRoutesTest {
         }
         assertThat(admin("POST", "/v1/projects", "{\"name\": \"local\", \"cloneUrl\": \"" + repo.toUri()
                 + "\", \"productionBranch\": \"trunk\"}").statusCode()).isEqualTo(201);
-        HttpResponse<byte[]> build = admin("POST", "/v1/projects/local/builds", "{}");
+        HttpResponse<byte[]> build = admin("POST", "/v1/projects/local/builds", ""); // both fields are optional
         assertThat(build.statusCode()).as(Http.text(build)).isEqualTo(202);
         assertThat(Http.json(build).get("commit").asText()).isEqualTo(head);
         assertThat(Http.json(build).get("branch").asText()).isEqualTo("trunk");
@@ -684,6 +684,9 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> typo = admin("POST", "/v1/rollback", "{\"generation\": 3, \"dryRun\": true}");
         assertThat(typo.statusCode()).isEqualTo(400);
         assertThat(Http.text(typo)).isEqualTo("unknown field 'dryRun' (known: generation)\n");
+        HttpResponse<byte[]> twice = admin("POST", "/v1/rollback", "{\"generation\": 1, \"generation\": 2}");
+        assertThat(twice.statusCode()).isEqualTo(400);
+        assertThat(Http.text(twice)).isEqualTo("the body has a field twice: Duplicate field 'generation'\n");
     }
 
     @Test

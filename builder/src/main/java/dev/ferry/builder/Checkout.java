@@ -177,7 +177,7 @@ final class Checkout {
         return new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), e), e);
     }
 
-    private static String fetchProblem(String url, GitAPIException e) {
+    private static String fetchProblem(String url, Throwable e) {
         if (url.startsWith("file:")) {
             try {
                 Path path = Path.of(java.net.URI.create(url));
@@ -216,7 +216,9 @@ final class Checkout {
         try {
             return GitRemote.branchHead(project.cloneUrl(), branch, NETWORK_TIMEOUT_SECONDS);
         } catch (GitRemote.Unreadable e) {
-            throw failure("reading the branches of " + project.redactedCloneUrl() + " failed", e);
+            String what = "reading the branches of " + project.redactedCloneUrl() + " failed";
+            throw Thread.currentThread().isInterrupted() || e.getCause() == null ? failure(what, e)
+                    : new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), e.getCause()), e);
         }
     }
 

@@ -33,7 +33,7 @@ public final class GitRemote {
     public static final class Unreadable extends RuntimeException {
         Unreadable(Exception e) {
             super(Project.redact(String.valueOf(e.getMessage())) + (e.getCause() == null || e.getCause() == e ? ""
-                    : " (" + Project.redact(String.valueOf(e.getCause().getMessage())) + ")"));
+                    : " (" + Project.redact(String.valueOf(e.getCause().getMessage())) + ")"), e);
         }
     }
 }

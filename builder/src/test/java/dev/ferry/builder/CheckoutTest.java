@@ -82,6 +82,11 @@ class CheckoutTest {
                 COMMIT, BuildRequest.CommitCheck.AS_GIVEN), new BuildLog(new ByteArrayOutputStream())))
                 .hasMessage("fetching " + plain.toUri() + " failed: there is no repository there (" + plain
                         + " is not a git repository)");
+        // Reading its branches (a teardown's check, a build through the API) says it the same way.
+        assertThatThrownBy(() -> new Checkout(dir).remoteHead(project, "main"))
+                .isInstanceOf(BuildFailedException.class)
+                .hasMessage("reading the branches of " + url + " failed: there is no repository there ("
+                        + dir.resolve("nowhere.git") + " does not exist)");
     }
 
     @Test

@@ -69,8 +69,10 @@ public final class Events {
         }
         String branch = branch(ref.substring(BRANCH_PREFIX.length()), ref);
         String after = text(root, "after");
-        if (ZERO_COMMIT.matcher(after).matches() && ZERO_COMMIT.matcher(root.path("before").asText("")).matches()) {
-            // No commit before and none after: no push a repository can have. Gitea's "Test Delivery" sends this.
+        if (!root.path("deleted").asBoolean(false) && ZERO_COMMIT.matcher(after).matches()
+                && ZERO_COMMIT.matcher(root.path("before").asText("")).matches()) {
+            // No commit before and none after, and not said to be a deletion (GitHub says so): no push a repository
+            // can have. Gitea's "Test Delivery" sends this.
             return new WebhookEvent.Ignored(Optional.of(repository), "before and after are both the zero commit id "
                     + "(a forge's test delivery): nothing to build or tear down");
         }
