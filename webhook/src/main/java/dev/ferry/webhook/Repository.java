@@ -57,7 +57,10 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
         return location(oneCloneUrl).equals(location(otherCloneUrl));
     }
 
-    /** {@code host/path} of a URL or scp-like address, host lower case; a local path as {@link #normalise} leaves it. */
+    /**
+     * {@code host/path} of a URL or scp-like address, lower case (forges name {@code Alice/Shop} and
+     * {@code alice/shop} as one repository); a local path ({@code file://} or none) as {@link #normalise} leaves it.
+     */
     private static String location(String url) {
         String u = normalise(url);
         int scheme = u.indexOf("://");
@@ -65,15 +68,19 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
             String rest = u.substring(scheme + 3);
             int slash = rest.indexOf('/');
             String host = slash < 0 ? rest : rest.substring(0, slash);
+            if (host.isEmpty()) {
+                return u; // file:///srv/git/shop: a local path, whose case matters
+            }
             int port = host.lastIndexOf(':');
-            return (port < 0 ? host : host.substring(0, port)) + (slash < 0 ? "" : rest.substring(slash));
+            return ((port < 0 ? host : host.substring(0, port)) + (slash < 0 ? "" : rest.substring(slash)))
+                    .toLowerCase(Locale.ROOT);
         }
         int colon = u.indexOf(':');
         if (colon > 0 && !u.substring(0, colon).contains("/")) { // user@host:owner/repo
             String host = u.substring(0, colon);
-            host = host.substring(host.indexOf('@') + 1).toLowerCase(Locale.ROOT);
+            host = host.substring(host.indexOf('@') + 1);
             String path = u.substring(colon + 1);
-            return host + (path.startsWith("/") ? path : "/" + path);
+            return (host + (path.startsWith("/") ? path : "/" + path)).toLowerCase(Locale.ROOT);
         }
         return u;
     }

@@ -388,8 +388,10 @@ class WebhookTest {
         assertThat(Repository.sameRepository("https://bot:t0ken@git.example/alice/shop",
                 "https://git.example/alice/shop.git")).isTrue();
         assertThat(Repository.sameRepository("file:///srv/shop.git", "file:///srv/shop.git/")).isTrue();
+        // Forges name a repository without regard to case; a local path's case matters.
         assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
-                "https://git.example/alice/Shop.git")).isFalse();
+                "https://git.example/Alice/Shop.git")).isTrue();
+        assertThat(Repository.sameRepository("file:///srv/git/shop.git", "file:///srv/git/Shop.git")).isFalse();
         assertThat(Repository.sameRepository("https://git.example/alice/shop.git",
                 "https://mirror.example/alice/shop.git")).isFalse();
         // A delivery's clone URL and its SSH URL are one repository: two projects with them would claim it equally.
