@@ -21,10 +21,17 @@ interface BranchHeads {
         };
     }
 
-    /** The remote could not be read; why ({@link GitRemote.Unreadable}, redacted) goes to the log only. */
+    /** The remote could not be read, and why ({@link GitRemote.Unreadable}, redacted: no credentials). */
     final class BranchUnreadableException extends RuntimeException {
+        private final String why;
+
         BranchUnreadableException(String why) {
             super("the repository cannot be read: " + why);
+            this.why = why;
+        }
+
+        String why() {
+            return why;
         }
     }
 }

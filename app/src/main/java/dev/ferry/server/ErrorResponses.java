@@ -54,7 +54,8 @@ final class ErrorResponses {
             case WebhookException e -> e.getMessage();
             case InvalidKeyException e -> "invalid object key";
             case ClosureIncompleteException e -> "upload the NAR and the narinfos of all references first";
-            case BranchHeads.BranchUnreadableException e -> "the project's repository cannot be read";
+            // Only on the admin API, and redacted (no credentials from a clone URL): the operator needs the reason.
+            case BranchHeads.BranchUnreadableException e -> "the project's repository cannot be read: " + e.why();
             default -> "internal server error";
         };
     }
@@ -62,9 +63,13 @@ final class ErrorResponses {
     /** Registered for {@code Throwable} on the routing: every handler failure comes here. */
     static void handle(ServerRequest request, ServerResponse response, Throwable error) {
         Status status = status(error);
-        if (status == Status.INTERNAL_SERVER_ERROR_500 || status == Status.BAD_GATEWAY_502) {
+        if (status == Status.INTERNAL_SERVER_ERROR_500) {
             LOG.log(System.Logger.Level.ERROR, request.prologue().method().text() + " "
                     + request.prologue().uriPath().rawPath() + " failed", error);
+        } else if (status == Status.BAD_GATEWAY_502) {
+            // A repository that cannot be read is the configuration's problem or the remote's, not a server fault.
+            LOG.log(System.Logger.Level.WARNING, "{0} {1} failed: {2}", request.prologue().method().text(),
+                    request.prologue().uriPath().rawPath(), error.getMessage());
         }
         if (status == Status.UNAUTHORIZED_401) {
             response.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"ferry\"", "Basic realm=\"ferry\"");

@@ -649,6 +649,12 @@ class BuildsRoutesTest {
         HttpResponse<byte[]> missing = admin("POST", "/v1/projects/local/builds", "{\"branch\": \"nope\"}");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(Http.text(missing)).contains("has no branch nope");
+        // A repository that cannot be read: 502, saying why (the admin API's caller is the operator).
+        assertThat(admin("POST", "/v1/projects", "{\"name\": \"gone\", \"cloneUrl\": \""
+                + temp.resolve("nowhere.git").toUri() + "\"}").statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> unreadable = admin("POST", "/v1/projects/gone/builds", "");
+        assertThat(unreadable.statusCode()).isEqualTo(502);
+        assertThat(Http.text(unreadable)).startsWith("the project's repository cannot be read: ");
     }
 
     @Test
