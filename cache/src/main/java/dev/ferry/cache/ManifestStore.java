@@ -385,9 +385,16 @@ public final class ManifestStore {
         }
         putLatest(json, signature);
         // A newer generation committed between that check and these puts: its writer may have refreshed the copy
-        // first, and this older one replaced it. Put the newest back, so the copy does not lag until the next write.
-        if (storage.exists(jsonKey(n + 1))) {
-            newest().filter(g -> g.generation() > n).ifPresent(g -> putLatest(g.jsonBytes(), g.signature()));
+        // first, and this older one replaced it. Put the newest back, and look again after each put (the newest read
+        // may be overtaken too), so the copy does not lag until the next write.
+        long put = n;
+        while (storage.exists(jsonKey(put + 1))) {
+            Optional<ManifestGeneration> newest = newest();
+            if (newest.isEmpty() || newest.get().generation() <= put) {
+                return;
+            }
+            putLatest(newest.get().jsonBytes(), newest.get().signature());
+            put = newest.get().generation();
         }
     }
 
