@@ -85,9 +85,9 @@ final class PublishCommand implements Callable<Integer> {
             for (Publisher.Failure failure : summary.failures()) {
                 System.err.println("ferry: failed to publish " + failure.path() + ": " + failure.message());
             }
-            System.out.printf(Locale.ROOT, "%s %d path%s (%s NAR, %s %s) to %s, %d already present, in %.1f s%n",
-                    summary.ok() ? "published" : "published only", summary.published(),
-                    summary.published() == 1 ? "" : "s", megabytes(summary.narBytes()),
+            System.out.printf(Locale.ROOT, "%s %s (%s NAR, %s %s) to %s, %d already present, in %.1f s%n",
+                    summary.ok() ? "published" : "published only", CacheCommand.count(summary.published(), "path"),
+                    megabytes(summary.narBytes()),
                     megabytes(summary.fileBytes()), method.nixName(), storage.uri(), summary.present(),
                     summary.elapsed().toNanos() / 1e9);
             return summary.ok() ? 0 : 1;

@@ -41,7 +41,6 @@ final class Json {
         response.send(bytes);
     }
 
-    /** The request body as a JSON object; 400 for anything else, 413 over 64 KiB. */
     /** 400 naming the first field of {@code body} that is not one of {@code known}: a typo is not left unnoticed. */
     static void onlyFields(JsonNode body, String... known) {
         body.fieldNames().forEachRemaining(field -> {
@@ -52,6 +51,7 @@ final class Json {
         });
     }
 
+    /** The request body as a JSON object; 400 for anything else (a field twice too), 413 over 64 KiB. */
     static JsonNode readObject(ServerRequest request) {
         return readObject(request, false);
     }

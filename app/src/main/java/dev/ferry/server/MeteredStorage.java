@@ -19,7 +19,7 @@ final class MeteredStorage extends ForwardingStorage {
     @Override
     public long write(String key, long sizeHint, ContentWriter writer) {
         long written = delegate.write(key, sizeHint, writer);
-        if (key.startsWith("nar/")) {
+        if (key.startsWith(dev.ferry.cache.BinaryCache.NAR_PREFIX)) {
             metrics.narBytesPublished(written);
         }
         return written;

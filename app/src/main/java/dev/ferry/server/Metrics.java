@@ -103,8 +103,6 @@ public final class Metrics {
         return lastGoodReconcile.get().or(deployerStarted::get);
     }
 
-
-
     /** The exposition: {@code # HELP}, {@code # TYPE}, then the samples, for each metric. */
     String render() {
         StringBuilder out = new StringBuilder();

@@ -42,7 +42,7 @@ final class NarInfoUpload implements Handler {
         if (!info.storePath().hashPart().equals(hash)) {
             throw Refusal.badRequest("StorePath " + info.storePath() + " does not belong at " + key);
         }
-        if (!info.url().startsWith("nar/") || !ObjectKeys.isValid(info.url())) {
+        if (!info.url().startsWith(dev.ferry.cache.BinaryCache.NAR_PREFIX) || !ObjectKeys.isValid(info.url())) {
             throw Refusal.badRequest("URL must name a NAR in this cache: nar/<file>");
         }
         Compression compression = Compression.byNixName(info.compression()).orElseThrow(() -> Refusal.badRequest(

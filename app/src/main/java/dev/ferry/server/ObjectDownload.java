@@ -1,5 +1,6 @@
 package dev.ferry.server;
 
+import dev.ferry.cache.BinaryCache;
 import dev.ferry.cache.Storage;
 import dev.ferry.cache.StoredObject;
 import io.helidon.http.HeaderNames;
@@ -34,14 +35,14 @@ final class ObjectDownload implements Handler {
     public void handle(ServerRequest request, ServerResponse response) {
         String key = RequestKeys.key(request);
         long sent = send(storage, key, request, response);
-        if (key.startsWith("nar/")) {
+        if (key.startsWith(BinaryCache.NAR_PREFIX)) {
             metrics.narBytesServed(sent);
         }
     }
 
     /** Sends the object, or the part a {@code Range} asks for; returns the bytes of its body sent (0 for HEAD). */
     static long send(Storage storage, String key, ServerRequest request, ServerResponse response) {
-        boolean ranges = key.startsWith("nar/");
+        boolean ranges = key.startsWith(BinaryCache.NAR_PREFIX);
         if (request.prologue().method() == Method.HEAD) {
             long size = storage.size(key).orElseThrow(Refusal::notFound);
             headers(response, key, size, ranges);
@@ -109,7 +110,7 @@ final class ObjectDownload implements Handler {
             return "text/x-nix-cache-info";
         } else if (key.endsWith(".narinfo")) {
             return "text/x-nix-narinfo";
-        } else if (key.startsWith("nar/")) {
+        } else if (key.startsWith(BinaryCache.NAR_PREFIX)) {
             return "application/x-nix-nar";
         } else if (key.endsWith(".json")) {
             return "application/json";

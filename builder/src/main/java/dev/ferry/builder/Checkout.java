@@ -170,11 +170,15 @@ final class Checkout {
      * repository at a {@code file:} URL or the host cannot be reached.
      */
     private static BuildFailedException fetchFailure(Project project, GitAPIException e) {
-        String what = "fetching " + project.redactedCloneUrl() + " failed";
+        return remoteFailure("fetching " + project.redactedCloneUrl() + " failed", project, e, e);
+    }
+
+    /** {@code what}, then why {@code cause} (the failure of reading the project's remote) happened, in words. */
+    private static BuildFailedException remoteFailure(String what, Project project, Exception e, Throwable cause) {
         if (Thread.currentThread().isInterrupted()) {
             return failure(what, e);
         }
-        return new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), e), e);
+        return new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), cause), e);
     }
 
     private static String fetchProblem(String url, Throwable e) {
@@ -216,9 +220,8 @@ final class Checkout {
         try {
             return GitRemote.branchHead(project.cloneUrl(), branch, NETWORK_TIMEOUT_SECONDS);
         } catch (GitRemote.Unreadable e) {
-            String what = "reading the branches of " + project.redactedCloneUrl() + " failed";
-            throw Thread.currentThread().isInterrupted() || e.getCause() == null ? failure(what, e)
-                    : new BuildFailedException(what + ": " + fetchProblem(project.cloneUrl(), e.getCause()), e);
+            throw remoteFailure("reading the branches of " + project.redactedCloneUrl() + " failed", project, e,
+                    e.getCause() == null ? e : e.getCause());
         }
     }
 

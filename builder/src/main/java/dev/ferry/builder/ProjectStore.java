@@ -58,7 +58,7 @@ public final class ProjectStore {
                             project.redactedCloneUrl());
                 } else if (Repository.sameRepository(project.cloneUrl(), added.project().cloneUrl())) {
                     LOG.log(System.Logger.Level.WARNING, "configured project {0} and project {1}, added through the "
-                            + "API, are one repository ({2}): its webhook deliveries are refused (409) until one of "
+                            + "API, are one repository ({2}): its webhook deliveries are refused (409, or 401) until one of "
                             + "them goes", project.name(), added.project().name(), project.redactedCloneUrl());
                 }
             }

@@ -157,7 +157,7 @@ public final class CacheGc {
         for (ObjectInfo object : objects) {
             if (isNarInfoKey(object.key())) {
                 narInfoObjects.add(object);
-            } else if (object.key().startsWith("nar/")) {
+            } else if (object.key().startsWith(BinaryCache.NAR_PREFIX)) {
                 narObjects.add(object);
             }
         }

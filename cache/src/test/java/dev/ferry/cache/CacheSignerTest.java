@@ -73,8 +73,7 @@ class CacheSignerTest {
         assertThat(result.skipped()).extracting(CacheSigner.Skipped::key, CacheSigner.Skipped::reason)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("0".repeat(32) + ".narinfo",
-                                "unreadable: " + BinaryCache.read(storage, "0".repeat(32) + ".narinfo").orElseThrow()
-                                        .problem()),
+                                "unreadable: malformed narinfo, line 1: line does not end with a newline"),
                         org.assertj.core.groups.Tuple.tuple("c".repeat(32) + ".narinfo",
                                 "no valid signature by a trusted key"),
                         org.assertj.core.groups.Tuple.tuple("d".repeat(32) + ".narinfo",

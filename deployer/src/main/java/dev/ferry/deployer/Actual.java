@@ -22,7 +22,7 @@ record Actual(List<RunningUnit> units, List<Caddy.Route> routes, List<String> pr
         }
 
         boolean restarting() {
-            return "auto-restart".equals(subState);
+            return Systemd.Unit.restarting(subState);
         }
 
         boolean of(String service) {

@@ -43,7 +43,8 @@ public final class Deployer {
     private boolean wakeRequested;
     private volatile boolean stopped;
     private Clock clock = Clock.systemUTC();
-    private java.util.function.Supplier<Optional<String>> boot = Deployer::bootId;
+    /** The kernel's id of this boot, read once: it does not change while the process runs. */
+    private Optional<String> boot = bootId();
 
     private Deployer(DeployerSettings settings, ManifestStore manifests, Systemd systemd, Caddy caddy, NixStore nix,
                      ReadyCheck ready, Duration drain, Consumer<String> afterUnitStarted) {
@@ -81,7 +82,7 @@ public final class Deployer {
     }
 
     /** For tests: which boot this is (a reboot ends every transient unit). */
-    void boot(java.util.function.Supplier<Optional<String>> boot) {
+    void boot(Optional<String> boot) {
         this.boot = boot;
     }
 
@@ -129,11 +130,11 @@ public final class Deployer {
                     LocalPins.read(settings.stateDir()));
             Map<String, String> failed = new HashMap<>(state.failed());
             // A spec that failed is retried only when the manifest changes the service.
-            failed.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
-                    s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue())));
+            Map<String, String> specs = new HashMap<>();
+            desired.services().forEach(s -> specs.put(s.name(), Desired.spec(s)));
+            failed.entrySet().removeIf(e -> !e.getValue().equals(specs.get(e.getKey())));
             Map<String, Backoff> backoff = new HashMap<>(state.backoff());
-            backoff.entrySet().removeIf(e -> desired.services().stream().noneMatch(s ->
-                    s.name().equals(e.getKey()) && Desired.spec(s).equals(e.getValue().spec())));
+            backoff.entrySet().removeIf(e -> !e.getValue().spec().equals(specs.get(e.getKey())));
             Actual actual;
             try {
                 actual = Actual.observe(systemd, caddy.ensureServer(settings.caddyListen(), settings.unitPrefix()), nix,
@@ -151,8 +152,8 @@ public final class Deployer {
             Map<String, String> gone = new HashMap<>();
             vanished(desired, actual, state).forEach((service, message) -> {
                 Optional<Backoff> before = Optional.ofNullable(backoff.get(service.name()));
-                Backoff next = before.isEmpty() ? new Backoff(Desired.spec(service), 1, start)
-                        : Backoff.after(before, Desired.spec(service), start);
+                String spec = specs.get(service.name());
+                Backoff next = before.isEmpty() ? new Backoff(spec, 1, start) : Backoff.after(before, spec, start);
                 backoff.put(service.name(), next);
                 gone.put(service.name(), message + "; " + (before.isEmpty() ? "started again now" : next.describe(start)));
             });
@@ -180,7 +181,7 @@ public final class Deployer {
                 if (failed.containsKey(name)) {
                     backoff.remove(name); // failed for good: not tried again until the manifest changes it
                 } else if (executed.containsKey(name) && activated.contains(name)) {
-                    Backoff next = Backoff.after(Optional.ofNullable(backoff.get(name)), Desired.spec(service), end);
+                    Backoff next = Backoff.after(Optional.ofNullable(backoff.get(name)), specs.get(name), end);
                     backoff.put(name, next);
                     stepErrors.put(name, stepErrors.get(name) + "; " + next.describe(end));
                 }
@@ -209,9 +210,10 @@ public final class Deployer {
                     backoff.remove(s.name());
                 }
             }
-            new DeployerState(desired.generation(), failed, backoff, statuses, errors, boot.get())
-                    .write(settings.stateDir());
+            // The copy first: state.json's lastApplied is what keeps it from being written again.
             AppliedCopy.keep(settings.stateDir(), manifest.get(), state.lastApplied());
+            new DeployerState(desired.generation(), failed, backoff, statuses, errors, boot)
+                    .write(settings.stateDir());
             return new Report(desired.generation(), plan.steps().stream().map(Plan.Step::describe).toList(), errors,
                     statuses, java.util.Set.copyOf(stepErrors.keySet()));
         }
@@ -284,7 +286,7 @@ public final class Deployer {
      */
     private Map<Manifest.Service, String> vanished(Desired desired, Actual actual, DeployerState state) {
         Map<Manifest.Service, String> gone = new java.util.LinkedHashMap<>();
-        if (state.boot().isEmpty() || !state.boot().equals(boot.get())) {
+        if (state.boot().isEmpty() || !state.boot().equals(boot)) {
             return gone; // a reboot (or a state file from before boots were recorded) ends every transient unit
         }
         for (Manifest.Service service : desired.services()) {

@@ -46,6 +46,11 @@ public interface Systemd extends AutoCloseable {
 
         /** Its program exited and systemd waits {@code RestartSec=} to start it again ({@code auto-restart}). */
         public boolean restarting() {
+            return restarting(subState);
+        }
+
+        /** Whether a unit in {@code subState} waits to be started again. */
+        static boolean restarting(String subState) {
             return "auto-restart".equals(subState);
         }
     }

@@ -23,18 +23,6 @@ class DeployerIT {
     @TempDir
     Path dir;
 
-    /** The store path of each generation of {@code service}'s profile ({@code <service>-<n>-link}). */
-    private static List<String> generations(Path profiles, String service) throws java.io.IOException {
-        List<String> paths = new java.util.ArrayList<>();
-        try (java.nio.file.DirectoryStream<Path> links = java.nio.file.Files.newDirectoryStream(profiles,
-                service + "-*-link")) {
-            for (Path link : links) {
-                paths.add(link.toRealPath().toString());
-            }
-        }
-        return paths;
-    }
-
     @Test
     void blueGreenSwitchesRollbackAndFailures() throws Exception {
         try (Harness h = new Harness(dir)) {
@@ -128,7 +116,7 @@ class DeployerIT {
             // holds v3 any more.
             NixStore profiles = NixStore.cli(Harness.RUNNER, h.profilesDir);
             assertThat(profiles.pinned("web")).contains(v2);
-            assertThat(generations(h.profilesDir, "web")).contains(v2.absolute()).doesNotContain(v3.absolute());
+            assertThat(Harness.generations(h.profilesDir, "web")).contains(v2.absolute()).doesNotContain(v3.absolute());
             // Not retried on the next pass (it would only fail again), and still reported.
             Deployer.Report again = deployer.reconcile();
             assertThat(again.steps()).isEmpty();

@@ -298,7 +298,7 @@ class DeployerPassTest {
         assertThat(deployer.state().backoff()).isEmpty();
 
         // A reboot ends every transient unit: not a failure, the unit is just started again.
-        deployer.boot(() -> java.util.Optional.of("another-boot"));
+        deployer.boot(java.util.Optional.of("another-boot"));
         systemd.stopped.add(third);
         Deployer.Report rebooted = deployer.reconcile();
         assertThat(rebooted.errors()).isEmpty();

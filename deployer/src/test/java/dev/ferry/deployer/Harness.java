@@ -271,6 +271,17 @@ final class Harness implements AutoCloseable {
                 .generation().generation();
     }
 
+    /** The store path of each generation of {@code service}'s profile ({@code <service>-<n>-link}). */
+    static List<String> generations(Path profiles, String service) throws IOException {
+        List<String> paths = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> links = Files.newDirectoryStream(profiles, service + "-*-link")) {
+            for (Path link : links) {
+                paths.add(link.toRealPath().toString());
+            }
+        }
+        return paths;
+    }
+
     List<Systemd.Unit> units() {
         return systemd.list(prefix);
     }

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.nix.StorePath;
 import dev.ferry.testkit.RequiresPrograms;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -44,13 +42,14 @@ class ProfilesIT {
         assertThat(nix.pinned("web")).contains(c);
         nix.unpin("web", failed);
         assertThat(nix.pinned("web")).contains(a);
-        assertThat(generations(dir.resolve("profiles"), "web")).containsExactlyInAnyOrder(a.absolute(), b.absolute());
+        assertThat(Harness.generations(dir.resolve("profiles"), "web"))
+                .containsExactlyInAnyOrder(a.absolute(), b.absolute());
 
         // c runs this time: pruned to the newest 1 only then.
         NixStore.Pin ran = nix.pin("web", c);
-        assertThat(generations(dir.resolve("profiles"), "web")).hasSize(3);
+        assertThat(Harness.generations(dir.resolve("profiles"), "web")).hasSize(3);
         nix.prune("web", 1);
-        assertThat(generations(dir.resolve("profiles"), "web")).containsExactly(c.absolute());
+        assertThat(Harness.generations(dir.resolve("profiles"), "web")).containsExactly(c.absolute());
         assertThat(ran.made()).isPresent();
 
         // A first version that does not start: the profile it made is gone.
@@ -58,16 +57,5 @@ class ProfilesIT {
         nix.unpin("api", only);
         assertThat(nix.pinned("api")).isEmpty();
         assertThat(nix.services()).containsExactly("web");
-    }
-
-    /** The store path of each generation of {@code service}'s profile ({@code <service>-<n>-link}). */
-    private static List<String> generations(Path profiles, String service) throws IOException {
-        List<String> paths = new ArrayList<>();
-        try (DirectoryStream<Path> links = Files.newDirectoryStream(profiles, service + "-*-link")) {
-            for (Path link : links) {
-                paths.add(link.toRealPath().toString());
-            }
-        }
-        return paths;
     }
 }

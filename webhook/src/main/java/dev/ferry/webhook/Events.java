@@ -67,7 +67,7 @@ public final class Events {
         if (!ref.startsWith(BRANCH_PREFIX)) {
             return new WebhookEvent.Ignored(Optional.of(repository), "not a branch: " + printable(ref));
         }
-        String branch = branch(ref.substring(BRANCH_PREFIX.length()), ref);
+        String branch = branch(ref.substring(BRANCH_PREFIX.length()), "ref", ref);
         String after = text(root, "after");
         if (!root.path("deleted").asBoolean(false) && ZERO_COMMIT.matcher(after).matches()
                 && ZERO_COMMIT.matcher(root.path("before").asText("")).matches()) {
@@ -91,7 +91,7 @@ public final class Events {
             return new WebhookEvent.Ignored(Optional.of(repository), "deleted a " + printable(refType));
         }
         String branch = ref.startsWith(BRANCH_PREFIX) ? ref.substring(BRANCH_PREFIX.length()) : ref;
-        return new WebhookEvent.BranchDeleted(repository, branch(branch, ref));
+        return new WebhookEvent.BranchDeleted(repository, branch(branch, "ref", ref));
     }
 
     private static WebhookEvent pullRequest(JsonNode root) {
@@ -121,7 +121,7 @@ public final class Events {
                 .orElseGet(() -> !(headId.canConvertToLong() && baseId.canConvertToLong()
                         && headId.asLong() == baseId.asLong()));
         return new WebhookEvent.PullRequest(repository, kind, number.asInt(), sha,
-                pullRequestBranch(text(head, "ref", "pull_request.head.ref")), headRepo, fromFork);
+                headBranch(text(head, "ref", "pull_request.head.ref")), headRepo, fromFork);
     }
 
     private static Repository repository(JsonNode root) {
@@ -136,16 +136,14 @@ public final class Events {
     }
 
     /** {@code branch}, if {@link BranchNames#valid}; else malformed, naming {@code ref} as sent (escaped). */
-    private static String branch(String branch, String ref) {
-        if (!BranchNames.valid(branch)) {
-            throw malformed("ref '" + escaped(ref) + "' is not a valid branch name");
-        }
-        return branch;
+    private static String headBranch(String ref) {
+        return branch(ref, "pull_request.head.ref", ref);
     }
 
-    private static String pullRequestBranch(String branch) {
+    /** {@code branch}, if it is a branch name; else malformed, naming {@code field} and what it held ({@code sent}). */
+    private static String branch(String branch, String field, String sent) {
         if (!BranchNames.valid(branch)) {
-            throw malformed("pull_request.head.ref '" + escaped(branch) + "' is not a valid branch name");
+            throw malformed(field + " '" + escaped(sent) + "' is not a valid branch name");
         }
         return branch;
     }

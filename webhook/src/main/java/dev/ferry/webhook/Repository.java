@@ -31,16 +31,16 @@ public record Repository(String fullName, String cloneUrl, String htmlUrl, Optio
 
     /**
      * How {@code projectCloneUrl} (what Ferry fetches) names this repository, if it does: {@link Match#EXACT} when it
-     * equals its clone, web or SSH URL once normalised (scheme and host lower case, no user info, no trailing
-     * {@code /} or {@code .git}), {@link Match#FULL_NAME} when, for a URL Ferry reaches differently (a local mirror,
+     * is its clone, web or SSH URL by {@link #sameRepository} (the one rule, so config and API refuse exactly the
+     * pairs a delivery could not choose between), {@link Match#FULL_NAME} when, for a URL Ferry reaches differently (a local mirror,
      * another host name), it ends in {@code /<full name>}.
      */
     public Optional<Match> match(String projectCloneUrl) {
-        String project = normalise(projectCloneUrl);
-        if (project.equals(normalise(cloneUrl)) || project.equals(normalise(htmlUrl))
-                || sshUrl.map(u -> project.equals(normalise(u))).orElse(false)) {
+        if (sameRepository(projectCloneUrl, cloneUrl) || sameRepository(projectCloneUrl, htmlUrl)
+                || sshUrl.map(u -> sameRepository(projectCloneUrl, u)).orElse(false)) {
             return Optional.of(Match.EXACT);
         }
+        String project = normalise(projectCloneUrl);
         String name = fullName.toLowerCase(Locale.ROOT);
         String lower = project.toLowerCase(Locale.ROOT);
         return lower.endsWith("/" + name) || lower.endsWith(":" + name) ? Optional.of(Match.FULL_NAME)
